@@ -1,0 +1,1 @@
+"""Model Explorer: everything behind the pages (catalog, availability, runners, measurement)."""

@@ -1,0 +1,109 @@
+"""Process-wide model cache: each model is loaded once and shared by every session.
+
+A memory budget evicts the least recently used model. Concurrent requests for the same model wait
+for one load instead of loading twice; ``load_counts`` records how many times each key was loaded.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import threading
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+BUDGET_ENV = "MODEL_EXPLORER_MEMORY_BUDGET_MB"
+DEFAULT_BUDGET_MB = 8192  # a third of a 24 GiB machine: room for the app, the browser and data
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to run, with what a result card must say about it."""
+
+    model: Any
+    size_mb: float
+    device: str
+    weights: str  # "real" or "random"
+    load_s: float = 0.0
+    extras: dict[str, Any] = field(default_factory=dict)
+    thread_safe: bool = True  # False: calls are serialised through ``lock`` (stateful engines)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+def budget_from_env() -> float:
+    try:
+        return float(os.environ.get(BUDGET_ENV, DEFAULT_BUDGET_MB))
+    except ValueError:
+        return float(DEFAULT_BUDGET_MB)
+
+
+class ModelManager:
+    """Load-once, share-everywhere LRU cache with a memory budget in MB."""
+
+    def __init__(self, budget_mb: float | None = None) -> None:
+        self.budget_mb = budget_from_env() if budget_mb is None else budget_mb
+        self._models: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
+        self.load_counts: Counter[str] = Counter()
+        self.evictions: list[str] = []
+
+    def get(self, key: str, loader: Callable[[], LoadedModel]) -> LoadedModel:
+        """Return the cached model for ``key``, loading it with ``loader`` on first use."""
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._models:  # another session loaded it while we waited
+                    self._models.move_to_end(key)
+                    return self._models[key]
+            start = time.perf_counter()
+            loaded = loader()
+            loaded.load_s = loaded.load_s or time.perf_counter() - start
+            with self._lock:
+                self.load_counts[key] += 1
+                self._models[key] = loaded
+                self._evict_over_budget(keep=key)
+            return loaded
+
+    def is_loaded(self, key: str) -> bool:
+        with self._lock:
+            return key in self._models
+
+    def used_mb(self) -> float:
+        with self._lock:
+            return sum(m.size_mb for m in self._models.values())
+
+    def loaded(self) -> list[tuple[str, LoadedModel]]:
+        """Snapshot, least recently used first."""
+        with self._lock:
+            return list(self._models.items())
+
+    def evict(self, key: str) -> None:
+        with self._lock:
+            if self._models.pop(key, None) is not None:
+                self.evictions.append(key)
+        gc.collect()
+
+    def _evict_over_budget(self, keep: str) -> None:
+        while sum(m.size_mb for m in self._models.values()) > self.budget_mb and len(self._models) > 1:
+            oldest = next(k for k in self._models if k != keep)
+            del self._models[oldest]
+            self.evictions.append(oldest)
+
+
+_manager: ModelManager | None = None
+_manager_lock = threading.Lock()
+
+
+def get_manager() -> ModelManager:
+    """The one manager of this process (shared across Streamlit sessions)."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            _manager = ModelManager()
+        return _manager

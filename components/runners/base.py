@@ -1,0 +1,85 @@
+"""The runner contract: load once, then preprocess -> forward -> postprocess, each stage timed.
+
+Like a transformers pipeline, every runner splits its work into three stages; the result card and
+the benchmark both read the same stage timings, so the app adds nothing to what is measured.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.catalog import CatalogEntry
+from components.measure import stage_timer
+from components.model_manager import LoadedModel
+
+
+class InputError(ValueError):
+    """The input cannot be used by this runner; the message is shown to the user as is."""
+
+
+@dataclass
+class RunResult:
+    """One model's answer to one input, with what it cost."""
+
+    model_id: str
+    model_name: str
+    task: str
+    output: Any
+    stages_ms: dict[str, float]
+    device: str
+    weights: str
+    wall_ms: float = 0.0
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def latency_ms(self) -> float:
+        """The model call itself: preprocess + forward + postprocess."""
+        return sum(self.stages_ms.values())
+
+
+class Runner:
+    """Base class: subclasses implement the three stages for one task and one engine."""
+
+    task: str = ""
+
+    def __init__(self, entry: CatalogEntry, loaded: LoadedModel) -> None:
+        self.entry = entry
+        self.loaded = loaded
+        self.model = loaded.model
+        self.device = loaded.device
+
+    def preprocess(self, inputs: Any, **options: Any) -> Any:
+        return inputs
+
+    def forward(self, batch: Any) -> Any:
+        raise NotImplementedError
+
+    def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
+        return outputs
+
+    def run(self, inputs: Any, **options: Any) -> RunResult:
+        """Run the three stages on one input, timing each."""
+        if not self.loaded.thread_safe:
+            with self.loaded.lock:
+                return self._run(inputs, **options)
+        return self._run(inputs, **options)
+
+    def _run(self, inputs: Any, **options: Any) -> RunResult:
+        stages: dict[str, float] = {}
+        start = time.perf_counter()
+        with stage_timer(stages, "preprocess", self.device):
+            batch = self.preprocess(inputs, **options)
+        with stage_timer(stages, "forward", self.device):
+            outputs = self.forward(batch)
+        with stage_timer(stages, "postprocess", self.device):
+            result = self.postprocess(outputs, inputs, **options)
+        return RunResult(
+            model_id=self.entry.id, model_name=self.entry.name, task=self.task, output=result,
+            stages_ms=stages, device=self.device, weights=self.loaded.weights,
+            wall_ms=(time.perf_counter() - start) * 1000,
+        )
+
+    def flops_call(self, inputs: Any, **options: Any) -> tuple[Any, tuple]:
+        """(callable, args) whose call is the forward pass, for FLOP counting."""
+        return self.forward, (self.preprocess(inputs, **options),)

@@ -1,0 +1,78 @@
+"""Image-text runners: zero-shot image classification (ConSE, CLIP) and captioning (BLIP)."""
+from __future__ import annotations
+
+from typing import Any
+
+from components.backends.multimodal import CONSE_PROMPT, blip_caption, clip_scores
+from components.backends.text import embed, tokenize
+from components.runners.base import InputError, Runner
+
+CONSE_TOP_T = 10
+
+
+def _labels(options: dict[str, Any]) -> list[str]:
+    labels = [label.strip() for label in options.get("labels", []) if label and label.strip()]
+    if len(labels) < 2:
+        raise InputError("Zero-shot image classification needs at least two labels.")
+    return labels
+
+
+def _ranked(labels: list[str], scores: list[float]) -> list[dict[str, Any]]:
+    return sorted(({"label": l, "score": s} for l, s in zip(labels, scores)), key=lambda r: -r["score"])
+
+
+class ConSERunner(Runner):
+    """Embeds the image as the probability-weighted mean of its top-T class-name embeddings."""
+
+    task = "zero-shot-image-classification"
+
+    def preprocess(self, inputs: Any, **options: Any) -> Any:
+        classifier, encoder = self.model
+        labels = _labels(options)
+        return classifier.preprocess(inputs), tokenize(encoder.loaded, [CONSE_PROMPT.format(l) for l in labels])
+
+    def forward(self, batch: Any) -> Any:
+        classifier, encoder = self.model
+        pixels, label_tokens = batch
+        probs = classifier.forward(pixels).float().softmax(-1)[0]
+        top = probs.topk(CONSE_TOP_T)
+        weights = top.values / top.values.sum()
+        image_vec = (weights[:, None] * self.loaded.extras["class_embeddings"][top.indices]).sum(0)
+        image_vec = image_vec / image_vec.norm()
+        return (embed(encoder.loaded, label_tokens) @ image_vec).cpu(), top
+
+    def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
+        sims, top = outputs
+        labels = _labels(options)
+        shares = (sims / 0.05).softmax(-1).tolist()
+        classes = self.model[0].loaded.extras["labels"]
+        return {"labels": _ranked(labels, shares),
+                "evidence": [{"label": classes[i], "score": float(v)}
+                             for v, i in zip(top.values.tolist(), top.indices.tolist())]}
+
+
+class CLIPRunner(Runner):
+    task = "zero-shot-image-classification"
+
+    def preprocess(self, inputs: Any, **options: Any) -> Any:
+        return inputs.convert("RGB"), _labels(options)
+
+    def forward(self, batch: Any) -> Any:
+        image, labels = batch
+        return clip_scores(self.loaded, image, labels)
+
+    def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
+        return {"labels": _ranked(_labels(options), outputs)}
+
+
+class CaptionRunner(Runner):
+    task = "image-captioning"
+
+    def preprocess(self, inputs: Any, **options: Any) -> Any:
+        return inputs.convert("RGB")
+
+    def forward(self, batch: Any) -> Any:
+        return blip_caption(self.loaded, batch)
+
+    def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
+        return {"text": outputs}

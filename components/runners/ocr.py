@@ -1,0 +1,22 @@
+"""OCR runner: image in, text lines with boxes out."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from components.backends.ocr import read_text
+from components.runners.base import Runner
+
+
+class OCRRunner(Runner):
+    task = "ocr"
+
+    def preprocess(self, inputs: Any, **options: Any) -> Any:
+        return np.asarray(inputs.convert("RGB"))
+
+    def forward(self, batch: Any) -> Any:
+        return read_text(self.loaded, batch)
+
+    def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
+        return {"lines": outputs, "text": "\n".join(line["text"] for line in outputs)}
