@@ -100,7 +100,7 @@ def _hf_cached(repo_id: str, filename: str = "config.json") -> str | None:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return None
-    found = try_to_load_from_cache(repo_id, filename)
+    found = try_to_load_from_cache(repo_id, filename, cache_dir=os.environ.get("HF_HUB_CACHE") or None)
     return found if isinstance(found, str) else None
 
 

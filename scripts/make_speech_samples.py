@@ -126,14 +126,17 @@ def check() -> None:
     model = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=1)
     with open(OUT / "transcripts.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    wers = []
+    wers, refs, hyps = [], [], []
     for row in rows:
         segments, _ = model.transcribe(str(OUT / row["file"]), language="en", beam_size=5)
         hyp = " ".join(s.text for s in segments)
         wer = jiwer.wer(normalise(row["transcript"]), normalise(hyp))
         wers.append(wer)
+        refs.append(normalise(row["transcript"]))
+        hyps.append(normalise(hyp))
         print(f"{row['file']}  WER {wer:.3f}  ref: {row['transcript']}  |  hyp: {hyp.strip()}")
-    print(f"mean WER {sum(wers) / len(wers):.3f} over {len(wers)} clips")
+    print(f"mean WER {sum(wers) / len(wers):.3f} over {len(wers)} clips; "
+          f"corpus WER (all words pooled) {jiwer.wer(refs, hyps):.3f}")
 
 
 if __name__ == "__main__":

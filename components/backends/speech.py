@@ -31,7 +31,7 @@ def load_whisper_ct2(entry: CatalogEntry, device: str, weights_path: str = "") -
 
 
 def transcribe_whisper_ct2(loaded: LoadedModel, audio: np.ndarray) -> str:
-    segments, _info = loaded.model.transcribe(audio, beam_size=1, language="en",
+    segments, _info = loaded.model.transcribe(audio, beam_size=5, language="en",
                                               condition_on_previous_text=False)
     return " ".join(segment.text.strip() for segment in segments).strip()
 

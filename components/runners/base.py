@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.catalog import CatalogEntry
+from components.inputs import InputError
 from components.measure import stage_timer
 from components.model_manager import LoadedModel
 
-
-class InputError(ValueError):
-    """The input cannot be used by this runner; the message is shown to the user as is."""
+__all__ = ["InputError", "RunResult", "Runner"]
 
 
 @dataclass

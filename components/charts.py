@@ -1,0 +1,76 @@
+"""Plotly figures for the playgrounds: pure functions from data to figures."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+SAMPLE_RATE = 16000
+N_FFT, HOP, N_MELS = 400, 160, 64  # 25 ms windows, 10 ms hop: what speech models look at
+MAX_WAVEFORM_POINTS = 4000
+
+
+def ranked_bars(rows: list[dict[str, Any]], label_key: str = "label", score_key: str = "score",
+                title: str = "") -> go.Figure:
+    """Horizontal bars, best on top."""
+    labels = [str(r[label_key]) for r in rows][::-1]
+    scores = [float(r[score_key]) for r in rows][::-1]
+    fig = go.Figure(go.Bar(x=scores, y=labels, orientation="h", text=[f"{s:.1%}" for s in scores],
+                           textposition="auto", marker_color="#2563eb"))
+    fig.update_layout(title=title or None, height=60 + 34 * len(rows), margin=dict(l=10, r=10, t=30 if title else 10, b=10),
+                      xaxis=dict(range=[0, max(1.0, max(scores, default=1.0))], tickformat=".0%"))
+    return fig
+
+
+def similarity_heatmap(sentences: list[str], matrix: list[list[float]]) -> go.Figure:
+    short = [s if len(s) <= 40 else s[:37] + "…" for s in sentences]
+    fig = go.Figure(go.Heatmap(z=matrix, x=short, y=short, zmin=-1, zmax=1, colorscale="RdBu",
+                               text=[[f"{v:.2f}" for v in row] for row in matrix], texttemplate="%{text}"))
+    fig.update_layout(height=120 + 40 * len(sentences), margin=dict(l=10, r=10, t=10, b=10),
+                      yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def waveform(audio: np.ndarray, segments: list[dict[str, float]] | None = None) -> go.Figure:
+    """The waveform (min/max envelope when long), with voice-activity segments shaded."""
+    step = max(1, len(audio) // MAX_WAVEFORM_POINTS)
+    trimmed = audio[: len(audio) // step * step].reshape(-1, step)
+    times = np.arange(trimmed.shape[0]) * step / SAMPLE_RATE
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=times, y=trimmed.max(axis=1), line=dict(width=1, color="#2563eb"), name="max"))
+    fig.add_trace(go.Scatter(x=times, y=trimmed.min(axis=1), line=dict(width=1, color="#2563eb"),
+                             fill="tonexty", name="min"))
+    for seg in segments or []:
+        fig.add_vrect(x0=seg["start"], x1=seg["end"], fillcolor="#22c55e", opacity=0.25, line_width=0,
+                      annotation_text="speech", annotation_position="top left")
+    fig.update_layout(height=220, showlegend=False, margin=dict(l=10, r=10, t=10, b=30),
+                      xaxis_title="seconds", yaxis=dict(range=[-1, 1]))
+    return fig
+
+
+@lru_cache(maxsize=1)
+def _mel_filters() -> np.ndarray:
+    import librosa
+
+    return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS)
+
+
+def mel_spectrogram_db(audio: np.ndarray) -> np.ndarray:
+    """Log-mel power spectrogram in dB (numpy STFT: no numba JIT on the first request)."""
+    if len(audio) < N_FFT:
+        audio = np.pad(audio, (0, N_FFT - len(audio)))
+    frames = np.lib.stride_tricks.sliding_window_view(audio, N_FFT)[::HOP]
+    power = np.abs(np.fft.rfft(frames * np.hanning(N_FFT), axis=1)) ** 2
+    mel = _mel_filters() @ power.T
+    return 10 * np.log10(np.maximum(mel, 1e-10) / max(float(mel.max()), 1e-10))
+
+
+def mel_spectrogram(audio: np.ndarray) -> go.Figure:
+    db = mel_spectrogram_db(audio)
+    times = np.arange(db.shape[1]) * HOP / SAMPLE_RATE
+    fig = go.Figure(go.Heatmap(z=np.maximum(db, -80), x=times, colorscale="Magma", colorbar=dict(title="dB")))
+    fig.update_layout(height=240, margin=dict(l=10, r=10, t=10, b=30), xaxis_title="seconds",
+                      yaxis_title="mel band")
+    return fig

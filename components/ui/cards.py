@@ -1,0 +1,54 @@
+"""Result cards, side by side: the output plus model, device, latency, peak memory and weights."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import streamlit as st
+
+from components.ui.run import CardData
+
+Renderer = Callable[[CardData], None]
+MAX_COLUMNS = 3
+
+
+def weights_badge(weights: str) -> str:
+    return "✅ real weights" if weights == "real" else "🎲 random weights — accuracy n/a"
+
+
+def show_cards(cards: list[CardData], render: Renderer) -> None:
+    """One bordered card per model, up to three per row."""
+    for start in range(0, len(cards), MAX_COLUMNS):
+        row = cards[start:start + MAX_COLUMNS]
+        for column, card in zip(st.columns(MAX_COLUMNS), row):
+            with column:
+                _card(card, render)
+
+
+def _card(card: CardData, render: Renderer) -> None:
+    with st.container(border=True):
+        st.markdown(f"#### {card.entry.name}")
+        if card.result is None:
+            st.error(card.error or "No result.")
+            return
+        result = card.result
+        metrics = st.columns(3)
+        metrics[0].metric("Latency", f"{result.latency_ms:,.0f} ms",
+                          help="The model call itself: preprocess + forward + postprocess, "
+                               "timed with time.perf_counter around each stage.")
+        metrics[1].metric("Peak memory", f"{card.peak_rss_mb:,.0f} MB",
+                          help="Peak resident memory of the app process during the call (psutil, sampled "
+                               "every 5 ms). It includes every model loaded so far.")
+        metrics[2].metric("Device", result.device)
+        stages = " · ".join(f"{k} {v:,.1f} ms" for k, v in result.stages_ms.items())
+        st.caption(f"{weights_badge(result.weights)} · {stages}"
+                   + (" · loaded just now" if card.loaded_now else ""))
+        render(card)
+
+
+def top_k_chart(rows: list[dict[str, Any]], label_key: str = "label", score_key: str = "score",
+                title: str = "") -> None:
+    """Horizontal plotly bar chart of ranked scores."""
+    from components.charts import ranked_bars
+
+    st.plotly_chart(ranked_bars(rows, label_key, score_key, title), width="stretch",
+                    config={"displayModeBar": False})

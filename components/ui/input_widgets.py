@@ -1,0 +1,106 @@
+"""Input widgets: upload, camera / microphone, or one click on a bundled sample.
+
+The raw bytes of the current input live in session state, so a rerun (or a page switch) never loses
+what the user gave; decoding and validation happen in components.inputs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from components.inputs import Checked, InputError, load_audio, load_image
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
+AUDIO_TYPES = ["wav", "mp3", "flac", "ogg", "m4a"]
+
+
+@dataclass(frozen=True)
+class RawInput:
+    name: str
+    data: bytes
+    origin: str  # "upload", "camera", "microphone" or "sample"
+
+
+def _store(key: str, raw: RawInput) -> None:
+    if st.session_state.get(key) != raw:
+        st.session_state[key] = raw
+        st.session_state.pop(f"{key}_results", None)  # results belong to the previous input
+
+
+def _from_widget(key: str, widget_value, origin: str) -> None:
+    if widget_value is not None:
+        _store(key, RawInput(widget_value.name or origin, widget_value.getvalue(), origin))
+
+
+def _samples(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
+    return sorted(p for pattern in patterns for p in folder.glob(pattern))
+
+
+def _sample_buttons(key: str, files: list[Path], columns: int = 4) -> None:
+    cols = st.columns(columns)
+    for i, path in enumerate(files):
+        if cols[i % columns].button(path.stem.replace("_", " "), key=f"{key}_sample_{path.name}",
+                                    width="stretch"):
+            _store(key, RawInput(path.name, path.read_bytes(), "sample"))
+
+
+def _on_upload(key: str, widget_key: str, origin: str) -> None:
+    _from_widget(key, st.session_state.get(widget_key), origin)
+
+
+def image_input(key: str) -> Checked | None:
+    """Upload / camera / sample -> validated RGB image, or an error shown in the page."""
+    upload, camera, samples = st.tabs(["📁 Upload", "📷 Camera", "🖼️ Samples"])
+    with upload:
+        st.file_uploader("Image file", type=None, key=f"{key}_upload",
+                         on_change=_on_upload, args=(key, f"{key}_upload", "upload"),
+                         help="PNG, JPEG, WebP, BMP, GIF (first frame), TIFF; any colour mode.")
+    with camera:
+        if st.toggle("Use the camera", key=f"{key}_camera_on"):
+            st.camera_input("Take a photo", key=f"{key}_camera",
+                            on_change=_on_upload, args=(key, f"{key}_camera", "camera"))
+    with samples:
+        _sample_buttons(key, _samples(DATA / "images", ("*.jpg", "*.png")))
+    return _decoded(key, load_image)
+
+
+def audio_input(key: str) -> Checked | None:
+    """Upload / microphone / sample -> 16 kHz mono float32 audio, or an error shown in the page."""
+    upload, microphone, samples = st.tabs(["📁 Upload", "🎙️ Record", "🔊 Samples"])
+    with upload:
+        st.file_uploader("Audio file", type=None, key=f"{key}_upload",
+                         on_change=_on_upload, args=(key, f"{key}_upload", "upload"),
+                         help="WAV, MP3, FLAC, OGG (M4A when ffmpeg is installed); up to 10 minutes.")
+    with microphone:
+        st.audio_input("Record a clip", key=f"{key}_mic",
+                       on_change=_on_upload, args=(key, f"{key}_mic", "microphone"))
+    with samples:
+        _sample_buttons(key, _samples(DATA / "speech", ("*.wav",)), columns=6)
+    return _decoded(key, load_audio)
+
+
+def current_raw(key: str) -> RawInput | None:
+    return st.session_state.get(key)
+
+
+def _decoded(key: str, decode) -> Checked | None:
+    raw = current_raw(key)
+    if raw is None:
+        st.info("Upload a file, use your camera or microphone, or click a sample to begin.")
+        return None
+    try:
+        checked = _cached_decode(decode.__name__, raw.name, raw.data)
+    except InputError as exc:
+        st.error(f"⚠️ {exc}")
+        return None
+    for note in checked.notes:
+        st.caption(f"ℹ️ {note}")
+    return checked
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _cached_decode(kind: str, name: str, data: bytes) -> Checked:
+    return {"load_image": load_image, "load_audio": load_audio}[kind](data, name)

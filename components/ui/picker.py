@@ -1,0 +1,45 @@
+"""Model picker: the models that can run a task here, and why the others cannot."""
+from __future__ import annotations
+
+import streamlit as st
+
+from components.catalog import CatalogEntry
+from components.runners.registry import runner_tasks
+from components.ui.catalog_view import availability_map, catalog_or_stop
+
+
+def runnable_models(task: str) -> tuple[list[CatalogEntry], list[tuple[CatalogEntry, str]]]:
+    """(entries that run ``task`` with real weights here, [(entry, reason) for those that cannot])."""
+    availability = availability_map(st.session_state.get("keep_models_dir", "").strip())
+    ready, blocked = [], []
+    for entry in catalog_or_stop():
+        if task not in entry.tasks:
+            continue
+        status = availability[entry.id]
+        if status.runnable and task in runner_tasks(entry, "real"):
+            ready.append(entry)
+        elif not status.runnable:
+            blocked.append((entry, f"{status.label}: {status.reason}"))
+        else:
+            blocked.append((entry, f"this app has no {task} runner for it yet"))
+    return ready, blocked
+
+
+def pick_models(task: str, key: str, defaults: tuple[str, ...] = ()) -> list[CatalogEntry]:
+    """Multiselect of runnable models (state kept across reruns and pages)."""
+    ready, blocked = runnable_models(task)
+    ids = [e.id for e in ready]
+    names = {e.id: e.name for e in ready}
+    if key not in st.session_state:
+        st.session_state[key] = [d for d in defaults if d in ids] or ids[:1]
+    st.session_state[key] = [i for i in st.session_state[key] if i in ids]
+    left, right = st.columns([4, 1])
+    chosen = left.multiselect("Models", ids, format_func=names.get, key=key,
+                              help="Every selected model gets the same input; one card each.")
+    right.button("Select all", key=f"{key}_all", disabled=len(ids) < 2,
+                 on_click=lambda: st.session_state.__setitem__(key, ids))
+    if blocked:
+        with st.expander(f"{len(blocked)} more {task} models in the catalog cannot run here — why"):
+            for entry, reason in blocked:
+                st.markdown(f"- **{entry.name}** — {reason}")
+    return [e for e in ready if e.id in chosen]

@@ -1,0 +1,21 @@
+"""Show the resized, cropped and normalised tensor a vision model actually saw."""
+from __future__ import annotations
+
+import streamlit as st
+from PIL import Image
+
+from components.overlays import tensor_to_image
+from components.ui.run import CardData
+
+
+def show_model_input(card: CardData, image: Image.Image) -> None:
+    """An expander with the model's input image (models with timm-style transforms)."""
+    config = card.model_extras.get("data_config")
+    transform = card.model_extras.get("transform")
+    if transform is None or config is None:
+        return
+    with st.expander("What the model saw (preprocessing)"):
+        st.image(tensor_to_image(transform(image), config["mean"], config["std"]), width=224)
+        st.caption(f"Resized with {config['interpolation']} interpolation, centre crop "
+                   f"{config['crop_pct']:.3f}, {config['input_size'][1]}×{config['input_size'][2]} px, "
+                   f"normalised with mean {config['mean']} and std {config['std']}.")

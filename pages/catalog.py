@@ -1,0 +1,79 @@
+"""Catalog: search and filter every model; open a card with facts, availability and code."""
+import streamlit as st
+
+from components.availability import STATUS_ORDER
+from components.catalog import MODALITIES
+from components.snippets import code_snippet
+from components.ui.catalog_view import availability_map, catalog_frame, catalog_or_stop
+
+st.title("📚 Model catalog")
+st.caption("Landmark pre-trained models with their facts, and whether each can run on this machine — "
+           "computed now, with the reason.")
+
+entries = catalog_or_stop()
+with st.sidebar:
+    extra_dir = st.text_input("Folder with local weights (optional)", key="keep_models_dir",
+                              help="A folder holding Hugging Face model folders (each with config.json). "
+                                   "Models found there become ready.")
+availability = availability_map(extra_dir.strip())
+frame = catalog_frame(entries, availability)
+
+tasks = sorted({t for e in entries for t in e.tasks})
+families = sorted({e.family for e in entries})
+c1, c2, c3 = st.columns([2, 1, 1])
+query = c1.text_input("Search", key="keep_cat_query", placeholder="name, family, task, description…")
+modalities = c2.multiselect("Modality", MODALITIES, key="keep_cat_modality")
+statuses = c3.multiselect("Availability", STATUS_ORDER, key="keep_cat_status")
+c4, c5, c6 = st.columns([1, 1, 2])
+task_filter = c4.multiselect("Task", tasks, key="keep_cat_task")
+family_filter = c5.multiselect("Family", families, key="keep_cat_family")
+size_choice = c6.select_slider("Size (parameters)", options=["any", "< 10M", "< 100M", "< 1B", "< 10B"],
+                               key="keep_cat_size", value="any")
+
+limits = {"< 10M": 1e7, "< 100M": 1e8, "< 1B": 1e9, "< 10B": 1e10}
+needle = query.strip().lower()
+shown = [
+    e for e in entries
+    if (not needle or needle in " ".join([e.id, e.name, e.family, " ".join(e.tasks), e.description]).lower())
+    and (not modalities or e.modality in modalities)
+    and (not statuses or availability[e.id].status in statuses)
+    and (not task_filter or set(task_filter) & set(e.tasks))
+    and (not family_filter or e.family in family_filter)
+    and (size_choice == "any" or (e.params is not None and e.params < limits[size_choice]))
+]
+table = frame[frame["id"].isin({e.id for e in shown})].sort_values(["_status", "Modality", "Year"])
+st.markdown(f"**{len(shown)}** of {len(entries)} models")
+st.dataframe(table.drop(columns=["_status"]), hide_index=True, width="stretch",
+             column_config={"Params (M)": st.column_config.NumberColumn(format="%.1f")})
+
+if shown:
+    names = {e.id: e.name for e in shown}
+    ordered = list(table["id"])
+    chosen = st.selectbox("Open a model card", ordered, format_func=names.get, key="keep_cat_card")
+    entry = next(e for e in shown if e.id == chosen)
+    status = availability[entry.id]
+    with st.container(border=True):
+        st.subheader(f"{entry.name}")
+        st.markdown(f"**{status.label}** — {status.reason}")
+        st.write(entry.description)
+        facts = st.columns(4)
+        facts[0].metric("Parameters", "undisclosed" if entry.params is None else
+                        f"{entry.params / 1e6:,.1f} M" if entry.params < 1e9 else f"{entry.params / 1e9:,.1f} B")
+        facts[1].metric("Year", entry.year)
+        facts[2].metric("Access", entry.access)
+        facts[3].metric("Modality", entry.modality)
+        if entry.params_note:
+            st.caption(f"Parameters: {entry.params_note}")
+        st.markdown(f"**Family:** {entry.family} · **Tasks:** {', '.join(entry.tasks)} · "
+                    f"**Domain:** {entry.domain} · **Licence:** {entry.license}")
+        st.markdown(f"**Reference:** [{entry.paper.title}]({entry.paper.url})")
+        if entry.reference_metric:
+            m = entry.reference_metric
+            st.markdown(f"**Published result:** {m.name} = {m.value:g}"
+                        + (f" on {m.dataset}" if m.dataset else "") + f" (source: {m.source})")
+        source = f"{entry.source.kind}: `{entry.source.name}`" if entry.source.name else entry.source.kind
+        st.markdown(f"**Weights from:** {source}")
+        language, code = code_snippet(entry)
+        st.code(code, language=language if language != "text" else None)
+else:
+    st.info("No model matches these filters. Clear a filter to see more.")

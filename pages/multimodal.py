@@ -1,0 +1,96 @@
+"""Multimodal playground: label a photo with your own words, caption it, or chain OCR into text models."""
+import streamlit as st
+
+from components.catalog import get_entry
+from components.overlays import draw_ocr_boxes
+from components.ui.cards import show_cards, top_k_chart
+from components.ui.input_widgets import image_input
+from components.ui.picker import pick_models, runnable_models
+from components.ui.run import CardData, run_models
+
+KEY = "multimodal_input"
+DEFAULT_LABELS = "cat, dog, cup of coffee, car, rocket, person, horse, bird"
+
+st.title("🔗 Multimodal playground")
+st.caption("Image + text: zero-shot labels in your own words, captions, and an image → OCR → text-model chain.")
+with st.sidebar:
+    st.text_input("Folder with local weights (optional)", key="keep_models_dir",
+                  help="A folder with Hugging Face model folders, e.g. openai__clip-vit-base-patch32 or "
+                       "Salesforce__blip-image-captioning-base (each with config.json). Models found there "
+                       "become ready.")
+
+checked = image_input(KEY)
+mode = st.segmented_control("Tool", ["Zero-shot labels", "Caption", "Image → OCR → text models"],
+                            key="keep_mm_tool", default="Zero-shot labels") or "Zero-shot labels"
+
+if checked is not None:
+    image = checked.data
+    st.image(image, width=320)
+
+    if mode == "Zero-shot labels":
+        st.session_state.setdefault("keep_mm_labels", DEFAULT_LABELS)
+        labels = [l.strip() for l in st.text_input("Labels, comma-separated", key="keep_mm_labels").split(",")]
+        models = pick_models("zero-shot-image-classification", "keep_mm_models", ("conse_effnet_minilm", "clip_vit_b_32"))
+        st.caption("ConSE (Norouzi et al., 2014) is not CLIP: it classifies the photo with EfficientNet-Lite0 "
+                   "into ImageNet classes, then places it among your labels by the meaning of those class names "
+                   "(MiniLM embeddings). It runs offline; CLIP joins when its weights are present.")
+        if st.button("▶ Run", type="primary", disabled=not models, key="mm_run"):
+            st.session_state[f"{KEY}_results"] = ("zs", run_models(models, "zero-shot-image-classification",
+                                                                   image, labels=labels))
+
+        def render_labels(card: CardData) -> None:
+            top_k_chart(card.result.output["labels"][:8])
+            evidence = card.result.output.get("evidence")
+            if evidence:
+                st.caption("Evidence (ImageNet classes): " + ", ".join(
+                    f"{e['label'].split(',')[0]} {e['score']:.0%}" for e in evidence[:4]))
+
+        stored = st.session_state.get(f"{KEY}_results")
+        if stored and stored[0] == "zs":
+            show_cards(stored[1], render_labels)
+
+    elif mode == "Caption":
+        ready, blocked = runnable_models("image-captioning")
+        if not ready:
+            st.warning("No captioning model can run on this machine right now.")
+            for entry, reason in blocked:
+                st.markdown(f"- **{entry.name}** — {reason}")
+            st.info("To caption offline: on a machine with internet, run `hf download "
+                    "Salesforce/blip-image-captioning-base --local-dir blip` and copy the folder into the "
+                    "folder named in the sidebar (or into the Hugging Face cache, ~/.cache/huggingface/hub). "
+                    "Meanwhile, try **Zero-shot labels**: it runs offline.")
+        else:
+            models = pick_models("image-captioning", "keep_mm_caption_models")
+            if st.button("▶ Caption", type="primary", disabled=not models, key="mm_caption"):
+                st.session_state[f"{KEY}_results"] = ("cap", run_models(models, "image-captioning", image))
+            stored = st.session_state.get(f"{KEY}_results")
+            if stored and stored[0] == "cap":
+                show_cards(stored[1], lambda card: st.markdown(f"> {card.result.output['text']}"))
+
+    else:
+        st.caption("RapidOCR reads the text in the image; fastText names its language; VADER rates its tone.")
+        if st.button("▶ Run the chain", type="primary", key="mm_chain"):
+            ocr = run_models([get_entry("rapidocr_ppocrv4")], "ocr", image)[0]
+            chain: list[tuple[str, list[CardData]]] = [("ocr", [ocr])]
+            lines = [l["text"] for l in ocr.result.output["lines"]] if ocr.result else []
+            if lines:
+                chain.append(("language-identification",
+                              run_models([get_entry("fasttext_lid176")], "language-identification", lines)))
+                chain.append(("sentiment-analysis", run_models([get_entry("vader")], "sentiment-analysis", lines)))
+            st.session_state[f"{KEY}_results"] = ("chain", chain)
+        stored = st.session_state.get(f"{KEY}_results")
+        if stored and stored[0] == "chain":
+            for task, cards in stored[1]:
+                if task == "ocr":
+                    def render_ocr(card: CardData) -> None:
+                        lines = card.result.output["lines"]
+                        st.image(draw_ocr_boxes(image, lines), width="stretch")
+                        st.text(card.result.output["text"] or "(no text found)")
+                    show_cards(cards, render_ocr)
+                    if cards[0].result and not cards[0].result.output["lines"]:
+                        st.info("No text found in this image, so the text models have nothing to read. "
+                                "Try the 'page' or 'ocr sample' image.")
+                else:
+                    show_cards(cards, lambda card: st.dataframe(
+                        [{k: v for k, v in row.items() if k in ("text", "lang", "label", "score")}
+                         for row in card.result.output], hide_index=True))

@@ -1,0 +1,71 @@
+"""Speech playground: waveform, mel spectrogram, voice activity, and transcription side by side."""
+import csv
+import io
+
+import numpy as np
+import soundfile as sf
+import streamlit as st
+
+from components.catalog import get_entry
+from components.charts import mel_spectrogram, waveform
+from components.evaluate import word_error_rate
+from components.ui.cards import show_cards
+from components.ui.input_widgets import DATA, audio_input, current_raw
+from components.ui.picker import pick_models
+from components.ui.run import CardData, run_models
+
+KEY = "speech_input"
+SAMPLE_RATE = 16000
+
+st.title("🎙️ Speech playground")
+st.caption("Record or upload a clip (or click a sample), then compare speech recognisers on it.")
+
+checked = audio_input(KEY)
+
+
+def known_transcript(name: str) -> str | None:
+    """The reference transcript of a bundled sample clip, if this is one."""
+    with open(DATA / "speech" / "transcripts.csv", encoding="utf-8") as handle:
+        return next((row["transcript"] for row in csv.DictReader(handle) if row["file"] == name), None)
+
+
+if checked is not None:
+    audio: np.ndarray = checked.data
+    raw = current_raw(KEY)
+    duration = len(audio) / SAMPLE_RATE
+    buffer = io.BytesIO()
+    sf.write(buffer, audio, SAMPLE_RATE, format="WAV")
+    st.audio(buffer.getvalue(), format="audio/wav")
+    vad_key = f"{KEY}_vad"
+    if st.session_state.get(vad_key, (None,))[0] != raw:
+        vad_cards = run_models([get_entry("silero_vad")], "voice-activity-detection", audio)
+        st.session_state[vad_key] = (raw, vad_cards[0])
+    vad: CardData = st.session_state[vad_key][1]
+    segments = vad.result.output["segments"] if vad.result else []
+    st.markdown(f"**{duration:.1f} s** of audio · Silero VAD found **{len(segments)}** speech segment(s)"
+                + (f" ({vad.result.latency_ms:.0f} ms)" if vad.result else f" — {vad.error}"))
+    if vad.result and not segments:
+        st.warning("No speech detected in this clip (silence or noise): transcripts may be empty or invented.")
+    st.plotly_chart(waveform(audio, segments), width="stretch", config={"displayModeBar": False})
+    with st.expander("Mel spectrogram — what speech models look at"):
+        st.plotly_chart(mel_spectrogram(audio), width="stretch", config={"displayModeBar": False})
+
+    models = pick_models("speech-recognition", "keep_speech_models", ("whisper_tiny_en_ct2", "pocketsphinx_en_us"))
+    if st.button("▶ Transcribe", type="primary", disabled=not models, key="speech_run"):
+        st.session_state[f"{KEY}_results"] = run_models(models, "speech-recognition", audio)
+    reference = known_transcript(raw.name) if raw.origin == "sample" else None
+    if reference:
+        st.caption(f"Reference transcript: “{reference}”")
+
+    def render_transcript(card: CardData) -> None:
+        out = card.result.output
+        st.markdown(f"> {out['text'] or '*(nothing recognised)*'}")
+        rtf = card.result.latency_ms / 1000 / max(out["audio_s"], 1e-9)
+        line = f"Real-time factor **{rtf:.2f}** (compute time ÷ audio length; < 1 is faster than real time)"
+        if reference:
+            line += f" · WER **{word_error_rate([reference], [out['text']]):.2f}**"
+        st.caption(line)
+
+    if st.session_state.get(f"{KEY}_results"):
+        st.subheader("Transcripts")
+        show_cards(st.session_state[f"{KEY}_results"], render_transcript)

@@ -1,0 +1,92 @@
+"""Text playground: similarity and search, zero-shot labels, language, sentiment, tokens."""
+import html
+
+import streamlit as st
+
+from components.backends.tokenization import TOKENIZERS, split_tokens, vocabulary_size
+from components.charts import similarity_heatmap
+from components.inputs import text_lines
+from components.ui.cards import show_cards, top_k_chart
+from components.ui.picker import pick_models
+from components.ui.run import CardData, run_models
+from components.ui.text_widgets import DATA, text_input
+
+st.title("📝 Text playground")
+st.caption("Type or paste sentences (one per line), pick a tool and models, press Run.")
+
+checked = text_input()
+lines = text_lines(checked.data) if checked else []
+
+TOOLS = ["Similarity & search", "Zero-shot labels", "Language", "Sentiment", "Tokenizer view"]
+tool = st.segmented_control("Tool", TOOLS, key="keep_text_tool", default=TOOLS[0]) or TOOLS[0]
+
+
+def run_section(task: str, defaults: tuple[str, ...], render, **options) -> None:
+    """Model picker, Run button and the cards of the last run for this task."""
+    models = pick_models(task, f"keep_text_models_{task}", defaults)
+    results_key = f"text_results_{task}"
+    if st.button("▶ Run", type="primary", disabled=not (models and lines), key=f"run_{task}"):
+        st.session_state[results_key] = (lines, run_models(models, task, lines, **options))
+    stored = st.session_state.get(results_key)
+    if stored is not None and lines:
+        if stored[0] != lines:
+            st.caption("The text changed since this run: press Run to refresh.")
+        show_cards(stored[1], render)
+
+
+def render_similarity(card: CardData) -> None:
+    out = card.result.output
+    if "ranking" in out:
+        st.markdown(f"**Closest to** “{out['query']}”")
+        top_k_chart([{"label": r["text"][:60], "score": max(r["score"], 0.0)} for r in out["ranking"][:5]])
+    st.plotly_chart(similarity_heatmap(out["sentences"], out["matrix"]), width="stretch",
+                    config={"displayModeBar": False})
+    st.caption("Cosine similarity of sentence embeddings: 1 = same meaning, 0 = unrelated.")
+
+
+def render_zero_shot(card: CardData) -> None:
+    for row in card.result.output:
+        best = row["labels"][0]
+        st.markdown(f"**{best['label']}** ({best['score']:.0%}) — {row['text']}")
+    st.caption("Each line goes to the label whose description “This text is about …” embeds closest.")
+
+
+def render_language(card: CardData) -> None:
+    st.dataframe([{"text": r["text"], "language": r["lang"], "confidence": round(r["score"], 3),
+                   "runner-up": f"{r['top'][1]['lang']} ({r['top'][1]['score']:.2f})" if len(r["top"]) > 1 else ""}
+                  for r in card.result.output], hide_index=True)
+
+
+def render_sentiment(card: CardData) -> None:
+    icons = {"positive": "🙂", "negative": "🙁", "neutral": "😐"}
+    st.dataframe([{"text": r["text"], "sentiment": f"{icons.get(r['label'], '')} {r['label']}",
+                   "score": round(r["score"], 3)} for r in card.result.output], hide_index=True)
+
+
+if tool == "Similarity & search":
+    query = st.text_input("Search query (optional): rank your lines by meaning", key="keep_text_query")
+    run_section("sentence-similarity", ("all_minilm_l6_v2",), render_similarity, query=query)
+elif tool == "Zero-shot labels":
+    st.session_state.setdefault("keep_text_labels", ", ".join(
+        (DATA / "zero_shot_labels.txt").read_text(encoding="utf-8").split()))
+    labels = [l.strip() for l in st.text_input("Labels, comma-separated", key="keep_text_labels").split(",")]
+    run_section("zero-shot-classification", ("all_minilm_l6_v2",), render_zero_shot, labels=labels)
+elif tool == "Language":
+    run_section("language-identification", ("fasttext_lid176",), render_language)
+elif tool == "Sentiment":
+    run_section("sentiment-analysis", ("vader",), render_sentiment)
+else:
+    name = st.selectbox("Tokenizer", list(TOKENIZERS), key="keep_text_tokenizer")
+    kind = TOKENIZERS[name]
+    if lines:
+        tokens = split_tokens(kind, lines[0])
+        st.markdown(f"First line → **{len(tokens)} tokens** (vocabulary of {vocabulary_size(kind):,}). "
+                    "Models never see letters — only these ids.")
+        palette = ["#dbeafe", "#dcfce7", "#fef9c3", "#fce7f3", "#ede9fe"]
+        chips = "".join(
+            f"<span style='background:{palette[i % len(palette)]};padding:2px 4px;margin:2px;"
+            f"border-radius:4px;display:inline-block;font-family:monospace'>{html.escape(t['token'])}"
+            f"<sub style='color:#555'> {t['id']}</sub></span>" for i, t in enumerate(tokens[:400]))
+        st.html(f"<div style='line-height:2'>{chips}</div>")
+        st.caption("WordPiece marks a word's continuation with ##; byte-level BPE marks a leading space with Ġ "
+                   "and splits unknown characters (emoji, CJK) into bytes instead of [UNK].")

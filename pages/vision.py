@@ -1,0 +1,55 @@
+"""Vision playground: classify an image or read its text with several models side by side."""
+import streamlit as st
+
+from components.overlays import draw_ocr_boxes
+from components.ui.cards import show_cards, top_k_chart
+from components.ui.input_widgets import image_input
+from components.ui.picker import pick_models
+from components.ui.run import CardData, run_models
+from components.ui.preprocess_view import show_model_input
+
+KEY = "vision_input"
+TASKS = {"Image classification (ImageNet-1k)": "image-classification", "Read text (OCR)": "ocr"}
+
+st.title("🖼️ Vision playground")
+st.caption("Bring a photo, pick models, press Run. Each card shows the answer and what it cost.")
+
+checked = image_input(KEY)
+task_label = st.radio("Task", list(TASKS), horizontal=True, key="keep_vision_task")
+task = TASKS[task_label]
+models = pick_models(task, f"keep_vision_models_{task}",
+                     ("efficientnet_lite0", "efficientnet_lite2") if task == "image-classification"
+                     else ("rapidocr_ppocrv4",))
+
+if checked is not None:
+    image = checked.data
+    left, right = st.columns([1, 2])
+    left.image(image, caption=f"{image.width}×{image.height}", width="stretch")
+    with right:
+        if st.button("▶ Run", type="primary", disabled=not models, key="vision_run"):
+            st.session_state[f"{KEY}_results"] = (task, run_models(models, task, image))
+        if not models:
+            st.warning("Select at least one model.")
+
+
+def render_classification(card: CardData) -> None:
+    rows = card.result.output
+    top_k_chart(rows)
+    show_model_input(card, checked.data)
+
+
+def render_ocr(card: CardData) -> None:
+    lines = card.result.output["lines"]
+    if not lines:
+        st.info("No text found in this image.")
+        return
+    st.image(draw_ocr_boxes(checked.data, lines), width="stretch")
+    st.dataframe([{"#": i, "text": l["text"], "confidence": round(l["score"], 3)}
+                  for i, l in enumerate(lines, start=1)], hide_index=True)
+
+
+stored = st.session_state.get(f"{KEY}_results")
+if checked is not None and stored is not None:
+    done_task, cards = stored
+    st.subheader("Results")
+    show_cards(cards, render_classification if done_task == "image-classification" else render_ocr)

@@ -1,0 +1,56 @@
+"""Shared test set-up: the network is cut for every test; real inputs made locally."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ["MODEL_EXPLORER_OFFLINE"] = "1"  # tests run as if there were no network
+os.environ.setdefault("MODEL_EXPLORER_HISTORY", str(ROOT / "artifacts" / "test-history.sqlite"))
+
+from components.runtime import set_hf_offline  # noqa: E402
+
+set_hf_offline()
+
+DATA = ROOT / "data"
+
+
+@pytest.fixture(scope="session")
+def chelsea():
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(data.chelsea())
+
+
+@pytest.fixture(scope="session")
+def coffee():
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(data.coffee())
+
+
+def espeak_clip(text: str, out: Path) -> np.ndarray:
+    """Speak ``text`` with espeak-ng and return 16 kHz mono float32 samples."""
+    import soundfile as sf
+    import soxr
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(out), text], check=True)
+    samples, rate = sf.read(out, dtype="float32")
+    return soxr.resample(samples, rate, 16000).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def spoken(tmp_path_factory):
+    text = "the weather is nice today and the children are playing outside"
+    return text, espeak_clip(text, tmp_path_factory.mktemp("speech") / "clip.wav")
