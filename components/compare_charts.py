@@ -1,0 +1,139 @@
+"""Plotly figures for the Compare page: pure functions from benchmark result dicts to figures."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+# Per task: the headline metric, its label, and whether higher is better.
+PRIMARY_METRIC = {
+    "image-classification": ("top1", "Top-1 accuracy", True),
+    "speech-recognition": ("wer", "Word error rate", False),
+    "language-identification": ("accuracy", "Accuracy", True),
+    "sentiment-analysis": ("accuracy", "Accuracy", True),
+    "sentence-similarity": ("spearman", "Spearman ρ", True),
+}
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=380)
+
+
+def label(result: dict[str, Any]) -> str:
+    """A row's name in charts: the model, its weights, and its run when overlaid from history."""
+    name = result.get("model_name") or result["model_id"]
+    if result.get("weights") == "random":
+        name += " (random weights)"
+    if result.get("run_label"):
+        name += f" · {result['run_label']}"
+    return name
+
+
+def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
+    """The results table: one row per model, the figures a reader compares."""
+    rows = []
+    for r in results:
+        metric_key, metric_label, _ = PRIMARY_METRIC.get(r["task"], ("", "", True))
+        metrics = r.get("metrics") or {}
+        reference = r.get("reference_metric") or {}
+        rows.append({
+            "Model": label(r), "Weights": r["weights"],
+            metric_label or "Metric": metrics.get(metric_key) if metrics else None,
+            "Other metrics": ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()
+                                       if k != metric_key and v is not None) or r.get("metrics_note", ""),
+            "Samples": r.get("n_samples"),
+            "p50 ms": r["latency_ms"].get("p50"), "p90 ms": r["latency_ms"].get("p90"),
+            "p99 ms": r["latency_ms"].get("p99"),
+            "Items/s (batch 1)": (r.get("throughput") or {}).get("1"),
+            "Peak RSS MB": r.get("peak_rss_mb"), "Params (M)": (r["params"] or 0) / 1e6 or None,
+            "GFLOPs": (r["flops"] / 1e9) if r.get("flops") else None,
+            "Size MB": r.get("size_mb"), "Load s": r.get("load_s"), "Device": r.get("device"),
+            "Published": f"{reference['name']} {reference['value']:g}" if reference else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def latency_distribution(results: list[dict[str, Any]]) -> go.Figure:
+    fig = go.Figure()
+    for r in results:
+        fig.add_trace(go.Box(y=r["latency_samples_ms"], name=label(r), boxpoints="all", jitter=0.4,
+                             pointpos=0, marker_size=4))
+    fig.update_layout(title="Latency per call (ms) — each dot is one timed run", yaxis_title="ms",
+                      showlegend=False, **LAYOUT)
+    return fig
+
+
+def pareto_front(points: list[tuple[float, float]], higher_is_better: bool) -> list[int]:
+    """Indices of points not dominated by any other (lower latency and better metric)."""
+    front = []
+    for i, (lat_i, met_i) in enumerate(points):
+        dominated = any(
+            lat_j <= lat_i and (met_j >= met_i if higher_is_better else met_j <= met_i)
+            and (lat_j, met_j) != (lat_i, met_i)
+            for j, (lat_j, met_j) in enumerate(points) if j != i)
+        if not dominated:
+            front.append(i)
+    return sorted(front, key=lambda i: points[i][0])
+
+
+def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
+    """Scatter of the task metric against p50 latency, with the Pareto frontier drawn; None if no metric."""
+    if not results:
+        return None
+    key, metric_label, higher = PRIMARY_METRIC.get(results[0]["task"], ("", "", True))
+    rows = [r for r in results if (r.get("metrics") or {}).get(key) is not None]
+    if not rows:
+        return None
+    points = [(r["latency_ms"]["p50"], r["metrics"][key]) for r in rows]
+    front = pareto_front(points, higher)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers+text",
+                             text=[label(r) for r in rows], textposition="top center",
+                             marker=dict(size=[max(8, min(40, (r["params"] or 0) / 1e6)) for r in rows],
+                                         color="#2563eb", opacity=0.7), name="models"))
+    fig.add_trace(go.Scatter(x=[points[i][0] for i in front], y=[points[i][1] for i in front],
+                             mode="lines", line=dict(color="#dc2626", dash="dash"), name="Pareto frontier"))
+    fig.update_layout(title=f"{metric_label} vs latency (marker size ~ parameters; "
+                            f"{'up' if higher else 'down'} and left is better)",
+                      xaxis_title="p50 latency (ms)", yaxis_title=metric_label, **LAYOUT)
+    return fig
+
+
+def memory_and_size(results: list[dict[str, Any]]) -> go.Figure:
+    names = [label(r) for r in results]
+    fig = go.Figure([
+        go.Bar(name="Peak process RSS (MB)", x=names, y=[r["peak_rss_mb"] for r in results]),
+        go.Bar(name="Model size (MB)", x=names, y=[r["size_mb"] for r in results]),
+    ])
+    fig.update_layout(barmode="group", title="Memory and size", yaxis_title="MB", **LAYOUT)
+    return fig
+
+
+def throughput_by_batch(results: list[dict[str, Any]]) -> go.Figure | None:
+    rows = [(label(r), int(b), v) for r in results for b, v in (r.get("throughput") or {}).items()]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=["model", "batch size", "items per second"]).sort_values("batch size")
+    fig = px.line(frame, x="batch size", y="items per second", color="model", markers=True, log_x=True)
+    fig.update_layout(title="Throughput vs batch size", **LAYOUT)
+    return fig
+
+
+def published_vs_measured(results: list[dict[str, Any]]) -> go.Figure | None:
+    """Each model's published reference metric beside the one measured here (same scale)."""
+    rows = []
+    for r in results:
+        reference = r.get("reference_metric") or {}
+        key, metric_label, _ = PRIMARY_METRIC.get(r["task"], ("", "", True))
+        measured = (r.get("metrics") or {}).get(key)
+        if reference and measured is not None and r["task"] == "image-classification" \
+                and "top-1" in reference.get("name", "").lower():
+            rows.append((label(r), reference["value"], measured * 100))
+    if not rows:
+        return None
+    fig = go.Figure([
+        go.Bar(name="Published ImageNet top-1 (%)", x=[r[0] for r in rows], y=[r[1] for r in rows]),
+        go.Bar(name="Measured top-1 here (%)", x=[r[0] for r in rows], y=[r[2] for r in rows]),
+    ])
+    fig.update_layout(barmode="group", title="Published vs measured (the bundled set is tiny: expect noise)",
+                      yaxis_title="%", **LAYOUT)
+    return fig

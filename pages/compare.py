@@ -1,0 +1,134 @@
+"""Compare: benchmark models on a labelled set; chart accuracy against latency, memory and size."""
+import time
+
+import streamlit as st
+
+from components.benchmark import BenchmarkConfig, BenchmarkError, Cancelled, benchmark_model
+from components.compare_charts import (
+    accuracy_vs_latency, latency_distribution, memory_and_size, published_vs_measured, results_table,
+    throughput_by_batch,
+)
+from components.datasets import EVAL_TASKS, DatasetError, load_bundled, load_upload
+from components.runners.registry import runner_tasks
+from components.store import HistoryStore, to_csv, to_json
+from components.ui.catalog_view import availability_map, catalog_or_stop
+
+RESULTS, FAILURES = "compare_results", "compare_failures"
+
+st.title("📊 Compare models")
+st.caption("Measure models on a labelled set: accuracy, latency distribution, memory, size, FLOPs and "
+           "throughput — with how each figure was measured, and the environment stored with every run.")
+
+task = st.selectbox("Task", list(EVAL_TASKS), key="keep_cmp_task")
+availability = availability_map(st.session_state.get("keep_models_dir", "").strip())
+candidates = [e for e in catalog_or_stop() if task in e.tasks and task in runner_tasks(e, "auto")]
+weights_of = {e.id: "real" if availability[e.id].runnable else "random" for e in candidates}
+names = {e.id: e.name + (" 🎲 random weights" if weights_of[e.id] == "random" else "") for e in candidates}
+defaults = [e.id for e in candidates if weights_of[e.id] == "real"][:3] or [e.id for e in candidates][:2]
+st.session_state.setdefault(f"keep_cmp_models_{task}", defaults)
+chosen_ids = st.multiselect("Models", [e.id for e in candidates], format_func=names.get,
+                            key=f"keep_cmp_models_{task}",
+                            help="🎲 = no weights here: the architecture is built with random weights to measure "
+                                 "its cost (latency, memory, params, FLOPs); accuracy is n/a.")
+
+source = st.radio("Evaluation set", ["Bundled", "Upload my own"], horizontal=True, key="keep_cmp_source")
+dataset = None
+try:
+    if source == "Bundled":
+        dataset = load_bundled(task)
+    else:
+        upload = st.file_uploader(f"Your set: {EVAL_TASKS[task]}", key="cmp_upload")
+        if upload is not None:
+            dataset = load_upload(task, upload.name, upload.getvalue())
+except DatasetError as exc:
+    st.error(f"⚠️ {exc}")
+if dataset is not None:
+    st.caption(f"{len(dataset)} labelled samples from {dataset.source}.")
+
+with st.expander("Measurement settings"):
+    c1, c2 = st.columns(2)
+    runs = c1.slider("Timed runs per model", 3, 100, 20, key="keep_cmp_runs")
+    warmup = c2.slider("Warm-up runs", 0, 10, 3, key="keep_cmp_warmup")
+    st.caption("Latency: time.perf_counter around each call after the warm-up (CUDA synchronised), split into "
+               "preprocess / forward / postprocess. Throughput: batches of 1, 4 and 16 where the model batches. "
+               "Memory: peak resident memory of the process during the run (psutil, sampled every 10 ms). "
+               "FLOPs: torch's FlopCounterMode on one input. Parameters: counted from the loaded network.")
+
+run_clicked = st.button("▶ Run comparison", type="primary", disabled=not (chosen_ids and dataset is not None),
+                        key="cmp_run")
+if run_clicked:
+    st.button("⏹ Cancel", key="cmp_cancel", help="Stops after the current step; finished models are kept.")
+    st.session_state[RESULTS], st.session_state[FAILURES] = [], {}
+    st.session_state["compare_cancelled"] = True  # cleared when the run completes
+    config = BenchmarkConfig(runs=runs, warmup=warmup)
+    bar = st.progress(0.0, text="Starting…")
+    started = time.perf_counter()
+
+    def progress(fraction: float, message: str) -> None:
+        elapsed = time.perf_counter() - started
+        eta = f" · about {elapsed * (1 - fraction) / fraction:.0f} s left" if fraction > 0.02 else ""
+        bar.progress(min(fraction, 1.0), text=f"{message}{eta}")
+
+    entries = [e for e in candidates if e.id in chosen_ids]
+    for index, entry in enumerate(entries):
+        try:
+            result = benchmark_model(entry, dataset, config, progress, model_index=index, n_models=len(entries))
+            st.session_state[RESULTS].append(result.to_dict())
+        except BenchmarkError as exc:
+            st.session_state[FAILURES][entry.id] = str(exc)
+        except Cancelled:
+            break
+    st.session_state["compare_cancelled"] = False
+    bar.progress(1.0, text=f"Done in {time.perf_counter() - started:.0f} s")
+    if st.session_state[RESULTS]:
+        st.session_state["compare_run_id"] = HistoryStore().save_run(
+            st.session_state[RESULTS], task, dataset.source, {"runs": runs, "warmup": warmup})
+
+results = list(st.session_state.get(RESULTS) or [])
+if st.session_state.get("compare_cancelled") and not run_clicked:
+    st.warning(f"Run cancelled: {len(results)} model(s) finished and are shown below.")
+for model_id, reason in (st.session_state.get(FAILURES) or {}).items():
+    st.error(f"⚠️ {reason}")
+
+with st.sidebar:
+    st.subheader("History")
+    try:
+        store = HistoryStore()
+        runs_saved = [r for r in store.list_runs() if r["task"] == task]
+    except Exception as exc:  # noqa: BLE001 - a broken history file must not break the page
+        st.caption(f"History unavailable: {exc}")
+        runs_saved, store = [], None
+    overlay = st.multiselect(
+        "Overlay earlier runs", [r["id"] for r in runs_saved], key=f"keep_cmp_overlay_{task}",
+        format_func=lambda i: next(f"#{r['id']} {r['created_at'][:16]} · {', '.join(r['models'])}"
+                                   for r in runs_saved if r["id"] == i))
+    st.caption(f"Saved in {store.path}" if store else "")
+
+shown = [dict(r, task=r.get("task", task)) for r in results]
+for run_id in overlay:
+    if run_id == st.session_state.get("compare_run_id") and results:
+        continue
+    shown += [dict(r, run_label=f"run #{run_id}") for r in store.load_run(run_id)["results"]]
+
+if shown:
+    st.subheader("Results")
+    st.dataframe(results_table(shown), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
+                                ("Top-1 accuracy", "Word error rate", "Accuracy", "Spearman ρ")})
+    figures = [accuracy_vs_latency(shown), latency_distribution(shown), memory_and_size(shown),
+               throughput_by_batch(shown), published_vs_measured(shown)]
+    figures = [f for f in figures if f is not None]
+    for start in range(0, len(figures), 2):
+        for column, figure in zip(st.columns(2), figures[start:start + 2]):
+            column.plotly_chart(figure, width="stretch")
+    env = shown[0].get("env") or {}
+    st.caption("Measured on: " + ", ".join(f"{k} {v}" for k, v in env.items() if k in
+                                            ("cpu", "cores", "torch_threads", "device", "torch", "transformers",
+                                             "timm")))
+    c1, c2 = st.columns(2)
+    c1.download_button("⬇ Download CSV", to_csv(shown), file_name=f"compare-{task}.csv", mime="text/csv",
+                       key="cmp_csv")
+    c2.download_button("⬇ Download JSON", to_json(shown), file_name=f"compare-{task}.json",
+                       mime="application/json", key="cmp_json")
+elif not run_clicked:
+    st.info("Pick models and a set, then press Run. Earlier runs can be overlaid from the sidebar.")
