@@ -25,11 +25,17 @@ def ranked_bars(rows: list[dict[str, Any]], label_key: str = "label", score_key:
 
 
 def similarity_heatmap(sentences: list[str], matrix: list[list[float]]) -> go.Figure:
-    short = [s if len(s) <= 40 else s[:37] + "…" for s in sentences]
-    fig = go.Figure(go.Heatmap(z=matrix, x=short, y=short, zmin=-1, zmax=1, colorscale="RdBu",
-                               text=[[f"{v:.2f}" for v in row] for row in matrix], texttemplate="%{text}"))
-    fig.update_layout(height=120 + 40 * len(sentences), margin=dict(l=10, r=10, t=10, b=10),
-                      yaxis=dict(autorange="reversed"))
+    """Cosine-similarity matrix; axes numbered (#1, #2, …), full sentences on hover."""
+    numbers = [f"#{i}" for i in range(1, len(sentences) + 1)]
+    rows = [f"#{i} {s[:22]}{'…' if len(s) > 22 else ''}" for i, s in enumerate(sentences, start=1)]
+    hover = [[f"{sentences[r]}<br>{sentences[c]}<br>cosine {matrix[r][c]:.2f}" for c in range(len(sentences))]
+             for r in range(len(sentences))]
+    fig = go.Figure(go.Heatmap(z=matrix, x=numbers, y=rows, zmin=-1, zmax=1, colorscale="RdBu",
+                               hovertext=hover, hoverinfo="text", showscale=False,
+                               text=[[f"{v:.2f}" for v in row] for row in matrix],
+                               texttemplate="%{text}" if len(sentences) <= 10 else None))
+    fig.update_layout(height=120 + 32 * len(sentences), margin=dict(l=10, r=10, t=10, b=10),
+                      yaxis=dict(autorange="reversed"), xaxis=dict(side="top", type="category", dtick=1))
     return fig
 
 

@@ -57,7 +57,7 @@ def latency_distribution(results: list[dict[str, Any]]) -> go.Figure:
     for r in results:
         fig.add_trace(go.Box(y=r["latency_samples_ms"], name=label(r), boxpoints="all", jitter=0.4,
                              pointpos=0, marker_size=4))
-    fig.update_layout(title="Latency per call (ms) — each dot is one timed run", yaxis_title="ms",
+    fig.update_layout(title="Latency per call (ms), one dot per timed run", yaxis_title="ms",
                       showlegend=False, **LAYOUT)
     return fig
 
@@ -92,8 +92,8 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
                                          color="#2563eb", opacity=0.7), name="models"))
     fig.add_trace(go.Scatter(x=[points[i][0] for i in front], y=[points[i][1] for i in front],
                              mode="lines", line=dict(color="#dc2626", dash="dash"), name="Pareto frontier"))
-    fig.update_layout(title=f"{metric_label} vs latency (marker size ~ parameters; "
-                            f"{'up' if higher else 'down'} and left is better)",
+    fig.update_layout(title=f"{metric_label} vs latency ({'up' if higher else 'down'}-left is better; "
+                            f"size ~ params)",
                       xaxis_title="p50 latency (ms)", yaxis_title=metric_label, **LAYOUT)
     return fig
 

@@ -27,8 +27,9 @@ statuses = c3.multiselect("Availability", STATUS_ORDER, key="keep_cat_status")
 c4, c5, c6 = st.columns([1, 1, 2])
 task_filter = c4.multiselect("Task", tasks, key="keep_cat_task")
 family_filter = c5.multiselect("Family", families, key="keep_cat_family")
+st.session_state.setdefault("keep_cat_size", "any")
 size_choice = c6.select_slider("Size (parameters)", options=["any", "< 10M", "< 100M", "< 1B", "< 10B"],
-                               key="keep_cat_size", value="any")
+                               key="keep_cat_size")
 
 limits = {"< 10M": 1e7, "< 100M": 1e8, "< 1B": 1e9, "< 10B": 1e10}
 needle = query.strip().lower()

@@ -47,8 +47,10 @@ if dataset is not None:
 
 with st.expander("Measurement settings"):
     c1, c2 = st.columns(2)
-    runs = c1.slider("Timed runs per model", 3, 100, 20, key="keep_cmp_runs")
-    warmup = c2.slider("Warm-up runs", 0, 10, 3, key="keep_cmp_warmup")
+    st.session_state.setdefault("keep_cmp_runs", 20)
+    st.session_state.setdefault("keep_cmp_warmup", 3)
+    runs = c1.slider("Timed runs per model", 3, 100, key="keep_cmp_runs")
+    warmup = c2.slider("Warm-up runs", 0, 10, key="keep_cmp_warmup")
     st.caption("Latency: time.perf_counter around each call after the warm-up (CUDA synchronised), split into "
                "preprocess / forward / postprocess. Throughput: batches of 1, 4 and 16 where the model batches. "
                "Memory: peak resident memory of the process during the run (psutil, sampled every 10 ms). "
@@ -57,7 +59,8 @@ with st.expander("Measurement settings"):
 run_clicked = st.button("▶ Run comparison", type="primary", disabled=not (chosen_ids and dataset is not None),
                         key="cmp_run")
 if run_clicked:
-    st.button("⏹ Cancel", key="cmp_cancel", help="Stops after the current step; finished models are kept.")
+    cancel_slot = st.empty()
+    cancel_slot.button("⏹ Cancel", key="cmp_cancel", help="Stops after the current step; finished models are kept.")
     st.session_state[RESULTS], st.session_state[FAILURES] = [], {}
     st.session_state["compare_cancelled"] = True  # cleared when the run completes
     config = BenchmarkConfig(runs=runs, warmup=warmup)
@@ -79,6 +82,7 @@ if run_clicked:
         except Cancelled:
             break
     st.session_state["compare_cancelled"] = False
+    cancel_slot.empty()
     bar.progress(1.0, text=f"Done in {time.perf_counter() - started:.0f} s")
     if st.session_state[RESULTS]:
         st.session_state["compare_run_id"] = HistoryStore().save_run(

@@ -20,8 +20,9 @@ with st.sidebar:
                        "become ready.")
 
 checked = image_input(KEY)
+st.session_state.setdefault("keep_mm_tool", "Zero-shot labels")
 mode = st.segmented_control("Tool", ["Zero-shot labels", "Caption", "Image → OCR → text models"],
-                            key="keep_mm_tool", default="Zero-shot labels") or "Zero-shot labels"
+                            key="keep_mm_tool") or "Zero-shot labels"
 
 if checked is not None:
     image = checked.data

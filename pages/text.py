@@ -18,7 +18,8 @@ checked = text_input()
 lines = text_lines(checked.data) if checked else []
 
 TOOLS = ["Similarity & search", "Zero-shot labels", "Language", "Sentiment", "Tokenizer view"]
-tool = st.segmented_control("Tool", TOOLS, key="keep_text_tool", default=TOOLS[0]) or TOOLS[0]
+st.session_state.setdefault("keep_text_tool", TOOLS[0])
+tool = st.segmented_control("Tool", TOOLS, key="keep_text_tool") or TOOLS[0]
 
 
 def run_section(task: str, defaults: tuple[str, ...], render, **options) -> None:

@@ -8,7 +8,11 @@ import streamlit as st
 from components.ui.run import CardData
 
 Renderer = Callable[[CardData], None]
-MAX_COLUMNS = 3
+MAX_COLUMNS = 2
+
+
+def format_mb(megabytes: float) -> str:
+    return f"{megabytes / 1024:.2f} GB" if megabytes >= 1000 else f"{megabytes:.0f} MB"
 
 
 def weights_badge(weights: str) -> str:
@@ -16,7 +20,7 @@ def weights_badge(weights: str) -> str:
 
 
 def show_cards(cards: list[CardData], render: Renderer) -> None:
-    """One bordered card per model, up to three per row."""
+    """One bordered card per model, two per row (room for the figures)."""
     for start in range(0, len(cards), MAX_COLUMNS):
         row = cards[start:start + MAX_COLUMNS]
         for column, card in zip(st.columns(MAX_COLUMNS), row):
@@ -35,7 +39,7 @@ def _card(card: CardData, render: Renderer) -> None:
         metrics[0].metric("Latency", f"{result.latency_ms:,.0f} ms",
                           help="The model call itself: preprocess + forward + postprocess, "
                                "timed with time.perf_counter around each stage.")
-        metrics[1].metric("Peak memory", f"{card.peak_rss_mb:,.0f} MB",
+        metrics[1].metric("Peak memory", format_mb(card.peak_rss_mb),
                           help="Peak resident memory of the app process during the call (psutil, sampled "
                                "every 5 ms). It includes every model loaded so far.")
         metrics[2].metric("Device", result.device)

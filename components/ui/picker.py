@@ -36,7 +36,7 @@ def pick_models(task: str, key: str, defaults: tuple[str, ...] = ()) -> list[Cat
     left, right = st.columns([4, 1])
     chosen = left.multiselect("Models", ids, format_func=names.get, key=key,
                               help="Every selected model gets the same input; one card each.")
-    right.button("Select all", key=f"{key}_all", disabled=len(ids) < 2,
+    right.button("Select all", key=f"select_all_{key}", disabled=len(ids) < 2,
                  on_click=lambda: st.session_state.__setitem__(key, ids))
     if blocked:
         with st.expander(f"{len(blocked)} more {task} models in the catalog cannot run here — why"):

@@ -13,17 +13,23 @@ KEY = "keep_text_input"
 
 def _load_sample(text: str) -> None:
     st.session_state[KEY] = text
+    _clear_upload_error()
 
 
 def _on_upload() -> None:
     upload = st.session_state.get("text_upload")
-    if upload is None:
+    if upload is None:  # the file was removed: its error goes with it
+        _clear_upload_error()
         return
     try:
         st.session_state[KEY] = decode_text_file(upload.getvalue(), upload.name).data
         st.session_state.pop("text_upload_error", None)
     except InputError as exc:
         st.session_state["text_upload_error"] = str(exc)
+
+
+def _clear_upload_error() -> None:
+    st.session_state.pop("text_upload_error", None)
 
 
 def multilingual_sample() -> str:
@@ -48,7 +54,8 @@ def text_input() -> Checked | None:
                      label_visibility="collapsed")
     if st.session_state.get("text_upload_error"):
         st.error(f"⚠️ {st.session_state['text_upload_error']}")
-    text = st.text_area("Text — one sentence per line", key=KEY, height=180)
+    text = st.text_area("Text — one sentence per line", key=KEY, height=180,
+                        on_change=_clear_upload_error)  # typed text replaces a refused upload
     try:
         return clean_text(text)
     except InputError as exc:
