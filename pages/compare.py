@@ -14,12 +14,16 @@ from components.store import HistoryStore, to_csv, to_json
 from components.ui.catalog_view import availability_map, catalog_or_stop
 
 RESULTS, FAILURES = "compare_results", "compare_failures"
+# Tasks with no labelled set here: their models (mostly architecture-only) are compared on cost alone.
+COST_ONLY_TASKS = ("fill-mask", "text-classification", "text-generation", "text2text-generation",
+                   "image-captioning")
 
 st.title("📊 Compare models")
 st.caption("Measure models on a labelled set: accuracy, latency distribution, memory, size, FLOPs and "
            "throughput — with how each figure was measured, and the environment stored with every run.")
 
-task = st.selectbox("Task", list(EVAL_TASKS), key="keep_cmp_task")
+task = st.selectbox("Task", list(EVAL_TASKS) + list(COST_ONLY_TASKS), key="keep_cmp_task",
+                    format_func=lambda t: f"{t} (cost only: no labelled set)" if t in COST_ONLY_TASKS else t)
 availability = availability_map(st.session_state.get("keep_models_dir", "").strip())
 candidates = [e for e in catalog_or_stop() if task in e.tasks and task in runner_tasks(e, "auto")]
 weights_of = {e.id: "real" if availability[e.id].runnable else "random" for e in candidates}
@@ -31,7 +35,8 @@ chosen_ids = st.multiselect("Models", [e.id for e in candidates], format_func=na
                             help="🎲 = no weights here: the architecture is built with random weights to measure "
                                  "its cost (latency, memory, params, FLOPs); accuracy is n/a.")
 
-source = st.radio("Evaluation set", ["Bundled", "Upload my own"], horizontal=True, key="keep_cmp_source")
+source = "Bundled" if task in COST_ONLY_TASKS else st.radio(
+    "Evaluation set", ["Bundled", "Upload my own"], horizontal=True, key="keep_cmp_source")
 dataset = None
 try:
     if source == "Bundled":
@@ -43,7 +48,8 @@ try:
 except DatasetError as exc:
     st.error(f"⚠️ {exc}")
 if dataset is not None:
-    st.caption(f"{len(dataset)} labelled samples from {dataset.source}.")
+    kind = "labelled samples" if dataset.labelled else "unlabelled samples (latency, memory, FLOPs only)"
+    st.caption(f"{len(dataset)} {kind} from {dataset.source}.")
 
 with st.expander("Measurement settings"):
     c1, c2 = st.columns(2)

@@ -46,7 +46,8 @@ def _transformers_input_spec(model: Any, config: Any) -> dict[str, Any]:
     if hasattr(config, "vision_config") and hasattr(config, "text_config"):
         spec["pixels"] = getattr(config.vision_config, "image_size", 224)
     if main == "pixel_values":
-        spec["size"] = getattr(config, "image_size", 224)
+        vision = getattr(config, "vision_config", config)
+        spec["size"] = getattr(vision, "image_size", 224)
     if main == "input_features":
         spec["mel_bins"] = getattr(config, "num_mel_bins", 80)
     return spec

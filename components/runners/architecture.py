@@ -55,33 +55,41 @@ class RandomWeightsRunner(Runner):
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         spec = self.loaded.extras["input_spec"]
         kind = spec["kind"]
-        if kind == "pixels" or kind == "pixel_values":
-            if not hasattr(inputs, "convert"):
+        is_image = hasattr(inputs, "convert")
+        if kind == "pixels":  # timm / torchvision: a bare tensor
+            if not is_image:
                 raise InputError(f"{self.entry.name} takes an image.")
-            batch = {"pixel_values": _pixels(inputs, spec["size"])}
-            return batch if kind == "pixel_values" else batch["pixel_values"].to(self.device)
+            return _pixels(inputs, spec["size"]).to(self.device)
         if kind == "input_values":
             batch = {"input_values": self._waveform(inputs)}
         elif kind == "input_features":
             batch = {"input_features": _log_mel(self._audio(inputs), spec["mel_bins"])}
         else:
-            texts = [inputs] if isinstance(inputs, str) else list(inputs) if isinstance(inputs, list) else None
-            if not texts and "pixels" in spec and hasattr(inputs, "convert"):
-                texts = ["a photo"]
-            if not texts:
-                raise InputError(f"{self.entry.name} takes text.")
-            ids, mask = _token_ids(texts, spec["vocab_size"])
-            batch = {"input_ids": ids, "attention_mask": mask}
-            if "pixels" in spec:
-                image = inputs if hasattr(inputs, "convert") else None
-                batch["pixel_values"] = _pixels(image, spec["pixels"]) if image else \
-                    _pixels_blank(spec["pixels"])
+            batch = self._text_and_pixels(inputs, spec, is_image)
         if "decoder_start" in spec:
             import torch
 
             rows = next(iter(batch.values())).shape[0]
             batch["decoder_input_ids"] = torch.full((rows, 1), spec["decoder_start"], dtype=torch.long)
         return {k: v.to(self.device) for k, v in batch.items()}
+
+    def _text_and_pixels(self, inputs: Any, spec: dict[str, Any], is_image: bool) -> dict[str, Any]:
+        """Vision, text and image-text models: the real image and/or text, a neutral stand-in for the other."""
+        image_size = spec.get("size") or spec.get("pixels")
+        wants_text = spec["kind"] == "input_ids" or "pixels" in spec
+        if spec["kind"] == "pixel_values" and not is_image:
+            raise InputError(f"{self.entry.name} takes an image.")
+        if spec["kind"] == "input_ids" and "pixels" not in spec and is_image:
+            raise InputError(f"{self.entry.name} takes text.")
+        batch: dict[str, Any] = {}
+        if image_size and (is_image or "pixels" in spec):
+            batch["pixel_values"] = _pixels(inputs, image_size) if is_image else _pixels_blank(image_size)
+        if wants_text:
+            texts = ["a photo"] if is_image else [inputs] if isinstance(inputs, str) else list(inputs)
+            if not texts:
+                raise InputError(f"{self.entry.name} takes text.")
+            batch["input_ids"], batch["attention_mask"] = _token_ids(texts, spec["vocab_size"])
+        return batch
 
     def _audio(self, inputs: Any) -> np.ndarray:
         audio = np.asarray(inputs, dtype=np.float32) if isinstance(inputs, np.ndarray) else None
