@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 MAX_IMAGE_PIXELS = 50_000_000
+MIN_USEFUL_PIXELS = 32 * 32
 MAX_UPLOAD_MB = 200
 MAX_AUDIO_S = 600.0
 MIN_AUDIO_S = 0.1
@@ -68,6 +69,9 @@ def load_image(data: bytes, name: str = "image") -> Checked:
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f"'{name}' is damaged or truncated and cannot be decoded ({exc}).") from None
     image = ImageOps.exif_transpose(image) or image
+    if image.width * image.height < MIN_USEFUL_PIXELS:
+        notes.append(f"very small image ({image.width}×{image.height} px): it is upscaled, so predictions "
+                     f"on it mean little")
     return Checked(_to_rgb(image, notes), notes)
 
 
@@ -130,8 +134,11 @@ def _decode_with_soundfile(data: bytes, name: str) -> tuple[np.ndarray, int]:
     try:
         samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=False)
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+        # libsndfile's str() names the in-memory buffer ("Error opening <_io.BytesIO object at 0x…>: …"):
+        # show only its reason.
+        detail = getattr(exc, "error_string", "") or (str(exc).splitlines() or [""])[0]
         raise InputError(f"'{name}' is not audio this app can decode (WAV, FLAC, OGG, MP3): "
-                         f"{str(exc).splitlines()[0][:160]}") from None
+                         f"{detail[:160]}") from None
     return np.asarray(samples), int(rate)
 
 

@@ -62,6 +62,9 @@ def render_sentiment(card: CardData) -> None:
     icons = {"positive": "🙂", "negative": "🙁", "neutral": "😐"}
     st.dataframe([{"text": r["text"], "sentiment": f"{icons.get(r['label'], '')} {r['label']}",
                    "score": round(r["score"], 3)} for r in card.result.output], hide_index=True)
+    if card.entry.id == "vader":
+        st.caption("VADER is an English word list with rules, not a neural network: it misreads other "
+                   "languages (German “Die” reads as the English verb).")
 
 
 if tool == "Similarity & search":
