@@ -36,8 +36,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def resolve_models(task: str, ids: str) -> list[CatalogEntry]:
-    """Catalog entries for the comma-separated ids, each checked to do ``task``."""
+def resolve_models(task: str, ids: str, weights: str = "auto") -> list[CatalogEntry]:
+    """Catalog entries for the comma-separated ids, each checked to run ``task`` here."""
+    from components.availability import compute_availability
+    from components.runners.registry import runner_tasks
+
     if task not in TASKS:
         raise CliError(f"unknown task '{task}' (tasks: {', '.join(TASKS)})")
     names = [i.strip() for i in ids.split(",") if i.strip()]
@@ -51,6 +54,11 @@ def resolve_models(task: str, ids: str) -> list[CatalogEntry]:
             raise CliError(f"unknown model id '{model_id}' (ids are listed in catalog.yaml)") from None
         if task not in entry.tasks:
             raise CliError(f"{model_id} does not do {task} (it does: {', '.join(entry.tasks)})")
+        runnable = runner_tasks(entry, weights)
+        if not runnable:
+            raise CliError(f"{model_id} cannot run here: {compute_availability(entry).reason}")
+        if task not in runnable:
+            raise CliError(f"this app has no {task} runner for {model_id} (it runs: {', '.join(runnable)})")
         entries.append(entry)
     return entries
 
@@ -70,23 +78,27 @@ def run(args: argparse.Namespace) -> list[dict]:
     from components.benchmark import BenchmarkConfig, compare
     from components.datasets import load_dataset
 
-    entries = resolve_models(args.task, args.models)
+    weights = args.weights or "auto"
+    entries = resolve_models(args.task, args.models, weights)
     if args.runs < 1 or args.warmup < 0:
         raise CliError("--runs must be >= 1 and --warmup >= 0")
     config = BenchmarkConfig(runs=args.runs, warmup=args.warmup, batch_sizes=batch_sizes(args.batch_sizes),
-                             weights=args.weights or "auto")
+                             weights=weights)
     dataset = load_dataset(args.task, args.dataset)
 
     def progress(fraction: float, message: str) -> None:
-        print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)
+        print(f"\r[{fraction:4.0%}] {message:<60}", end="", file=sys.stderr, flush=True)
 
-    outcome = compare(entries, dataset, config, progress=progress, stop_on_error=True)
+    outcome = compare(entries, dataset, config, stop_on_error=True,
+                      progress=progress if sys.stderr.isatty() else None)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     return [result.to_dict() for result in outcome.results]
 
 
 def summary_line(row: dict) -> str:
     metrics = ", ".join(f"{k} {v:.3f}" for k, v in row["metrics"].items() if v is not None)
-    return (f"{row['model_id']:<24} {row['weights']:<6} p50 {row['latency_ms']['p50']:8.1f} ms  "
+    return (f"{row['model_id']:<24} {row['weights']:<6} p50 {row['latency_ms']['p50']:9.3g} ms  "
             f"{metrics or row['metrics_note']}")
 
 

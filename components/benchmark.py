@@ -19,7 +19,14 @@ from typing import Any, Callable, Sequence
 from components.catalog import CatalogEntry
 from components.datasets import AUDIO_TASKS, Dataset
 from components.evaluate import evaluate
-from components.measure import PeakMemory, count_flops, count_params, environment, percentiles
+from components.measure import (
+    PeakMemory,
+    count_flops,
+    count_params,
+    environment,
+    percentiles,
+    steady_allocator,
+)
 from components.model_manager import ModelManager, get_manager
 from components.runners.architecture import RANDOM_NOTE
 from components.runners.base import InputError, Runner
@@ -27,6 +34,8 @@ from components.runners.registry import CannotRun, create_runner
 
 Progress = Callable[[float, str], None]
 STAGES = ("preprocess", "forward", "postprocess")
+PEAK_INTERVAL_S = 0.01  # resident-memory sampling period during a benchmark
+MIN_THROUGHPUT_S = 0.2  # fast models repeat a batch at least this long, so the rate is not noise
 
 
 class Cancelled(Exception):
@@ -134,7 +143,7 @@ def timed_runs(runner: Runner, sample: Any, runs: int, warmup: int,
 def throughput(runner: Runner, items: Sequence[Any], task: str, batch_sizes: Sequence[int], runs: int,
                mean_ms: float, tick: Callable[[int], None] | None = None) -> dict[str, float]:
     """Items per second at each batch size; batch 1 from the timed runs, larger ones where the runner
-    takes a list (a warm-up call, then ``ceil(runs / b)`` calls, at least 2)."""
+    takes a list (a warm-up call, then ``ceil(runs / b)`` calls, at least 2 and at least 0.2 s)."""
     result: dict[str, float] = {}
     for size in sorted(set(batch_sizes)):
         if size == 1:
@@ -147,13 +156,14 @@ def throughput(runner: Runner, items: Sequence[Any], task: str, batch_sizes: Seq
             runner.run(batch)
         except InputError:  # this runner takes one input at a time
             break
-        reps = max(2, math.ceil(runs / size))
+        planned, done = max(2, math.ceil(runs / size)), 0
         start = time.perf_counter()
-        for _ in range(reps):
+        while done < planned or time.perf_counter() - start < MIN_THROUGHPUT_S:
             runner.run(batch)
-            if tick is not None:
+            done += 1
+            if tick is not None and done <= planned:
                 tick(size)
-        result[str(size)] = size * reps / (time.perf_counter() - start)
+        result[str(size)] = size * done / (time.perf_counter() - start)
     return result
 
 
@@ -182,14 +192,15 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
     """Measure one model on ``dataset.task``. Raises BenchmarkError (cannot run) or Cancelled."""
     task = dataset.task
     manager = manager or get_manager()
+    pinned = steady_allocator()
     tick = _Ticker(progress, cancel, model_index, n_models)
     tick(0, f"{entry.name}: loading")
-    with PeakMemory(interval_s=0.01) as peak:
+    with PeakMemory(interval_s=PEAK_INTERVAL_S) as peak:
         before = {id(m) for _, m in manager.loaded()}
         try:
             runner = create_runner(entry, task, config.weights, manager=manager)
         except CannotRun as exc:
-            raise BenchmarkError(f"{entry.id}: {exc}") from None
+            raise BenchmarkError(f"{entry.id} cannot run here: {exc}") from None
         loaded = runner.loaded
         _reset_gpu_peak(runner.device)
         evaluating = loaded.weights == "real" and dataset.labelled
@@ -214,13 +225,13 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
             raise BenchmarkError(f"{entry.id} failed while running: {type(exc).__name__}: {exc}") from None
         params = count_params(runner.model)
         flops = count_flops(*_flops_args(runner, sample)) if params is not None else None
-    note = "" if evaluating else RANDOM_NOTE if loaded.weights == "random" else \
-        f"no labelled set for {task} — accuracy n/a"
     env = environment(runner.device)
     env["model_revision"] = model_revision(entry, loaded.weights)
+    env["malloc_thresholds_pinned"] = pinned
     return BenchmarkResult(
         model_id=entry.id, model_name=entry.name, task=task, weights=loaded.weights,
-        dataset=dataset.source, n_samples=n_eval, metrics=metrics, metrics_note=note,
+        dataset=dataset.source, n_samples=n_eval, metrics=metrics,
+        metrics_note=_metrics_note(evaluating, loaded.weights, task),
         latency_ms={k: v for k, v in percentiles(latencies).items() if k != "n"},
         latency_samples_ms=latencies,
         stages_ms={name: statistics.median(stages[name]) for name in STAGES if name in stages},
@@ -233,6 +244,12 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
         reference_metric=asdict(entry.reference_metric) if entry.reference_metric else None,
         env=env,
     )
+
+
+def _metrics_note(evaluating: bool, weights: str, task: str) -> str:
+    if evaluating:
+        return ""
+    return RANDOM_NOTE if weights == "random" else f"no labelled set for {task} — accuracy n/a"
 
 
 def _flops_args(runner: Runner, sample: Any) -> tuple[Any, ...]:

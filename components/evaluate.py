@@ -94,6 +94,8 @@ def spearman(truth: Sequence[float], predicted: Sequence[float]) -> float | None
     """Spearman rank correlation (scipy); None when either side is constant."""
     from scipy.stats import spearmanr
 
+    if len(set(truth)) < 2 or len(set(predicted)) < 2:
+        return None
     value = float(spearmanr(truth, predicted).statistic)
     return None if math.isnan(value) else value
 

@@ -6,6 +6,8 @@ for one load instead of loading twice; ``load_counts`` records how many times ea
 from __future__ import annotations
 
 import gc
+import json
+import logging
 import os
 import threading
 import time
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 BUDGET_ENV = "MODEL_EXPLORER_MEMORY_BUDGET_MB"
+STATS_ENV = "MODEL_EXPLORER_STATS_FILE"  # opt-in: after each load / eviction, write the counts there as JSON
 DEFAULT_BUDGET_MB = 8192  # a third of a 24 GiB machine: room for the app, the browser and data
 
 
@@ -48,6 +51,7 @@ class ModelManager:
         self._key_locks: dict[str, threading.Lock] = {}
         self.load_counts: Counter[str] = Counter()
         self.evictions: list[str] = []
+        self._stats_lock = threading.Lock()
 
     def get(self, key: str, loader: Callable[[], LoadedModel]) -> LoadedModel:
         """Return the cached model for ``key``, loading it with ``loader`` on first use."""
@@ -68,6 +72,7 @@ class ModelManager:
                 self.load_counts[key] += 1
                 self._models[key] = loaded
                 self._evict_over_budget(keep=key)
+            self.write_stats()
             return loaded
 
     def is_loaded(self, key: str) -> bool:
@@ -88,6 +93,30 @@ class ModelManager:
             if self._models.pop(key, None) is not None:
                 self.evictions.append(key)
         gc.collect()
+        self.write_stats()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"pid": os.getpid(), "load_counts": dict(self.load_counts), "loaded": list(self._models),
+                    "used_mb": sum(m.size_mb for m in self._models.values()), "budget_mb": self.budget_mb,
+                    "evictions": list(self.evictions)}
+
+    def write_stats(self) -> None:
+        """Write :meth:`stats` as JSON to ``$MODEL_EXPLORER_STATS_FILE`` atomically (nothing when unset).
+
+        Lets a test (or an operator) read the load counts of a running server from outside its process.
+        """
+        path = os.environ.get(STATS_ENV)
+        if not path:
+            return
+        with self._stats_lock:  # one writer at a time, so the file always holds the latest snapshot
+            tmp = f"{path}.{os.getpid()}.tmp"
+            try:
+                with open(tmp, "w", encoding="utf-8") as handle:
+                    json.dump(self.stats(), handle)
+                os.replace(tmp, path)
+            except OSError as exc:  # a diagnostics file must never break a model load
+                logging.getLogger(__name__).warning("cannot write %s=%s: %s", STATS_ENV, path, exc)
 
     def _evict_over_budget(self, keep: str) -> None:
         while sum(m.size_mb for m in self._models.values()) > self.budget_mb and len(self._models) > 1:

@@ -79,10 +79,13 @@ def configure_torch() -> str:
     network_available()  # decide offline switches before transformers can be imported
     import torch
 
+    from components.measure import steady_allocator
+
     with _torch_ready:
         if not _torch_configured:
             torch.set_num_threads(torch_threads())
             torch.set_flush_denormal(True)  # EfficientNet-Lite ran ~7x faster with it on these CPUs
+            steady_allocator()  # same malloc state for every model, whatever ran before
             _torch_configured = True
     return device_name()
 

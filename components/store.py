@@ -1,0 +1,126 @@
+"""Results history in an embedded SQLite file, and CSV / JSON export.
+
+Default file: ``~/.model_explorer/history.sqlite``; the ``MODEL_EXPLORER_HISTORY`` environment
+variable or the ``path`` argument overrides it. Each run holds its metadata (time, task, dataset, …)
+and the result dicts of its models, stored as JSON so new result fields need no migration.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+HISTORY_ENV = "MODEL_EXPLORER_HISTORY"
+DEFAULT_PATH = Path("~/.model_explorer/history.sqlite")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    task TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    models TEXT NOT NULL,
+    meta TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    model_id TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS results_run ON results(run_id);
+"""
+
+
+def history_path(path: str | os.PathLike | None = None) -> Path:
+    """The history file: the argument, else $MODEL_EXPLORER_HISTORY, else the default."""
+    chosen = path or os.environ.get(HISTORY_ENV) or DEFAULT_PATH
+    return Path(chosen).expanduser()
+
+
+class HistoryStore:
+    """Save, list and load benchmark runs in one SQLite file (created on first use)."""
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.path = history_path(path)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=10)
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.executescript(SCHEMA)
+        return connection
+
+    def save_run(self, results: Sequence[dict[str, Any]], task: str, dataset: str,
+                 meta: dict[str, Any] | None = None) -> int:
+        """Store one run's result dicts with its metadata; returns the run id."""
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        models = ",".join(str(r.get("model_id", "")) for r in results)
+        with closing(self._connect()) as db, db:
+            cursor = db.execute(
+                "INSERT INTO runs (created_at, task, dataset, models, meta) VALUES (?, ?, ?, ?, ?)",
+                (created, task, dataset, models, json.dumps(meta or {})))
+            run_id = int(cursor.lastrowid)
+            db.executemany(
+                "INSERT INTO results (run_id, position, model_id, data) VALUES (?, ?, ?, ?)",
+                [(run_id, i, str(r.get("model_id", "")), json.dumps(r)) for i, r in enumerate(results)])
+        return run_id
+
+    def list_runs(self) -> list[dict[str, Any]]:
+        """Every run, newest first: id, created_at, task, dataset, models (list), meta."""
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT id, created_at, task, dataset, models, meta FROM runs ORDER BY id DESC").fetchall()
+        return [{"id": r[0], "created_at": r[1], "task": r[2], "dataset": r[3],
+                 "models": [m for m in r[4].split(",") if m], "meta": json.loads(r[5])} for r in rows]
+
+    def load_run(self, run_id: int) -> dict[str, Any]:
+        """One run's metadata with its ``results`` (in saved order); KeyError when unknown."""
+        with closing(self._connect()) as db:
+            run = db.execute("SELECT id, created_at, task, dataset, meta FROM runs WHERE id = ?",
+                             (run_id,)).fetchone()
+            if run is None:
+                raise KeyError(f"no saved run with id {run_id}")
+            data = db.execute("SELECT data FROM results WHERE run_id = ? ORDER BY position",
+                              (run_id,)).fetchall()
+        return {"id": run[0], "created_at": run[1], "task": run[2], "dataset": run[3],
+                "meta": json.loads(run[4]), "results": [json.loads(d[0]) for d in data]}
+
+    def delete_run(self, run_id: int) -> None:
+        with closing(self._connect()) as db, db:
+            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts become dotted columns (``latency_ms.p50``); lists become JSON text."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        elif isinstance(value, (list, tuple)):
+            flat[name] = json.dumps(value)
+        else:
+            flat[name] = value
+    return flat
+
+
+def to_csv(results: Sequence[dict[str, Any]]) -> str:
+    """One flattened row per result; columns are the union, in first-seen order."""
+    rows = [flatten(r) for r in results]
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def to_json(results: Sequence[dict[str, Any]]) -> str:
+    return json.dumps(list(results), indent=2)

@@ -1,0 +1,75 @@
+"""The headless CLI: real numbers on the bundled set, architecture-only rows, one-line errors."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = {"model_id", "task", "weights", "dataset", "n_samples", "metrics", "latency_ms", "stages_ms",
+          "throughput", "peak_rss_mb", "params", "flops", "size_mb", "load_s", "env"}
+
+
+def bench(*args: str, out: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MODEL_EXPLORER_OFFLINE": "1"}
+    command = [sys.executable, "-m", "components.bench", *args, "--json", str(out or "unused.json")]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_bundled_image_set_gives_real_numbers(tmp_path):
+    out = tmp_path / "out.json"
+    done = bench("--task", "image-classification", "--models", "efficientnet_lite0", "--runs", "3",
+                 "--warmup", "1", out=out)
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(out.read_text())
+    with open(ROOT / "data" / "images" / "labels.csv", encoding="utf-8") as handle:
+        n_photos = sum(1 for _ in csv.DictReader(handle))
+    assert SCHEMA <= set(row)
+    assert row["weights"] == "real" and row["dataset"] == "bundled" and row["n_samples"] == n_photos
+    assert row["metrics"]["top1"] > 0 and row["metrics"]["top5"] >= row["metrics"]["top1"]
+    assert {"p50", "p90", "p99", "mean", "std"} <= set(row["latency_ms"]) and row["latency_ms"]["p50"] > 0
+    assert len(row["latency_samples_ms"]) == 3 and set(row["throughput"]) == {"1", "4", "16"}
+    assert row["flops"] > 1e8 and row["peak_rss_mb"] > 0 and row["size_mb"] > 1 and row["load_s"] > 0
+    assert row["env"]["torch_threads"] >= 1 and row["env"]["model_revision"].startswith("efficientnet-lite0")
+
+
+@pytest.mark.parametrize("task, model_id, published", [
+    ("image-classification", "resnet50", 25.6e6),
+    ("feature-extraction", "bert_base_uncased", 110e6),
+])
+def test_architecture_only_rows_have_published_params(tmp_path, task, model_id, published):
+    out = tmp_path / "out.json"
+    done = bench("--task", task, "--models", model_id, "--runs", "2", "--warmup", "1", "--batch-sizes", "1",
+                 out=out)
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(out.read_text())
+    assert row["weights"] == "random" and row["metrics"] == {} and row["n_samples"] == 0
+    assert row["metrics_note"] == "random weights — accuracy n/a"
+    assert abs(row["params"] - published) / published < 0.01 and row["params_source"] == "counted"
+    assert row["flops"] > 1e9 and row["latency_ms"]["p50"] > 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--task", "image-classification", "--models", "no_such_model"], "unknown model id 'no_such_model'"),
+    (["--task", "image-classification", "--models", "vader"], "vader does not do image-classification"),
+    (["--task", "text-generation", "--models", "gpt4"], "gpt4 cannot run here"),
+    (["--task", "language-identification", "--models", "fasttext_lid176", "--dataset", "/no/such.csv"],
+     "cannot read dataset"),
+    (["--task", "language-identification", "--models", "fasttext_lid176", "--dataset", "BAD"],
+     "missing column(s) label"),
+    (["--task", "image-classification", "--models", "resnet50", "--weights", "real"], "resnet50 cannot run here"),
+    (["--task", "image-classification", "--models", "efficientnet_lite0", "--runs", "0"], "--runs must be"),
+])
+def test_errors_exit_non_zero_with_one_line(tmp_path, args, message):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,language\nhello,en\n", encoding="utf-8")
+    done = bench(*[str(bad) if a == "BAD" else a for a in args], out=tmp_path / "out.json")
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], done.stderr
+    assert not (tmp_path / "out.json").exists()

@@ -1,0 +1,101 @@
+"""AppTest: the Compare page runs a small comparison, draws its charts, reloads history, refuses bad sets."""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).parents[1] / "app.py"
+
+
+@pytest.fixture()
+def compare_page(tmp_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "history.sqlite"))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    return at
+
+
+def _chart_titles(at: AppTest) -> list[str]:
+    titles = []
+    for chart in at.get("plotly_chart"):
+        layout = json.loads(chart.proto.spec).get("layout", {})
+        titles.append(layout.get("title", {}).get("text", ""))
+    return titles
+
+
+@pytest.mark.slow
+def test_small_image_comparison_draws_every_chart(compare_page):
+    at = compare_page
+    at.multiselect(key="keep_cmp_models_image-classification").set_value(["efficientnet_lite0", "resnet18"])
+    at.slider(key="keep_cmp_runs").set_value(3)
+    at.slider(key="keep_cmp_warmup").set_value(1).run()
+    at.button(key="cmp_run").click().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    real = table[table["Weights"] == "real"].iloc[0]
+    assert real["Top-1 accuracy"] > 0 and real["p50 ms"] > 0 and real["Samples"] == 9
+    random_row = table[table["Weights"] == "random"].iloc[0]
+    assert "random weights" in random_row["Model"] and random_row["Other metrics"].startswith("random weights")
+    titles = " | ".join(_chart_titles(at))
+    for expected in ("vs latency", "Latency per call", "Memory and size", "Throughput", "Published vs measured"):
+        assert expected in titles
+    pareto = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                  if "vs latency" in json.loads(c.proto.spec)["layout"]["title"]["text"])
+    assert any(trace.get("name") == "Pareto frontier" for trace in pareto["data"])
+    assert len(at.get("download_button")) == 2
+
+    # the run is in the history, and a fresh session can overlay it
+    fresh = AppTest.from_file(str(APP), default_timeout=300)
+    fresh.run()
+    fresh.switch_page("pages/compare.py").run()
+    overlay = fresh.multiselect(key="keep_cmp_overlay_image-classification")
+    assert overlay.options, "saved run not listed"
+    overlay.set_value([overlay.options[0]]).run()
+    assert "run #" in " ".join(fresh.dataframe[0].value["Model"])
+
+
+def test_bring_your_own_csv_round_trips(compare_page):
+    at = compare_page
+    at.selectbox(key="keep_cmp_task").set_value("sentiment-analysis").run()
+    at.radio(key="keep_cmp_source").set_value("Upload my own").run()
+    csv = "text,label\nI love this lovely sunny day,positive\nThis is awful and I hate it,negative\n"
+    at.file_uploader(key="cmp_upload").set_value(("mine.csv", csv.encode(), "text/csv")).run()
+    assert not at.error
+    assert any("2 labelled samples from mine.csv" in c.value for c in at.caption)
+    at.multiselect(key="keep_cmp_models_sentiment-analysis").set_value(["vader"])
+    at.slider(key="keep_cmp_runs").set_value(3).run()
+    at.button(key="cmp_run").click().run()
+    table = at.dataframe[0].value
+    assert table.iloc[0]["Accuracy"] == 1.0 and table.iloc[0]["Samples"] == 2
+
+
+@pytest.mark.parametrize("name, payload, message", [
+    ("broken.csv", b"words,tag\nhello,x\n", "column"),
+    ("empty.csv", b"", "empty"),
+    ("zipped.csv", b"PK\x03\x04garbage", "ZIP"),
+])
+def test_bad_text_sets_give_an_error(compare_page, name, payload, message):
+    at = compare_page
+    at.selectbox(key="keep_cmp_task").set_value("language-identification").run()
+    at.radio(key="keep_cmp_source").set_value("Upload my own").run()
+    at.file_uploader(key="cmp_upload").set_value((name, payload, "text/csv")).run()
+    assert not at.exception
+    assert at.error and message.lower() in at.error[0].value.lower()
+    assert at.button(key="cmp_run").disabled
+
+
+def test_corrupt_zip_gives_an_error(compare_page):
+    at = compare_page
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("tabby/cat.jpg", b"this is not a jpeg")
+    at.radio(key="keep_cmp_source").set_value("Upload my own").run()
+    at.file_uploader(key="cmp_upload").set_value(("set.zip", buffer.getvalue(), "application/zip")).run()
+    assert not at.exception and at.error

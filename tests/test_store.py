@@ -1,0 +1,55 @@
+"""Results history in SQLite, and CSV / JSON export."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from components.store import HistoryStore, flatten, history_path, to_csv, to_json
+
+ROWS = [
+    {"model_id": "a", "task": "image-classification", "metrics": {"top1": 0.5, "top5": 1.0},
+     "latency_ms": {"p50": 10.0, "p90": 12.0}, "throughput": {"1": 100.0, "16": 300.0},
+     "latency_samples_ms": [9.5, 10.0, 12.0], "params": 123, "flops": None},
+    {"model_id": "b", "task": "image-classification", "metrics": {}, "metrics_note": "random weights — accuracy n/a",
+     "latency_ms": {"p50": 20.0, "p90": 25.0}, "throughput": {"1": 50.0}, "params": 456},
+]
+
+
+def test_save_list_load_round_trip(tmp_path):
+    store = HistoryStore(tmp_path / "deep" / "history.sqlite")
+    first = store.save_run(ROWS, "image-classification", "bundled", {"runs": 3})
+    second = store.save_run(ROWS[:1], "sentiment-analysis", "mine.csv")
+    listed = store.list_runs()
+    assert [r["id"] for r in listed] == [second, first]
+    assert listed[1]["models"] == ["a", "b"] and listed[1]["task"] == "image-classification"
+    assert listed[1]["created_at"][:2] == "20"
+    loaded = store.load_run(first)
+    assert loaded["results"] == ROWS and loaded["meta"] == {"runs": 3} and loaded["dataset"] == "bundled"
+    store.delete_run(first)
+    assert [r["id"] for r in store.list_runs()] == [second]
+    with pytest.raises(KeyError, match="no saved run"):
+        store.load_run(first)
+
+
+def test_path_from_argument_env_or_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "env.sqlite"))
+    assert history_path() == tmp_path / "env.sqlite"
+    assert HistoryStore(tmp_path / "arg.sqlite").path == tmp_path / "arg.sqlite"
+    monkeypatch.delenv("MODEL_EXPLORER_HISTORY")
+    assert history_path().name == "history.sqlite" and ".model_explorer" in str(history_path())
+
+
+def test_csv_export_flattens_rows():
+    rows = list(csv.DictReader(io.StringIO(to_csv(ROWS))))
+    assert len(rows) == 2
+    assert rows[0]["latency_ms.p50"] == "10.0" and rows[0]["throughput.16"] == "300.0"
+    assert json.loads(rows[0]["latency_samples_ms"]) == [9.5, 10.0, 12.0]
+    assert rows[1]["throughput.16"] == "" and rows[1]["metrics_note"].startswith("random weights")
+    assert flatten({"a": {"b": {"c": 1}}}) == {"a.b.c": 1}
+
+
+def test_json_export_round_trips():
+    assert json.loads(to_json(ROWS)) == ROWS
