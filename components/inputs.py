@@ -158,6 +158,15 @@ def _decode_with_ffmpeg(data: bytes, name: str) -> tuple[np.ndarray, int]:
     return np.frombuffer(proc.stdout, dtype=np.float32).copy(), SAMPLE_RATE
 
 
+def wav_bytes(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
+    """16-bit PCM WAV of float audio, for the browser's audio player."""
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, audio, sample_rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
 def clean_text(text: str, what: str = "text") -> Checked:
     """Strip; refuse empty or over-100k-character text."""
     if text is None or not str(text).strip():

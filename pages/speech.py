@@ -1,21 +1,18 @@
 """Speech playground: waveform, mel spectrogram, voice activity, and transcription side by side."""
 import csv
-import io
 
-import numpy as np
-import soundfile as sf
 import streamlit as st
 
 from components.catalog import get_entry
 from components.charts import mel_spectrogram, waveform
 from components.evaluate import word_error_rate
+from components.inputs import SAMPLE_RATE, wav_bytes
 from components.ui.cards import show_cards
 from components.ui.input_widgets import DATA, audio_input, current_raw
 from components.ui.picker import pick_models
 from components.ui.run import CardData, run_models
 
 KEY = "speech_input"
-SAMPLE_RATE = 16000
 
 st.title("🎙️ Speech playground")
 st.caption("Record or upload a clip (or click a sample), then compare speech recognisers on it.")
@@ -30,12 +27,10 @@ def known_transcript(name: str) -> str | None:
 
 
 if checked is not None:
-    audio: np.ndarray = checked.data
+    audio = checked.data
     raw = current_raw(KEY)
     duration = len(audio) / SAMPLE_RATE
-    buffer = io.BytesIO()
-    sf.write(buffer, audio, SAMPLE_RATE, format="WAV")
-    st.audio(buffer.getvalue(), format="audio/wav")
+    st.audio(wav_bytes(audio), format="audio/wav")
     vad_key = f"{KEY}_vad"
     if st.session_state.get(vad_key, (None,))[0] != raw:
         vad_cards = run_models([get_entry("silero_vad")], "voice-activity-detection", audio)

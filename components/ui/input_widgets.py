@@ -13,8 +13,8 @@ import streamlit as st
 from components.inputs import Checked, InputError, load_audio, load_image
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
-AUDIO_TYPES = ["wav", "mp3", "flac", "ogg", "m4a"]
+# Uploaders accept any extension (type=None): the bytes are checked instead, so a mislabelled
+# file gets a plain message rather than a silent refusal.
 
 
 @dataclass(frozen=True)
