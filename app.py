@@ -18,8 +18,8 @@ PAGES = {
 }
 
 navigation = {
-    section: [st.Page(ROOT / "pages" / file, title=title, icon=icon, default=file == "home.py")
-              for file, title, icon in pages if (ROOT / "pages" / file).exists()]
+    section: [st.Page(ROOT / "app_pages" / file, title=title, icon=icon, default=file == "home.py")
+              for file, title, icon in pages if (ROOT / "app_pages" / file).exists()]
     for section, pages in PAGES.items()
 }
 st.navigation({section: pages for section, pages in navigation.items() if pages}).run()

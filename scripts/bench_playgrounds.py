@@ -21,11 +21,11 @@ os.environ.setdefault("MODEL_EXPLORER_OFFLINE", "1")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 CASES = [  # page, sample button pair (warm-up, measured), run button, label
-    ("pages/vision.py", ("vision_input_sample_coffee.jpg", "vision_input_sample_chelsea.jpg"), "vision_run",
+    ("app_pages/vision.py", ("vision_input_sample_coffee.jpg", "vision_input_sample_chelsea.jpg"), "vision_run",
      "Vision: EfficientNet-Lite0 + Lite2"),
-    ("pages/speech.py", ("speech_input_sample_clip02.wav", "speech_input_sample_clip01.wav"), "speech_run",
+    ("app_pages/speech.py", ("speech_input_sample_clip02.wav", "speech_input_sample_clip01.wav"), "speech_run",
      "Speech: VAD + Whisper tiny.en + PocketSphinx"),
-    ("pages/multimodal.py", ("multimodal_input_sample_coffee.jpg", "multimodal_input_sample_chelsea.jpg"), "mm_run",
+    ("app_pages/multimodal.py", ("multimodal_input_sample_coffee.jpg", "multimodal_input_sample_chelsea.jpg"), "mm_run",
      "Multimodal: ConSE"),
 ]
 
@@ -49,7 +49,7 @@ def _time_page(page: str, samples: tuple[str, str], run_key: str, repeats: int) 
 def _time_text(repeats: int) -> list[float]:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()
-    at.switch_page("pages/text.py").run()
+    at.switch_page("app_pages/text.py").run()
     at.button(key="run_sentence-similarity").click().run()
     times = []
     for i in range(repeats):

@@ -17,7 +17,7 @@ def compare_page(tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "history.sqlite"))
     at = AppTest.from_file(str(APP), default_timeout=300)
     at.run()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     assert not at.exception
     return at
 
@@ -54,7 +54,7 @@ def test_small_image_comparison_draws_every_chart(compare_page):
     # the run is in the history, and a fresh session can overlay it
     fresh = AppTest.from_file(str(APP), default_timeout=300)
     fresh.run()
-    fresh.switch_page("pages/compare.py").run()
+    fresh.switch_page("app_pages/compare.py").run()
     overlay = fresh.multiselect(key="keep_cmp_overlay_image-classification")
     assert overlay.options, "saved run not listed"
     overlay.set_value([overlay.options[0]]).run()

@@ -31,7 +31,7 @@ def test_home_renders_status_counts(app):
 def test_catalog_lists_every_model_and_filters(app):
     from components.catalog import default_catalog
 
-    app.switch_page("pages/catalog.py").run()
+    app.switch_page("app_pages/catalog.py").run()
     assert not app.exception
     total = len(default_catalog())
     assert _shown_count(app) == total
@@ -51,7 +51,7 @@ def test_catalog_lists_every_model_and_filters(app):
 
 
 def test_model_card_opens_with_facts_and_snippet(app):
-    app.switch_page("pages/catalog.py").run()
+    app.switch_page("app_pages/catalog.py").run()
     app.text_input(key="keep_cat_query").set_value("resnet").run()
     app.selectbox(key="keep_cat_card").set_value("resnet50").run()
     assert not app.exception
@@ -62,7 +62,7 @@ def test_model_card_opens_with_facts_and_snippet(app):
 
 
 def test_api_only_card_says_why(app):
-    app.switch_page("pages/catalog.py").run()
+    app.switch_page("app_pages/catalog.py").run()
     app.text_input(key="keep_cat_query").set_value("gpt-4").run()
     app.selectbox(key="keep_cat_card").set_value("gpt4").run()
     text = " ".join(m.value for m in app.markdown)

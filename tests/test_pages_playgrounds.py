@@ -107,22 +107,22 @@ def captions(at: AppTest) -> str:
 
 @pytest.fixture(scope="module")
 def vision() -> AppTest:
-    return open_page("pages/vision.py")
+    return open_page("app_pages/vision.py")
 
 
 @pytest.fixture(scope="module")
 def text() -> AppTest:
-    return open_page("pages/text.py")
+    return open_page("app_pages/text.py")
 
 
 @pytest.fixture(scope="module")
 def speech() -> AppTest:
-    return open_page("pages/speech.py")
+    return open_page("app_pages/speech.py")
 
 
 @pytest.fixture(scope="module")
 def multimodal() -> AppTest:
-    return open_page("pages/multimodal.py")
+    return open_page("app_pages/multimodal.py")
 
 
 # ---------------------------------------------------------------- Vision

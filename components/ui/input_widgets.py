@@ -64,7 +64,7 @@ def image_input(key: str) -> Checked | None:
                             on_change=_on_upload, args=(key, f"{key}_camera", "camera"))
     with samples:
         _sample_buttons(key, _samples(DATA / "images", ("*.jpg", "*.png")))
-    return _decoded(key, load_image)
+    return _decoded(key, load_image, "Upload an image, take a photo, or click a sample to begin.")
 
 
 def audio_input(key: str) -> Checked | None:
@@ -79,17 +79,17 @@ def audio_input(key: str) -> Checked | None:
                        on_change=_on_upload, args=(key, f"{key}_mic", "microphone"))
     with samples:
         _sample_buttons(key, _samples(DATA / "speech", ("*.wav",)), columns=6)
-    return _decoded(key, load_audio)
+    return _decoded(key, load_audio, "Upload a clip, record one, or click a sample to begin.")
 
 
 def current_raw(key: str) -> RawInput | None:
     return st.session_state.get(key)
 
 
-def _decoded(key: str, decode) -> Checked | None:
+def _decoded(key: str, decode, prompt: str) -> Checked | None:
     raw = current_raw(key)
     if raw is None:
-        st.info("Upload a file, use your camera or microphone, or click a sample to begin.")
+        st.info(prompt)
         return None
     try:
         checked = _cached_decode(decode.__name__, raw.name, raw.data)

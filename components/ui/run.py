@@ -42,7 +42,9 @@ def run_models(entries: list[CatalogEntry], task: str, inputs: Any, **options: A
             was_loaded = any(key.startswith(f"{entry.id}:") for key, _ in manager.loaded())
             bar.progress((2 * i) / steps, text=f"Loading {entry.name} ({i + 1}/{len(entries)})…"
                          if not was_loaded else f"{entry.name} is loaded ({i + 1}/{len(entries)})")
-            runner = create_runner(entry, task, weights="real")
+            # the folder named in the sidebar made this model selectable: loading must look there too
+            runner = create_runner(entry, task, weights="real",
+                                   extra_dir=st.session_state.get("keep_models_dir", "").strip() or None)
             card.loaded_now = not was_loaded
             card.model_extras = runner.loaded.extras
             bar.progress((2 * i + 1) / steps, text=f"Running {entry.name} ({i + 1}/{len(entries)})…")

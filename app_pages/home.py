@@ -53,12 +53,12 @@ for col, (modality, label, page, blurb) in zip(cols, START):
         names = by_modality.get(modality, [])
         st.caption("Ready: " + (", ".join(names) if names else "none on this machine"))
         if (PAGES / page).exists():
-            st.page_link(f"pages/{page}", label=f"Open {label.split(' ', 1)[1]}", icon="▶️")
+            st.page_link(f"app_pages/{page}", label=f"Open {label.split(' ', 1)[1]}", icon="▶️")
 
 if (PAGES / "compare.py").exists():
-    st.page_link("pages/compare.py", label="Compare models on labelled data: accuracy vs latency, memory, size",
+    st.page_link("app_pages/compare.py", label="Compare models on labelled data: accuracy vs latency, memory, size",
                  icon="📊")
-st.page_link("pages/catalog.py", label="Browse the whole catalog", icon="📚")
+st.page_link("app_pages/catalog.py", label="Browse the whole catalog", icon="📚")
 
 with st.expander("Limitations of pre-trained models — worth saying out loud in class"):
     st.markdown(
