@@ -24,7 +24,8 @@ st.caption("Measure models on a labelled set: accuracy, latency distribution, me
 
 task = st.selectbox("Task", list(EVAL_TASKS) + list(COST_ONLY_TASKS), key="keep_cmp_task",
                     format_func=lambda t: f"{t} (cost only: no labelled set)" if t in COST_ONLY_TASKS else t)
-availability = availability_map(st.session_state.get("keep_models_dir", "").strip())
+models_dir = st.session_state.get("keep_models_dir", "").strip()
+availability = availability_map(models_dir)
 candidates = [e for e in catalog_or_stop() if task in e.tasks and task in runner_tasks(e, "auto")]
 weights_of = {e.id: "real" if availability[e.id].runnable else "random" for e in candidates}
 names = {e.id: e.name + (" 🎲 random weights" if weights_of[e.id] == "random" else "") for e in candidates}
@@ -69,7 +70,7 @@ if run_clicked:
     cancel_slot.button("⏹ Cancel", key="cmp_cancel", help="Stops after the current step; finished models are kept.")
     st.session_state[RESULTS], st.session_state[FAILURES] = [], {}
     st.session_state["compare_cancelled"] = True  # cleared when the run completes
-    config = BenchmarkConfig(runs=runs, warmup=warmup)
+    config = BenchmarkConfig(runs=runs, warmup=warmup, models_dir=models_dir or None)
     bar = st.progress(0.0, text="Starting…")
     started = time.perf_counter()
 

@@ -52,6 +52,7 @@ class BenchmarkConfig:
     warmup: int = 3
     batch_sizes: tuple[int, ...] = (1, 4, 16)
     weights: str = "auto"  # "auto" | "real" | "random"
+    models_dir: str | None = None  # a folder the user named for local weights
 
     def __post_init__(self) -> None:
         if self.runs < 1 or self.warmup < 0 or not self.batch_sizes or min(self.batch_sizes) < 1:
@@ -198,7 +199,7 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
     with PeakMemory(interval_s=PEAK_INTERVAL_S) as peak:
         before = {id(m) for _, m in manager.loaded()}
         try:
-            runner = create_runner(entry, task, config.weights, manager=manager)
+            runner = create_runner(entry, task, config.weights, manager=manager, extra_dir=config.models_dir)
         except CannotRun as exc:
             raise BenchmarkError(f"{entry.id} cannot run here: {exc}") from None
         loaded = runner.loaded

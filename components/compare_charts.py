@@ -114,6 +114,8 @@ def throughput_by_batch(results: list[dict[str, Any]]) -> go.Figure | None:
         return None
     frame = pd.DataFrame(rows, columns=["model", "batch size", "items per second"]).sort_values("batch size")
     fig = px.line(frame, x="batch size", y="items per second", color="model", markers=True, log_x=True)
+    sizes = sorted(frame["batch size"].unique())
+    fig.update_xaxes(tickvals=sizes, ticktext=[str(s) for s in sizes])
     fig.update_layout(title="Throughput vs batch size", **LAYOUT)
     return fig
 
