@@ -61,7 +61,9 @@ def set_hf_offline() -> None:
 def torch_threads() -> int:
     """Torch intra-op threads per inference: 1 unless MODEL_EXPLORER_TORCH_THREADS says otherwise.
 
-    Measured on the 2-core machine: one thread beat two for every small model in the offline pack.
+    Measured with scripts/bench_threads.py on the 2-core machine (EfficientNet-Lite0 p50): idle, two
+    threads were faster (12.9 ms vs 17.6 ms); with the other core busy (a second session, a test run)
+    two threads collapsed (268 ms vs 29 ms). A shared classroom server is the busy case, so one thread.
     """
     try:
         return max(1, int(os.environ.get(THREADS_ENV, "1")))

@@ -11,6 +11,9 @@ Both sides call the same loaded model objects (so memory placement cannot differ
 torch settings (1 thread, flush denormals). Short blocks, each
 after one warm-up call, are interleaved (engine, bare, bare, engine, ...) so drift on a shared
 machine hits both sides alike.
+
+The playground result cards time the very same ``Runner.run`` call (sum of its preprocess / forward /
+postprocess stages), so the "engine" column is also the card's latency (issue 3's comparison).
 """
 from __future__ import annotations
 
