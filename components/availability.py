@@ -153,6 +153,7 @@ def _architecture_reason(entry: CatalogEntry) -> str | None:
 
 def compute_availability(entry: CatalogEntry, extra_dir: str | None = None) -> Availability:
     """Decide the status of one entry on this machine, now, with the reason a user will read."""
+    online = network_available()  # first: sets the HF offline switches before huggingface_hub is imported
     if entry.access == "api-only":
         return Availability(API_ONLY, f"{entry.name} is served only through its vendor's API "
                                       f"({entry.source.name or 'hosted service'}); its weights were never released")
@@ -167,7 +168,7 @@ def compute_availability(entry: CatalogEntry, extra_dir: str | None = None) -> A
         return Availability(READY, f"real weights found in {where}", path)
     arch_reason = _architecture_reason(entry)
     gated = " (gated: accept its licence on the Hub and log in with a token first)" if entry.access == "gated" else ""
-    if entry.source.kind in ("transformers", "timm", "torchvision") and network_available():
+    if entry.source.kind in ("transformers", "timm", "torchvision") and online:
         return Availability(DOWNLOADABLE, f"weights download from {_where(entry)} on first use{gated}")
     if arch_reason:
         return Availability(ARCH_ONLY, f"no network and no local weights; {arch_reason} "

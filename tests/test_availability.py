@@ -103,3 +103,20 @@ def test_missing_package_is_unavailable_with_install_hint():
     ghost = replace(lite0, source=replace(lite0.source, name="no-such-package-xyz"))
     status = compute_availability(ghost)
     assert status.status == UNAVAILABLE and "pip install" in status.reason
+
+
+def test_network_probe_fails_fast_and_switches_hf_offline(monkeypatch):
+    """An unreachable hub (here: a name that cannot resolve) means offline, with the HF switches set."""
+    from components import runtime
+
+    monkeypatch.delenv("MODEL_EXPLORER_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(runtime, "HUB_HOST", "hub.invalid")
+    runtime.network_available.cache_clear()
+    try:
+        assert runtime.network_available() is False
+        import os
+
+        assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
+    finally:
+        runtime.network_available.cache_clear()
