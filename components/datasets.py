@@ -12,20 +12,19 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
-from math import gcd
 from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
 
 import numpy as np
 
+from components.inputs import MAX_IMAGE_PIXELS, SAMPLE_RATE, InputError, load_audio
+
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-SAMPLE_RATE = 16000
 
 MAX_ZIP_BYTES = 200 * 2**20  # total uncompressed size
 MAX_ZIP_RATIO = 100  # uncompressed / compressed, per member and overall
 MAX_ZIP_FILES = 2000
 MAX_CSV_ROWS = 10000
-MAX_IMAGE_PIXELS = 50_000_000
 MAX_AUDIO_S = 3600.0  # total decoded audio
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -318,22 +317,11 @@ def check_image(data: bytes, path: str) -> None:
 
 
 def decode_audio(data: bytes, path: str) -> np.ndarray:
-    """Decode any soundfile-readable clip to float32 mono at 16 kHz."""
-    import soundfile as sf
-
+    """16 kHz mono float32, decoded exactly as the Speech playground decodes (components.inputs)."""
     try:
-        audio, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except Exception as exc:  # noqa: BLE001 - libsndfile raises several types
-        raise DatasetError(f"audio '{path}' cannot be decoded ({exc})") from None
-    mono = audio.mean(axis=1)
-    if mono.size == 0:
-        raise DatasetError(f"audio '{path}' is empty")
-    if rate != SAMPLE_RATE:
-        from scipy.signal import resample_poly
-
-        common = gcd(int(rate), SAMPLE_RATE)
-        mono = resample_poly(mono, SAMPLE_RATE // common, int(rate) // common)
-    return np.ascontiguousarray(mono, dtype=np.float32)
+        return load_audio(data, path).data
+    except InputError as exc:
+        raise DatasetError(f"audio cannot be decoded: {exc}") from None
 
 
 # ---------------------------------------------------------------- ImageNet class names
