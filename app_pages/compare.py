@@ -1,15 +1,16 @@
 """Compare: benchmark models on a labelled set; chart accuracy against latency, memory and size."""
+import sqlite3
 import time
 
 import streamlit as st
 
-from components.benchmark import BenchmarkConfig, BenchmarkError, Cancelled, benchmark_model
+from components.benchmark import BenchmarkConfig, BenchmarkError, benchmark_model
 from components.compare_charts import (
     accuracy_vs_latency, latency_distribution, memory_and_size, published_vs_measured, results_table,
     throughput_by_batch,
 )
-from components.datasets import EVAL_TASKS, DatasetError, load_bundled, load_upload
-from components.runners.registry import runner_tasks
+from components.datasets import EVAL_TASKS, Dataset, DatasetError, load_bundled, load_upload
+from components.runners.registry import resolve_weights, runner_tasks
 from components.store import HistoryStore, to_csv, to_json
 from components.ui.catalog_view import availability_map, catalog_or_stop
 
@@ -17,6 +18,14 @@ RESULTS, FAILURES = "compare_results", "compare_failures"
 # Tasks with no labelled set here: their models (mostly architecture-only) are compared on cost alone.
 COST_ONLY_TASKS = ("fill-mask", "text-classification", "text-generation", "text2text-generation",
                    "image-captioning")
+
+
+
+@st.cache_data(max_entries=2, show_spinner="Reading your evaluation set…")
+def uploaded_set(task: str, name: str, data: bytes) -> Dataset:
+    """Validate and decode an upload once, not on every rerun."""
+    return load_upload(task, name, data)
+
 
 st.title("📊 Compare models")
 st.caption("Measure models on a labelled set: accuracy, latency distribution, memory, size, FLOPs and "
@@ -26,8 +35,8 @@ task = st.selectbox("Task", list(EVAL_TASKS) + list(COST_ONLY_TASKS), key="keep_
                     format_func=lambda t: f"{t} (cost only: no labelled set)" if t in COST_ONLY_TASKS else t)
 models_dir = st.session_state.get("keep_models_dir", "").strip()
 availability = availability_map(models_dir)
-candidates = [e for e in catalog_or_stop() if task in e.tasks and task in runner_tasks(e, "auto")]
-weights_of = {e.id: "real" if availability[e.id].runnable else "random" for e in candidates}
+candidates = [e for e in catalog_or_stop() if task in e.tasks and task in runner_tasks(e, "auto", models_dir or None)]
+weights_of = {e.id: resolve_weights(e, "auto", availability[e.id], task) for e in candidates}
 names = {e.id: e.name + (" 🎲 random weights" if weights_of[e.id] == "random" else "") for e in candidates}
 defaults = [e.id for e in candidates if weights_of[e.id] == "real"][:3] or [e.id for e in candidates][:2]
 st.session_state.setdefault(f"keep_cmp_models_{task}", defaults)
@@ -45,7 +54,7 @@ try:
     else:
         upload = st.file_uploader(f"Your set: {EVAL_TASKS[task]}", key="cmp_upload")
         if upload is not None:
-            dataset = load_upload(task, upload.name, upload.getvalue())
+            dataset = uploaded_set(task, upload.name, upload.getvalue())
 except DatasetError as exc:
     st.error(f"⚠️ {exc}")
 if dataset is not None:
@@ -61,7 +70,9 @@ with st.expander("Measurement settings"):
     st.caption("Latency: time.perf_counter around each call after the warm-up (CUDA synchronised), split into "
                "preprocess / forward / postprocess. Throughput: batches of 1, 4 and 16 where the model batches. "
                "Memory: peak resident memory of the process during the run (psutil, sampled every 10 ms). "
-               "FLOPs: torch's FlopCounterMode on one input. Parameters: counted from the loaded network.")
+               "FLOPs: torch's FlopCounterMode on one input. Parameters: counted from the loaded network, or "
+               "the catalog's figure where the engine is not torch (marked in the table). Peak RSS is the "
+               "whole app process: it includes models loaded earlier and other sessions' work.")
 
 run_clicked = st.button("▶ Run comparison", type="primary", disabled=not (chosen_ids and dataset is not None),
                         key="cmp_run")
@@ -86,19 +97,21 @@ if run_clicked:
             st.session_state[RESULTS].append(result.to_dict())
         except BenchmarkError as exc:
             st.session_state[FAILURES][entry.id] = str(exc)
-        except Cancelled:
-            break
     st.session_state["compare_cancelled"] = False
     cancel_slot.empty()
     bar.progress(1.0, text=f"Done in {time.perf_counter() - started:.0f} s")
     if st.session_state[RESULTS]:
-        st.session_state["compare_run_id"] = HistoryStore().save_run(
-            st.session_state[RESULTS], task, dataset.source, {"runs": runs, "warmup": warmup})
+        try:
+            st.session_state["compare_run_id"] = HistoryStore().save_run(
+                st.session_state[RESULTS], task, dataset.source, {"runs": runs, "warmup": warmup})
+        except (OSError, sqlite3.Error) as exc:
+            st.warning(f"The results are shown but could not be saved to the history: {exc}")
 
-results = list(st.session_state.get(RESULTS) or [])
+results = [r for r in st.session_state.get(RESULTS) or [] if r["task"] == task]  # a run belongs to its task
 if st.session_state.get("compare_cancelled") and not run_clicked:
-    st.warning(f"Run cancelled: {len(results)} model(s) finished and are shown below.")
-for model_id, reason in (st.session_state.get(FAILURES) or {}).items():
+    st.warning(f"Run stopped before the end (Cancel, or the page was changed during the run): "
+               f"{len(results)} model(s) finished and are shown below.")
+for reason in (st.session_state.get(FAILURES) or {}).values():
     st.error(f"⚠️ {reason}")
 
 with st.sidebar:
@@ -119,7 +132,11 @@ shown = [dict(r, task=r.get("task", task)) for r in results]
 for run_id in overlay:
     if run_id == st.session_state.get("compare_run_id") and results:
         continue
-    shown += [dict(r, run_label=f"run #{run_id}") for r in store.load_run(run_id)["results"]]
+    try:
+        shown += [dict(r, run_label=f"run #{run_id}") for r in store.load_run(run_id)["results"]
+                  if r.get("task", task) == task]
+    except (KeyError, OSError, sqlite3.Error) as exc:
+        st.warning(f"Run #{run_id} could not be loaded from the history: {exc}")
 
 if shown:
     st.subheader("Results")

@@ -20,7 +20,7 @@ st.markdown(
 )
 
 entries = catalog_or_stop()
-availability = availability_map()
+availability = availability_map(st.session_state.get("keep_models_dir", "").strip())
 counts = Counter(availability[e.id].status for e in entries)
 online = network_available()
 

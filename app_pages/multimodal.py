@@ -43,7 +43,8 @@ if checked is not None:
             top_k_chart(card.result.output["labels"][:8])
             evidence = card.result.output.get("evidence")
             if evidence:
-                st.caption("Evidence (ImageNet classes): " + ", ".join(
+                st.caption("Shares are a softmax of cosine ÷ 0.05 — relative, not calibrated. "
+                           "Evidence (ImageNet classes): " + ", ".join(
                     f"{e['label'].split(',')[0]} {e['score']:.0%}" for e in evidence[:4]))
 
         stored = st.session_state.get(f"{KEY}_results")

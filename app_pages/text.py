@@ -39,7 +39,8 @@ def render_similarity(card: CardData) -> None:
     out = card.result.output
     if "ranking" in out:
         st.markdown(f"**Closest to** “{out['query']}”")
-        top_k_chart([{"label": r["text"][:60], "score": max(r["score"], 0.0)} for r in out["ranking"][:5]])
+        top_k_chart([{"label": r["text"][:60], "score": r["score"]} for r in out["ranking"][:5]], percent=False)
+        st.caption("Cosine similarity to the query (1 = same meaning).")
     st.plotly_chart(similarity_heatmap(out["sentences"], out["matrix"]), width="stretch",
                     config={"displayModeBar": False})
     st.caption("Cosine similarity of sentence embeddings: 1 = same meaning, 0 = unrelated.")
@@ -48,8 +49,9 @@ def render_similarity(card: CardData) -> None:
 def render_zero_shot(card: CardData) -> None:
     for row in card.result.output:
         best = row["labels"][0]
-        st.markdown(f"**{best['label']}** ({best['score']:.0%}) — {row['text']}")
-    st.caption("Each line goes to the label whose description “This text is about …” embeds closest.")
+        st.markdown(f"**{best['label']}** (cosine {best['cosine']:.2f}, share {best['score']:.0%}) — {row['text']}")
+    st.caption("Each line goes to the label whose description “This text is about …” embeds closest; the share "
+               "is a softmax of the cosines ÷ 0.05, a relative score, not a calibrated probability.")
 
 
 def render_language(card: CardData) -> None:
@@ -72,7 +74,8 @@ if tool == "Similarity & search":
     run_section("sentence-similarity", ("all_minilm_l6_v2",), render_similarity, query=query)
 elif tool == "Zero-shot labels":
     st.session_state.setdefault("keep_text_labels", ", ".join(
-        (DATA / "zero_shot_labels.txt").read_text(encoding="utf-8").split()))
+        line.strip() for line in (DATA / "zero_shot_labels.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip()))
     labels = [l.strip() for l in st.text_input("Labels, comma-separated", key="keep_text_labels").split(",")]
     run_section("zero-shot-classification", ("all_minilm_l6_v2",), render_zero_shot, labels=labels)
 elif tool == "Language":

@@ -109,10 +109,6 @@ class CatalogEntry:
     reference_metric: ReferenceMetric | None = None
     offline_pack: bool = False
 
-    @property
-    def params_millions(self) -> float | None:
-        return None if self.params is None else self.params / 1e6
-
 
 def _fail(label: str, field_name: str, problem: str) -> CatalogError:
     return CatalogError(f"catalog entry {label}: field '{field_name}' {problem}")

@@ -12,15 +12,16 @@ N_FFT, HOP, N_MELS = 400, 160, 64  # 25 ms windows, 10 ms hop: what speech model
 MAX_WAVEFORM_POINTS = 4000
 
 
-def ranked_bars(rows: list[dict[str, Any]], label_key: str = "label", score_key: str = "score",
-                title: str = "") -> go.Figure:
-    """Horizontal bars, best on top."""
-    labels = [str(r[label_key]) for r in rows][::-1]
-    scores = [float(r[score_key]) for r in rows][::-1]
-    fig = go.Figure(go.Bar(x=scores, y=labels, orientation="h", text=[f"{s:.1%}" for s in scores],
-                           textposition="auto", marker_color="#2563eb"))
-    fig.update_layout(title=title or None, height=60 + 34 * len(rows), margin=dict(l=10, r=10, t=30 if title else 10, b=10),
-                      xaxis=dict(range=[0, max(1.0, max(scores, default=1.0))], tickformat=".0%"))
+def ranked_bars(rows: list[dict[str, Any]], percent: bool = True) -> go.Figure:
+    """Horizontal bars of ``label`` / ``score``, best on top; ``percent`` for shares, else raw values."""
+    labels = [str(r["label"]) for r in rows][::-1]
+    scores = [float(r["score"]) for r in rows][::-1]
+    text = [f"{s:.1%}" if percent else f"{s:.2f}" for s in scores]
+    fig = go.Figure(go.Bar(x=scores, y=labels, orientation="h", text=text, textposition="auto",
+                           marker_color="#2563eb"))
+    axis = dict(range=[0, max(1.0, max(scores, default=1.0))], tickformat=".0%") if percent else \
+        dict(range=[min(0.0, min(scores, default=0.0)), 1.0])
+    fig.update_layout(height=60 + 34 * len(rows), margin=dict(l=10, r=10, t=10, b=10), xaxis=axis)
     return fig
 
 

@@ -45,6 +45,7 @@ def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
             "p99 ms": r["latency_ms"].get("p99"),
             "Items/s (batch 1)": (r.get("throughput") or {}).get("1"),
             "Peak RSS MB": r.get("peak_rss_mb"), "Params (M)": (r["params"] or 0) / 1e6 or None,
+            "Params from": r.get("params_source", ""),
             "GFLOPs": (r["flops"] / 1e9) if r.get("flops") else None,
             "Size MB": r.get("size_mb"), "Load s": r.get("load_s"), "Device": r.get("device"),
             "Published": f"{reference['name']} {reference['value']:g}" if reference else "",

@@ -75,7 +75,8 @@ def cuda_sync(device: str) -> None:
 
 @contextmanager
 def stage_timer(stages: dict[str, float], name: str, device: str = "cpu") -> Iterator[None]:
-    """Add the wall time of the block, in ms, to ``stages[name]`` (CUDA synchronised)."""
+    """Add the wall time of the block, in ms, to ``stages[name]`` (CUDA synchronised on both sides)."""
+    cuda_sync(device)
     start = time.perf_counter()
     try:
         yield

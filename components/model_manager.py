@@ -75,10 +75,6 @@ class ModelManager:
             self.write_stats()
             return loaded
 
-    def is_loaded(self, key: str) -> bool:
-        with self._lock:
-            return key in self._models
-
     def used_mb(self) -> float:
         with self._lock:
             return sum(m.size_mb for m in self._models.values())

@@ -86,9 +86,10 @@ def configure_torch() -> str:
     with _torch_ready:
         if not _torch_configured:
             torch.set_num_threads(torch_threads())
-            torch.set_flush_denormal(True)  # EfficientNet-Lite ran ~7x faster with it on these CPUs
             steady_allocator()  # same malloc state for every model, whatever ran before
             _torch_configured = True
+    # A per-thread CPU flag, and Streamlit runs each script run in a new thread: set it on every call.
+    torch.set_flush_denormal(True)  # EfficientNet-Lite ran ~7x faster with it on these CPUs
     return device_name()
 
 

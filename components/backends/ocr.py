@@ -14,7 +14,8 @@ def load_rapidocr(entry: CatalogEntry, device: str, weights_path: str = "") -> L
 
     models = Path(rapidocr_onnxruntime.__file__).parent / "models"
     size = sum(f.stat().st_size for f in models.glob("*.onnx")) / 2**20
-    return LoadedModel(RapidOCR(), size, "cpu", "real")
+    # RapidOCR's detector stores per-call settings on itself: one call at a time.
+    return LoadedModel(RapidOCR(), size, "cpu", "real", thread_safe=False)
 
 
 def read_text(loaded: LoadedModel, image_rgb: Any) -> list[dict[str, Any]]:

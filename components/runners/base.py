@@ -5,8 +5,7 @@ the benchmark both read the same stage timings, so the app adds nothing to what 
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from components.catalog import CatalogEntry
@@ -28,8 +27,6 @@ class RunResult:
     stages_ms: dict[str, float]
     device: str
     weights: str
-    wall_ms: float = 0.0
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def latency_ms(self) -> float:
@@ -66,7 +63,6 @@ class Runner:
 
     def _run(self, inputs: Any, **options: Any) -> RunResult:
         stages: dict[str, float] = {}
-        start = time.perf_counter()
         with stage_timer(stages, "preprocess", self.device):
             batch = self.preprocess(inputs, **options)
         with stage_timer(stages, "forward", self.device):
@@ -76,7 +72,6 @@ class Runner:
         return RunResult(
             model_id=self.entry.id, model_name=self.entry.name, task=self.task, output=result,
             stages_ms=stages, device=self.device, weights=self.loaded.weights,
-            wall_ms=(time.perf_counter() - start) * 1000,
         )
 
     def flops_call(self, inputs: Any, **options: Any) -> tuple[Any, tuple]:

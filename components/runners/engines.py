@@ -7,7 +7,7 @@ from components.runners.image_classification import (
     ImageClassificationRunner,
     ProcessorImageClassificationRunner,
 )
-from components.runners.multimodal import CaptionRunner, CLIPRunner, ConSERunner
+from components.runners.multimodal import CaptionRunner, ConSERunner, ImageTextRunner
 from components.runners.ocr import OCRRunner
 from components.runners.registry import register_engine
 from components.runners.speech import (
@@ -49,9 +49,9 @@ register_engine("transformers:sentiment-analysis", text.load_transformers_text_c
                 {"sentiment-analysis": TextClassificationRunner, "text-classification": TextClassificationRunner})
 register_engine("transformers:speech-recognition", speech.load_transformers_asr,
                 {"speech-recognition": TransformersASRRunner})
-register_engine("transformers:zero-shot-image-classification", multimodal.load_clip,
-                {"zero-shot-image-classification": CLIPRunner})
-register_engine("transformers:image-captioning", multimodal.load_blip_captioner,
+register_engine("transformers:zero-shot-image-classification", multimodal.load_zero_shot_image,
+                {"zero-shot-image-classification": ImageTextRunner})
+register_engine("transformers:image-captioning", multimodal.load_captioner,
                 {"image-captioning": CaptionRunner})
 
 # Any architecture that builds offline, with random weights (cost only).

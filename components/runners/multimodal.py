@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.backends.multimodal import CONSE_PROMPT, blip_caption, clip_scores
+from components.backends.multimodal import LABEL_PROMPT, caption, conse_parts, image_text_scores
 from components.backends.text import embed, tokenize
 from components.runners.base import InputError, Runner
 
@@ -27,31 +27,32 @@ class ConSERunner(Runner):
     task = "zero-shot-image-classification"
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
-        classifier, encoder = self.model
+        classifier, encoder = conse_parts()
         labels = _labels(options)
-        return classifier.preprocess(inputs), tokenize(encoder.loaded, [CONSE_PROMPT.format(l) for l in labels])
+        return (classifier, encoder, classifier.preprocess(inputs),
+                tokenize(encoder.loaded, [LABEL_PROMPT.format(l) for l in labels]))
 
     def forward(self, batch: Any) -> Any:
-        classifier, encoder = self.model
-        pixels, label_tokens = batch
+        classifier, encoder, pixels, label_tokens = batch
         probs = classifier.forward(pixels).float().softmax(-1)[0]
         top = probs.topk(CONSE_TOP_T)
         weights = top.values / top.values.sum()
-        image_vec = (weights[:, None] * self.loaded.extras["class_embeddings"][top.indices]).sum(0)
+        image_vec = (weights[:, None] * self.model[top.indices]).sum(0)
         image_vec = image_vec / image_vec.norm()
-        return (embed(encoder.loaded, label_tokens) @ image_vec).cpu(), top
+        return (embed(encoder.loaded, label_tokens) @ image_vec).cpu(), top, classifier.loaded.extras["labels"]
 
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
-        sims, top = outputs
+        sims, top, classes = outputs
         labels = _labels(options)
         shares = (sims / 0.05).softmax(-1).tolist()
-        classes = self.model[0].loaded.extras["labels"]
         return {"labels": _ranked(labels, shares),
                 "evidence": [{"label": classes[i], "score": float(v)}
                              for v, i in zip(top.values.tolist(), top.indices.tolist())]}
 
 
-class CLIPRunner(Runner):
+class ImageTextRunner(Runner):
+    """CLIP-style models: image and label prompts embedded jointly, softmax over the labels."""
+
     task = "zero-shot-image-classification"
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
@@ -59,7 +60,7 @@ class CLIPRunner(Runner):
 
     def forward(self, batch: Any) -> Any:
         image, labels = batch
-        return clip_scores(self.loaded, image, labels)
+        return image_text_scores(self.loaded, image, labels)
 
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
         return {"labels": _ranked(_labels(options), outputs)}
@@ -72,7 +73,7 @@ class CaptionRunner(Runner):
         return inputs.convert("RGB")
 
     def forward(self, batch: Any) -> Any:
-        return blip_caption(self.loaded, batch)
+        return caption(self.loaded, batch)
 
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
         return {"text": outputs}

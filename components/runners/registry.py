@@ -37,8 +37,9 @@ class CannotRun(RuntimeError):
 
 
 def _ensure_engines() -> None:
-    if not ENGINES:
-        import components.runners.engines  # noqa: F401  (registers every engine)
+    # Always import (no "if not ENGINES" shortcut): the import lock makes a second session thread wait
+    # until every engine is registered instead of seeing a half-filled registry.
+    import components.runners.engines  # noqa: F401  (registers every engine)
 
 
 def engine_key(entry: CatalogEntry, weights: str, task: str) -> str:
@@ -52,25 +53,31 @@ def engine_key(entry: CatalogEntry, weights: str, task: str) -> str:
     return entry.source.kind  # timm / torchvision
 
 
-def resolve_weights(entry: CatalogEntry, weights: str, availability: Availability) -> str:
-    """'auto' becomes 'real' when real weights can be had, else 'random' when the architecture builds."""
+def resolve_weights(entry: CatalogEntry, weights: str, availability: Availability, task: str) -> str:
+    """'auto' becomes 'real' when real weights can be had and a real runner serves ``task``, else
+    'random' when the architecture builds offline (its cost can still be measured)."""
     if weights != "auto":
         return weights
-    if availability.runnable:
+    if availability.runnable and _runner_class(entry, "real", task) is not None:
         return "real"
-    if entry.architecture is not None and availability.status == "architecture-only":
+    if entry.architecture is not None:
         return "random"
     raise CannotRun(availability.reason)
 
 
-def runner_tasks(entry: CatalogEntry, weights: str = "auto") -> tuple[str, ...]:
+def runner_tasks(entry: CatalogEntry, weights: str = "auto", extra_dir: str | None = None) -> tuple[str, ...]:
     """Tasks this entry has a runner for, with the given weights."""
     _ensure_engines()
-    try:
-        resolved = resolve_weights(entry, weights, compute_availability(entry))
-    except CannotRun:
-        return ()
-    return tuple(t for t in entry.tasks if _runner_class(entry, resolved, t) is not None)
+    availability = compute_availability(entry, extra_dir)
+    tasks = []
+    for task in entry.tasks:
+        try:
+            resolved = resolve_weights(entry, weights, availability, task)
+        except CannotRun:
+            continue
+        if _runner_class(entry, resolved, task) is not None:
+            tasks.append(task)
+    return tuple(tasks)
 
 
 def _runner_class(entry: CatalogEntry, weights: str, task: str) -> type[Runner] | None:
@@ -88,14 +95,16 @@ def create_runner(entry: CatalogEntry, task: str | None = None, weights: str = "
     """
     _ensure_engines()
     availability = compute_availability(entry, extra_dir)
-    resolved = resolve_weights(entry, weights, availability)
+    if not availability.runnable and entry.architecture is None:
+        raise CannotRun(availability.reason)  # API-only, unreleased, …: the most useful reason
+    task = task or entry.tasks[0]
+    if task not in entry.tasks:
+        raise CannotRun(f"{entry.name} does not do {task} (it does: {', '.join(entry.tasks)})")
+    resolved = resolve_weights(entry, weights, availability, task)
     if resolved == "real" and not availability.runnable:
         raise CannotRun(availability.reason)
     if resolved == "random" and entry.architecture is None:
         raise CannotRun(f"{entry.name} has no architecture that builds offline")
-    task = task or entry.tasks[0]
-    if task not in entry.tasks:
-        raise CannotRun(f"{entry.name} does not do {task} (it does: {', '.join(entry.tasks)})")
     runner_cls = _runner_class(entry, resolved, task)
     if runner_cls is None:
         raise CannotRun(f"this app has no {task} runner for {entry.name} yet")
@@ -109,4 +118,6 @@ def create_runner(entry: CatalogEntry, task: str | None = None, weights: str = "
         raise
     except Exception as exc:  # noqa: BLE001 - any engine failure becomes a readable reason
         raise CannotRun(f"{entry.name} failed to load: {type(exc).__name__}: {exc}") from exc
-    return runner_cls(entry, loaded)
+    runner = runner_cls(entry, loaded)
+    runner.task = task  # one runner class can serve several tasks (e.g. random weights: any task)
+    return runner

@@ -49,10 +49,8 @@ def _card(card: CardData, render: Renderer) -> None:
         render(card)
 
 
-def top_k_chart(rows: list[dict[str, Any]], label_key: str = "label", score_key: str = "score",
-                title: str = "") -> None:
-    """Horizontal plotly bar chart of ranked scores."""
+def top_k_chart(rows: list[dict[str, Any]], percent: bool = True) -> None:
+    """Horizontal plotly bar chart of ranked scores (shares as %, or raw values such as cosines)."""
     from components.charts import ranked_bars
 
-    st.plotly_chart(ranked_bars(rows, label_key, score_key, title), width="stretch",
-                    config={"displayModeBar": False})
+    st.plotly_chart(ranked_bars(rows, percent=percent), width="stretch", config={"displayModeBar": False})

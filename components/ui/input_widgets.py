@@ -33,6 +33,9 @@ def _store(key: str, raw: RawInput) -> None:
 def _from_widget(key: str, widget_value, origin: str) -> None:
     if widget_value is not None:
         _store(key, RawInput(widget_value.name or origin, widget_value.getvalue(), origin))
+    elif getattr(st.session_state.get(key), "origin", None) == origin:  # the user removed that file
+        st.session_state.pop(key, None)
+        st.session_state.pop(f"{key}_results", None)
 
 
 def _samples(folder: Path, patterns: tuple[str, ...]) -> list[Path]:

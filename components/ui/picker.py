@@ -10,13 +10,14 @@ from components.ui.catalog_view import availability_map, catalog_or_stop
 
 def runnable_models(task: str) -> tuple[list[CatalogEntry], list[tuple[CatalogEntry, str]]]:
     """(entries that run ``task`` with real weights here, [(entry, reason) for those that cannot])."""
-    availability = availability_map(st.session_state.get("keep_models_dir", "").strip())
+    models_dir = st.session_state.get("keep_models_dir", "").strip()
+    availability = availability_map(models_dir)
     ready, blocked = [], []
     for entry in catalog_or_stop():
         if task not in entry.tasks:
             continue
         status = availability[entry.id]
-        if status.runnable and task in runner_tasks(entry, "real"):
+        if status.runnable and task in runner_tasks(entry, "real", models_dir or None):
             ready.append(entry)
         elif not status.runnable:
             blocked.append((entry, f"{status.label}: {status.reason}"))

@@ -1,8 +1,6 @@
 """Session state that survives reruns and page switches."""
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
 KEEP_PREFIX = "keep_"
@@ -13,12 +11,3 @@ def keep_widget_state() -> None:
     for key in list(st.session_state.keys()):
         if isinstance(key, str) and key.startswith(KEEP_PREFIX):
             st.session_state[key] = st.session_state[key]
-
-
-def remember(key: str, value: Any) -> Any:
-    st.session_state[key] = value
-    return value
-
-
-def recall(key: str, default: Any = None) -> Any:
-    return st.session_state.get(key, default)
