@@ -75,5 +75,13 @@ class Runner:
         )
 
     def flops_call(self, inputs: Any, **options: Any) -> tuple[Any, tuple]:
-        """(callable, args) whose call is the forward pass, for FLOP counting."""
-        return self.forward, (self.preprocess(inputs, **options),)
+        """(callable, args) whose call is the forward pass, for FLOP counting (locked like ``run``)."""
+        batch = self.preprocess(inputs, **options)
+        if self.loaded.thread_safe:
+            return self.forward, (batch,)
+
+        def locked_forward(prepared: Any) -> Any:
+            with self.loaded.lock:
+                return self.forward(prepared)
+
+        return locked_forward, (batch,)

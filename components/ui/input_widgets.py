@@ -104,6 +104,6 @@ def _decoded(key: str, decode, prompt: str) -> Checked | None:
     return checked
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=4, ttl=600, show_spinner=False)  # a 50 MP image is ~150 MB decoded
 def _cached_decode(kind: str, name: str, data: bytes) -> Checked:
     return {"load_image": load_image, "load_audio": load_audio}[kind](data, name)
