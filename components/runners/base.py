@@ -13,7 +13,15 @@ from components.inputs import InputError
 from components.measure import stage_timer
 from components.model_manager import LoadedModel
 
-__all__ = ["InputError", "RunResult", "Runner"]
+__all__ = ["InputError", "RunResult", "Runner", "label_list"]
+
+
+def label_list(options: dict[str, Any], task_name: str) -> list[str]:
+    """The user's zero-shot labels, stripped; at least two, else an InputError naming the task."""
+    labels = [label.strip() for label in options.get("labels", []) if label and label.strip()]
+    if len(labels) < 2:
+        raise InputError(f"{task_name} needs at least two labels.")
+    return labels
 
 
 @dataclass

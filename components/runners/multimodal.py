@@ -5,16 +5,13 @@ from typing import Any
 
 from components.backends.multimodal import LABEL_PROMPT, caption, conse_parts, image_text_scores
 from components.backends.text import embed, tokenize
-from components.runners.base import InputError, Runner
+from components.runners.base import Runner, label_list
 
 CONSE_TOP_T = 10
 
 
 def _labels(options: dict[str, Any]) -> list[str]:
-    labels = [label.strip() for label in options.get("labels", []) if label and label.strip()]
-    if len(labels) < 2:
-        raise InputError("Zero-shot image classification needs at least two labels.")
-    return labels
+    return label_list(options, "Zero-shot image classification")
 
 
 def _ranked(labels: list[str], scores: list[float]) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.backends.text import embed, predict_languages, tokenize
-from components.runners.base import InputError, Runner
+from components.runners.base import InputError, Runner, label_list
 
 ZERO_SHOT_TEMPLATE = "This text is about {}."
 
@@ -48,9 +48,7 @@ class EmbeddingZeroShotRunner(Runner):
     task = "zero-shot-classification"
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
-        labels = [label.strip() for label in options.get("labels", []) if label and label.strip()]
-        if len(labels) < 2:
-            raise InputError("Zero-shot classification needs at least two labels.")
+        labels = label_list(options, "Zero-shot classification")
         prompts = [ZERO_SHOT_TEMPLATE.format(label) for label in labels]
         return tokenize(self.loaded, _lines(inputs) + prompts)
 
@@ -59,7 +57,7 @@ class EmbeddingZeroShotRunner(Runner):
 
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
         lines = _lines(inputs)
-        labels = [label.strip() for label in options["labels"] if label and label.strip()]
+        labels = label_list(options, "Zero-shot classification")
         sims = (outputs[: len(lines)] @ outputs[len(lines):].T).cpu()
         probs = (sims / 0.05).softmax(-1)  # temperature turns cosine gaps into readable shares
         results = []

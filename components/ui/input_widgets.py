@@ -54,13 +54,16 @@ def _on_upload(key: str, widget_key: str, origin: str) -> None:
     _from_widget(key, st.session_state.get(widget_key), origin)
 
 
+def _upload_tab(key: str, label: str, help_text: str) -> None:
+    st.file_uploader(label, type=None, key=f"{key}_upload", help=help_text,
+                     on_change=_on_upload, args=(key, f"{key}_upload", "upload"))
+
+
 def image_input(key: str) -> Checked | None:
     """Upload / camera / sample -> validated RGB image, or an error shown in the page."""
     upload, camera, samples = st.tabs(["📁 Upload", "📷 Camera", "🖼️ Samples"])
     with upload:
-        st.file_uploader("Image file", type=None, key=f"{key}_upload",
-                         on_change=_on_upload, args=(key, f"{key}_upload", "upload"),
-                         help="PNG, JPEG, WebP, BMP, GIF (first frame), TIFF; any colour mode.")
+        _upload_tab(key, "Image file", "PNG, JPEG, WebP, BMP, GIF (first frame), TIFF; any colour mode.")
     with camera:
         if st.toggle("Use the camera", key=f"{key}_camera_on"):
             st.camera_input("Take a photo", key=f"{key}_camera",
@@ -74,9 +77,7 @@ def audio_input(key: str) -> Checked | None:
     """Upload / microphone / sample -> 16 kHz mono float32 audio, or an error shown in the page."""
     upload, microphone, samples = st.tabs(["📁 Upload", "🎙️ Record", "🔊 Samples"])
     with upload:
-        st.file_uploader("Audio file", type=None, key=f"{key}_upload",
-                         on_change=_on_upload, args=(key, f"{key}_upload", "upload"),
-                         help="WAV, MP3, FLAC, OGG (M4A when ffmpeg is installed); up to 10 minutes.")
+        _upload_tab(key, "Audio file", "WAV, MP3, FLAC, OGG (M4A when ffmpeg is installed); up to 10 minutes.")
     with microphone:
         st.audio_input("Record a clip", key=f"{key}_mic",
                        on_change=_on_upload, args=(key, f"{key}_mic", "microphone"))

@@ -1,6 +1,7 @@
 """Text input widget: a text area that keeps its content, .txt upload, bundled samples."""
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import streamlit as st
@@ -32,8 +33,15 @@ def _clear_upload_error() -> None:
     st.session_state.pop("text_upload_error", None)
 
 
+@lru_cache(maxsize=1)
+def english_sample() -> str:
+    """The bundled example lines (data/text/samples.txt), read once."""
+    return (DATA / "samples.txt").read_text(encoding="utf-8").strip()
+
+
+@lru_cache(maxsize=1)
 def multilingual_sample() -> str:
-    """One bundled sentence per language from data/text/languages.csv."""
+    """One bundled sentence per language from data/text/languages.csv, read once."""
     import csv
 
     seen: dict[str, str] = {}
@@ -45,10 +53,10 @@ def multilingual_sample() -> str:
 
 def text_input() -> Checked | None:
     """The text to analyse (one sentence per line), validated; errors shown in the page."""
-    st.session_state.setdefault(KEY, (DATA / "samples.txt").read_text(encoding="utf-8").strip())
+    st.session_state.setdefault(KEY, english_sample())
     c1, c2, c3 = st.columns([1, 1, 2])
     c1.button("English samples", on_click=_load_sample,
-              args=((DATA / "samples.txt").read_text(encoding="utf-8").strip(),), width="stretch")
+              args=(english_sample(),), width="stretch")
     c2.button("Multilingual samples", on_click=_load_sample, args=(multilingual_sample(),), width="stretch")
     c3.file_uploader("…or a .txt file", type=None, key="text_upload", on_change=_on_upload,
                      label_visibility="collapsed")
