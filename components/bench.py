@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from components.catalog import TASKS, CatalogEntry, CatalogError, default_catalog, get_entry
+from components.catalog import CatalogEntry, CatalogError, default_catalog, get_entry
+from components.tasks import TASKS
 
 
 class CliError(Exception):
@@ -39,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def resolve_models(task: str, ids: str, weights: str = "auto") -> list[CatalogEntry]:
     """Catalog entries for the comma-separated ids, each checked to run ``task`` here."""
     from components.availability import compute_availability
-    from components.runners.registry import runner_tasks
+    from components.runners.factory import runner_tasks
 
     if task not in TASKS:
         raise CliError(f"unknown task '{task}' (tasks: {', '.join(TASKS)})")

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
 from components.catalog import CatalogEntry
-from components.datasets import AUDIO_TASKS, Dataset
+from components.datasets import Dataset
 from components.evaluate import evaluate
 from components.measure import (
     PeakMemory,
@@ -30,7 +30,8 @@ from components.measure import (
 from components.model_manager import ModelManager, get_manager
 from components.runners.architecture import RANDOM_NOTE
 from components.runners.base import InputError, Runner
-from components.runners.registry import CannotRun, create_runner
+from components.runners.factory import CannotRun, create_runner
+from components.tasks import get_task
 
 Progress = Callable[[float, str], None]
 STAGES = ("preprocess", "forward", "postprocess")
@@ -150,7 +151,7 @@ def throughput(runner: Runner, items: Sequence[Any], task: str, batch_sizes: Seq
         if size == 1:
             result["1"] = 1000.0 / mean_ms
             continue
-        if task in AUDIO_TASKS:
+        if get_task(task).input_kind == "audio":  # one clip per call
             break
         batch = [items[i % len(items)] for i in range(size)]
         try:
@@ -169,7 +170,7 @@ def throughput(runner: Runner, items: Sequence[Any], task: str, batch_sizes: Seq
 
 
 def throughput_units(task: str, batch_sizes: Sequence[int], runs: int) -> int:
-    if task in AUDIO_TASKS:
+    if get_task(task).input_kind == "audio":
         return 0
     return sum(size * max(2, math.ceil(runs / size)) for size in set(batch_sizes) if size > 1)
 

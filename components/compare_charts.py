@@ -7,15 +7,16 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-# Per task: the headline metric, its label, and whether higher is better.
-PRIMARY_METRIC = {
-    "image-classification": ("top1", "Top-1 accuracy", True),
-    "speech-recognition": ("wer", "Word error rate", False),
-    "language-identification": ("accuracy", "Accuracy", True),
-    "sentiment-analysis": ("accuracy", "Accuracy", True),
-    "sentence-similarity": ("spearman", "Spearman ρ", True),
-}
+from components.tasks import TASKS
+
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=380)
+
+
+def headline(task: str) -> tuple[str, str, bool]:
+    """(metric key, label, higher is better) of the task's headline metric; blanks if it has none."""
+    spec = TASKS.get(task)
+    metric = spec.headline if spec else None
+    return (metric.key, metric.label, metric.higher_is_better) if metric else ("", "", True)
 
 
 def label(result: dict[str, Any]) -> str:
@@ -32,7 +33,7 @@ def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
     """The results table: one row per model, the figures a reader compares."""
     rows = []
     for r in results:
-        metric_key, metric_label, _ = PRIMARY_METRIC.get(r["task"], ("", "", True))
+        metric_key, metric_label, _ = headline(r["task"])
         metrics = r.get("metrics") or {}
         reference = r.get("reference_metric") or {}
         rows.append({
@@ -80,7 +81,7 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
     """Scatter of the task metric against p50 latency, with the Pareto frontier drawn; None if no metric."""
     if not results:
         return None
-    key, metric_label, higher = PRIMARY_METRIC.get(results[0]["task"], ("", "", True))
+    key, metric_label, higher = headline(results[0]["task"])
     rows = [r for r in results if (r.get("metrics") or {}).get(key) is not None]
     if not rows:
         return None
@@ -126,7 +127,7 @@ def published_vs_measured(results: list[dict[str, Any]]) -> go.Figure | None:
     rows = []
     for r in results:
         reference = r.get("reference_metric") or {}
-        key, metric_label, _ = PRIMARY_METRIC.get(r["task"], ("", "", True))
+        key, metric_label, _ = headline(r["task"])
         measured = (r.get("metrics") or {}).get(key)
         if reference and measured is not None and r["task"] == "image-classification" \
                 and "top-1" in reference.get("name", "").lower():

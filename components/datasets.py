@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from components.inputs import MAX_IMAGE_PIXELS, SAMPLE_RATE, InputError, load_audio
+from components.tasks import evaluation_tasks, get_task
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
@@ -29,19 +30,6 @@ MAX_AUDIO_S = 3600.0  # total decoded audio
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
-
-# The tasks with a labelled set, and the upload each one takes.
-EVAL_TASKS = {
-    "image-classification": "a ZIP of class-named image folders",
-    "speech-recognition": "a ZIP of audio files with a transcripts.csv (file,transcript)",
-    "language-identification": "a CSV with columns text,label",
-    "sentiment-analysis": "a CSV with columns text,label",
-    "sentence-similarity": "a CSV with columns sentence1,sentence2,score",
-}
-IMAGE_TASKS = ("image-classification", "object-detection", "ocr", "zero-shot-image-classification",
-               "image-captioning", "visual-question-answering", "image-text-retrieval")
-AUDIO_TASKS = ("speech-recognition", "voice-activity-detection", "speech-translation")
-
 
 class DatasetError(ValueError):
     """The evaluation set cannot be used; the message (one line) says why."""
@@ -87,7 +75,8 @@ class Dataset:
 
     def items(self) -> Sequence[Any]:
         """Single runner inputs for timing: sentence pairs are split into their sentences."""
-        if self.task == "sentence-similarity" and self.labelled:
+        evaluation = get_task(self.task).evaluation
+        if self.labelled and evaluation is not None and evaluation.format == "sentence-pairs":
             return [sentence for pair in self.inputs for sentence in pair]
         return self.inputs
 
@@ -108,19 +97,17 @@ def load_dataset(task: str, source: str | Path = "bundled") -> Dataset:
 
 def load_bundled(task: str) -> Dataset:
     """The labelled set shipped in ``data/``; for other tasks, unlabelled samples of the right kind."""
-    if task == "image-classification":
-        return _bundled_images(task, labelled=True)
-    if task == "speech-recognition":
-        return _bundled_speech(task, labelled=True)
-    if task == "language-identification":
-        return _labelled_text(task, "bundled", _read_text(DATA_DIR / "text" / "languages.csv"))
-    if task == "sentiment-analysis":
-        return _labelled_text(task, "bundled", _read_text(DATA_DIR / "text" / "sentiment.csv"))
-    if task == "sentence-similarity":
-        return _sentence_pairs(task, "bundled", _read_text(DATA_DIR / "text" / "sentence_pairs.csv"))
-    if task in IMAGE_TASKS:
+    spec = get_task(task)
+    if spec.evaluation is not None:
+        path = DATA_DIR / spec.evaluation.bundled
+        if spec.evaluation.format == "image-folders":
+            return _bundled_images(task, labelled=True)
+        if spec.evaluation.format == "transcripts":
+            return _bundled_speech(task, labelled=True)
+        return _PARSERS[spec.evaluation.format](task, "bundled", _read_text(path))
+    if spec.input_kind == "image":
         return _bundled_images(task, labelled=False)
-    if task in AUDIO_TASKS:
+    if spec.input_kind == "audio":
         return _bundled_speech(task, labelled=False)
     texts = _labelled_text(task, "bundled", _read_text(DATA_DIR / "text" / "sentiment.csv"))
     return Dataset(task, "bundled", texts.ids, texts.inputs, None)
@@ -128,22 +115,19 @@ def load_bundled(task: str) -> Dataset:
 
 def load_upload(task: str, name: str, data: bytes) -> Dataset:
     """Validate and load an uploaded evaluation set for ``task``."""
-    if task not in EVAL_TASKS:
-        raise DatasetError(f"{task} has no labelled evaluation; tasks that do: {', '.join(EVAL_TASKS)}")
+    evaluation = get_task(task).evaluation
+    if evaluation is None:
+        raise DatasetError(f"{task} has no labelled evaluation; tasks that do: {', '.join(evaluation_tasks())}")
     if not data:
         raise DatasetError(f"'{name}' is empty")
     is_zip = data[:4] == b"PK\x03\x04"
-    if task in ("image-classification", "speech-recognition"):
+    if evaluation.format in _ZIP_READERS:
         if not is_zip:
-            raise DatasetError(f"'{name}' is not a ZIP file; {task} needs {EVAL_TASKS[task]}")
-        members = read_zip(data, name)
-        return _zip_images(name, members) if task == "image-classification" else _zip_speech(name, members)
+            raise DatasetError(f"'{name}' is not a ZIP file; {task} needs {evaluation.upload}")
+        return _ZIP_READERS[evaluation.format](task, name, read_zip(data, name))
     if is_zip:
-        raise DatasetError(f"'{name}' is a ZIP file; {task} needs {EVAL_TASKS[task]}")
-    text = _decode_text(data, name)
-    if task == "sentence-similarity":
-        return _sentence_pairs(task, name, text)
-    return _labelled_text(task, name, text)
+        raise DatasetError(f"'{name}' is a ZIP file; {task} needs {evaluation.upload}")
+    return _PARSERS[evaluation.format](task, name, _decode_text(data, name))
 
 
 # ---------------------------------------------------------------- CSV
@@ -252,7 +236,7 @@ def _hidden(path: str) -> bool:
     return any(p.startswith(".") or p == "__MACOSX" for p in parts)
 
 
-def _zip_images(name: str, members: dict[str, bytes]) -> Dataset:
+def _zip_images(task: str, name: str, members: dict[str, bytes]) -> Dataset:
     ids, blobs, labels = [], [], []
     for path in sorted(members):
         pure = PurePosixPath(path)
@@ -267,10 +251,10 @@ def _zip_images(name: str, members: dict[str, bytes]) -> Dataset:
         labels.append(imagenet_indices(pure.parent.name))
     if not ids:
         raise DatasetError(f"'{name}' holds no images ({', '.join(IMAGE_EXTENSIONS)}) in class folders")
-    return Dataset("image-classification", name, tuple(ids), ImageFiles(blobs), tuple(labels))
+    return Dataset(task, name, tuple(ids), ImageFiles(blobs), tuple(labels))
 
 
-def _zip_speech(name: str, members: dict[str, bytes]) -> Dataset:
+def _zip_speech(task: str, name: str, members: dict[str, bytes]) -> Dataset:
     csv_paths = [p for p in members if PurePosixPath(p).name.lower() == "transcripts.csv"]
     if len(csv_paths) != 1:
         problem = "has no" if not csv_paths else "has more than one"
@@ -294,7 +278,7 @@ def _zip_speech(name: str, members: dict[str, bytes]) -> Dataset:
         ids.append(row["file"])
         clips.append(audio)
         transcripts.append(row["transcript"])
-    return Dataset("speech-recognition", name, tuple(ids), clips, tuple(transcripts))
+    return Dataset(task, name, tuple(ids), clips, tuple(transcripts))
 
 
 # ---------------------------------------------------------------- decoding
@@ -360,7 +344,7 @@ def imagenet_indices(folder: str) -> frozenset[int]:
 # ---------------------------------------------------------------- bundled media
 
 def _bundled_images(task: str, labelled: bool) -> Dataset:
-    folder = DATA_DIR / "images"
+    folder = DATA_DIR / "images"  # also the unlabelled samples of every other image task
     rows = read_csv(_read_text(folder / "labels.csv"), "data/images/labels.csv", ("file", "accepted"))
     ids, blobs, labels = [], [], []
     for row in rows:
@@ -379,3 +363,8 @@ def _bundled_speech(task: str, labelled: bool) -> Dataset:
     clips = [decode_audio((folder / r["file"]).read_bytes(), r["file"]) for r in rows]
     labels = tuple(r["transcript"] for r in rows) if labelled else None
     return Dataset(task, "bundled", tuple(r["file"] for r in rows), clips, labels)
+
+
+# Per evaluation format (components.tasks): how an upload or bundled file becomes a Dataset.
+_PARSERS = {"text-label": _labelled_text, "sentence-pairs": _sentence_pairs}
+_ZIP_READERS = {"image-folders": _zip_images, "transcripts": _zip_speech}

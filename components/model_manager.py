@@ -15,6 +15,8 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from components.model_extras import Extras
+
 BUDGET_ENV = "MODEL_EXPLORER_MEMORY_BUDGET_MB"
 STATS_ENV = "MODEL_EXPLORER_STATS_FILE"  # opt-in: after each load / eviction, write the counts there as JSON
 DEFAULT_BUDGET_MB = 8192  # a third of a 24 GiB machine: room for the app, the browser and data
@@ -29,7 +31,7 @@ class LoadedModel:
     device: str
     weights: str  # "real" or "random"
     load_s: float = 0.0
-    extras: dict[str, Any] = field(default_factory=dict)
+    extras: Extras | None = None  # the engine's typed record (transform, tokenizer, …)
     thread_safe: bool = True  # False: calls are serialised through ``lock`` (stateful engines)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

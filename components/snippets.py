@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from components.catalog import CatalogEntry
+from components.tasks import TASKS
 
 _PACK_SNIPPETS = {
     "efficientnet_lite": '''import timm, torch
@@ -37,17 +38,6 @@ result, elapsed = RapidOCR()("page.png")  # [[box, text, score], ...]''',
 print(SentimentIntensityAnalyzer().polarity_scores("What a great lesson!"))''',
 }
 
-_TRANSFORMERS_PIPELINES = {
-    "sentiment-analysis": "sentiment-analysis", "text-classification": "text-classification",
-    "fill-mask": "fill-mask", "text-generation": "text-generation",
-    "text2text-generation": "text2text-generation", "speech-recognition": "automatic-speech-recognition",
-    "image-classification": "image-classification", "image-captioning": "image-to-text",
-    "zero-shot-image-classification": "zero-shot-image-classification",
-    "feature-extraction": "feature-extraction", "question-answering": "question-answering",
-    "visual-question-answering": "visual-question-answering", "code-generation": "text-generation",
-}
-
-
 def code_snippet(entry: CatalogEntry) -> tuple[str, str]:
     """(language, code) that loads the entry's weights with its library; ('text', why) if none."""
     kind, name = entry.source.kind, entry.source.name
@@ -66,7 +56,7 @@ def code_snippet(entry: CatalogEntry) -> tuple[str, str]:
                           f'model = models.get_model("{name}", weights=weights).eval()\n'
                           f"transform = weights.transforms()")
     if kind == "transformers":
-        task = next((_TRANSFORMERS_PIPELINES[t] for t in entry.tasks if t in _TRANSFORMERS_PIPELINES), None)
+        task = next((TASKS[t].pipeline for t in entry.tasks if TASKS[t].pipeline), None)
         login = "# gated: accept the licence on the model page, then `hf auth login`\n" if entry.access == "gated" else ""
         if task:
             return "python", f'{login}from transformers import pipeline\npipe = pipeline("{task}", model="{name}")'

@@ -31,7 +31,7 @@ os.environ.setdefault("MODEL_EXPLORER_OFFLINE", "1")
 from components.benchmark import PEAK_INTERVAL_S, timed_runs  # noqa: E402
 from components.catalog import get_entry  # noqa: E402
 from components.measure import PeakMemory, steady_allocator  # noqa: E402
-from components.runners.registry import create_runner  # noqa: E402
+from components.runners.factory import create_runner  # noqa: E402
 
 SENTENCE = "The quick brown fox jumps over the lazy dog."
 
@@ -78,7 +78,7 @@ def minilm_pair() -> tuple[Any, Any, Callable[[], Any]]:
     import torch
 
     runner = create_runner(get_entry("all_minilm_l6_v2"), "sentence-similarity", "real")
-    model, tokenizer = runner.model, runner.loaded.extras["tokenizer"]  # the same weights and vocabulary
+    model, tokenizer = runner.model, runner.loaded.extras.tokenizer  # the same weights and vocabulary
 
     def bare() -> Any:
         encoded = tokenizer([SENTENCE], padding=True, truncation=True, max_length=256, return_tensors="pt")

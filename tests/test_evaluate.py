@@ -12,13 +12,12 @@ import pytest
 
 from components import datasets
 from components.datasets import DatasetError, imagenet_indices, load_bundled, load_dataset, load_upload
-from components.evaluate import (
+from components.evaluate import compute_metrics, predictions_from_output
+from components.scoring import (
     accuracy,
     char_error_rate,
-    compute_metrics,
     macro_f1,
     normalise_transcript,
-    predictions_from_output,
     sentiment_class,
     spearman,
     topk_accuracy,

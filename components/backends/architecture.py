@@ -8,6 +8,7 @@ from typing import Any
 
 from components.catalog import Architecture, CatalogEntry
 from components.measure import module_size_mb
+from components.model_extras import ArchitectureExtras
 from components.model_manager import LoadedModel
 
 TORCHVISION_INPUT = {"inception_v3": 299}
@@ -58,4 +59,4 @@ def load_architecture(entry: CatalogEntry, device: str, weights_path: str = "") 
         raise ValueError(f"{entry.name} has no architecture to build")
     model, spec = build_architecture(entry.architecture)
     model = model.to(device)
-    return LoadedModel(model, module_size_mb(model), device, "random", extras={"input_spec": spec})
+    return LoadedModel(model, module_size_mb(model), device, "random", extras=ArchitectureExtras(spec))

@@ -6,8 +6,10 @@ from typing import Any
 
 import numpy as np
 
+from components.backends.hub_files import check_hub_folder
 from components.catalog import CatalogEntry
 from components.measure import module_size_mb
+from components.model_extras import CTranslate2Extras
 from components.model_manager import LoadedModel
 from components.runtime import torch_threads
 
@@ -27,7 +29,7 @@ def load_whisper_ct2(entry: CatalogEntry, device: str, weights_path: str = "") -
     ct2_device = "cuda" if device == "cuda" else "cpu"
     compute = "float16" if ct2_device == "cuda" else "int8"
     model = WhisperModel(str(path), device=ct2_device, compute_type=compute, cpu_threads=torch_threads())
-    return LoadedModel(model, _folder_mb(path), ct2_device, "real", extras={"compute_type": compute})
+    return LoadedModel(model, _folder_mb(path), ct2_device, "real", extras=CTranslate2Extras(compute))
 
 
 def transcribe_whisper_ct2(loaded: LoadedModel, audio: np.ndarray) -> str:
@@ -78,7 +80,9 @@ def load_transformers_asr(entry: CatalogEntry, device: str, weights_path: str) -
     """A Hub speech recogniser (Whisper, wav2vec 2.0, HuBERT-CTC) through transformers' pipeline."""
     from transformers import pipeline
 
-    asr = pipeline("automatic-speech-recognition", model=weights_path or entry.source.name, device=device)
+    where = weights_path or entry.source.name
+    check_hub_folder(where, tokenizer=True, preprocessor=True)
+    asr = pipeline("automatic-speech-recognition", model=where, device=device)
     return LoadedModel(asr, module_size_mb(asr.model), device, "real")
 
 

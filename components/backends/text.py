@@ -4,8 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from components.backends.hub_files import check_hub_folder
 from components.catalog import CatalogEntry
 from components.measure import module_size_mb
+from components.model_extras import TokenizerExtras
 from components.model_manager import LoadedModel
 
 
@@ -17,7 +19,7 @@ def load_minilm(entry: CatalogEntry, device: str, weights_path: str = "") -> Loa
     path = str(get_model_path())
     model = AutoModel.from_pretrained(path).eval().to(device)
     tokenizer = AutoTokenizer.from_pretrained(path)
-    return LoadedModel(model, module_size_mb(model), device, "real", extras={"tokenizer": tokenizer})
+    return LoadedModel(model, module_size_mb(model), device, "real", extras=TokenizerExtras(tokenizer))
 
 
 def load_transformers_encoder(entry: CatalogEntry, device: str, weights_path: str) -> LoadedModel:
@@ -25,24 +27,24 @@ def load_transformers_encoder(entry: CatalogEntry, device: str, weights_path: st
     from transformers import AutoModel, AutoTokenizer
 
     where = weights_path or entry.source.name
+    check_hub_folder(where, tokenizer=True)
     model = AutoModel.from_pretrained(where).eval().to(device)
     return LoadedModel(model, module_size_mb(model), device, "real",
-                       extras={"tokenizer": AutoTokenizer.from_pretrained(where)})
+                       extras=TokenizerExtras(AutoTokenizer.from_pretrained(where)))
 
 
 def embed(loaded: LoadedModel, encoded: Any) -> Any:
-    """Mean-pooled, L2-normalised sentence embeddings from tokenised input."""
+    """Mean-pooled, L2-normalised sentence embeddings from tokenised input (autograd as the caller set it)."""
     import torch
 
-    with torch.inference_mode():
-        hidden = loaded.model(**encoded).last_hidden_state
+    hidden = loaded.model(**encoded).last_hidden_state
     mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
     pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
     return torch.nn.functional.normalize(pooled, dim=-1)
 
 
 def tokenize(loaded: LoadedModel, texts: list[str], max_length: int = 256) -> Any:
-    encoded = loaded.extras["tokenizer"](texts, padding=True, truncation=True, max_length=max_length,
+    encoded = loaded.extras.tokenizer(texts, padding=True, truncation=True, max_length=max_length,
                                          return_tensors="pt")
     return {k: v.to(loaded.device) for k, v in encoded.items()}
 
@@ -79,6 +81,7 @@ def load_transformers_text_classifier(entry: CatalogEntry, device: str, weights_
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     where = weights_path or entry.source.name
+    check_hub_folder(where, tokenizer=True)
     model = AutoModelForSequenceClassification.from_pretrained(where).eval().to(device)
     return LoadedModel(model, module_size_mb(model), device, "real",
-                       extras={"tokenizer": AutoTokenizer.from_pretrained(where)})
+                       extras=TokenizerExtras(AutoTokenizer.from_pretrained(where)))

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import importlib
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 
+from components.backends.hub_files import check_hub_folder, reading, timm_weights_file
 from components.catalog import CatalogEntry
 from components.measure import module_size_mb
+from components.model_extras import ImageTransformExtras, ProcessorExtras
 from components.model_manager import LoadedModel
 
 
@@ -54,15 +58,19 @@ def _timm_loaded(model: Any, device: str, weights: str) -> LoadedModel:
 
     config = resolve_data_config({}, model=model)
     return LoadedModel(_eval_on(model, device), module_size_mb(model), device, weights,
-                       extras={"transform": create_transform(**config), "data_config": config,
-                               "labels": imagenet_labels()})
+                       extras=ImageTransformExtras(create_transform(**config), imagenet_labels(), config))
 
 
 def load_timm(entry: CatalogEntry, device: str, weights_path: str) -> LoadedModel:
-    """A timm model with its pretrained weights (downloads when online, else from the HF cache)."""
+    """A timm model with its pretrained weights: from ``weights_path`` when availability found them on this
+    machine (a ``timm__<name>`` folder or the HF cache: the folder or its model.safetensors), else the Hub."""
     import timm
 
-    model = timm.create_model(entry.source.name, pretrained=True)
+    if not weights_path:
+        return _timm_loaded(timm.create_model(entry.source.name, pretrained=True), device, "real")
+    path = timm_weights_file(weights_path)  # names a missing / truncated file before timm reads it
+    with reading(path):
+        model = timm.create_model(entry.source.name, pretrained=True, pretrained_cfg_overlay={"file": str(path)})
     return _timm_loaded(model, device, "real")
 
 
@@ -71,10 +79,51 @@ def load_torchvision(entry: CatalogEntry, device: str, weights_path: str) -> Loa
     from torchvision import models
 
     weights = models.get_model_weights(entry.source.name).DEFAULT
-    model = models.get_model(entry.source.name, weights=weights)
+    if weights_path:  # the checkpoint file availability found (models folder or torch hub cache)
+        with reading(weights_path), _torchvision_reads(weights.url, weights_path):
+            model = models.get_model(entry.source.name, weights=weights)
+    else:
+        model = models.get_model(entry.source.name, weights=weights)
     return LoadedModel(_eval_on(model, device), module_size_mb(model), device, "real",
-                       extras={"transform": weights.transforms(),
-                               "labels": tuple(weights.meta["categories"])})
+                       extras=ImageTransformExtras(weights.transforms(), tuple(weights.meta["categories"])))
+
+
+_LOCAL_CHECKPOINTS = threading.local()  # url -> local file, for torchvision loads in this thread
+_PATCH_LOCK = threading.Lock()
+
+
+@contextmanager
+def _torchvision_reads(url: str, path: str) -> Iterator[None]:
+    """While a torchvision builder runs in this thread, read ``url``'s checkpoint from the file ``path``.
+
+    torchvision's builders (with their per-model steps: DenseNet's key renaming, Inception's aux head…)
+    only read ``$TORCH_HOME/hub/checkpoints/<file in the URL>``. A thread-local redirect lets them read
+    a file the user put in a models folder, without touching the cache, the environment or other threads.
+    """
+    import os
+
+    from torchvision.models import _api
+
+    with _PATCH_LOCK:
+        if not getattr(_api.load_state_dict_from_url, "_reads_local_files", False):
+            original = _api.load_state_dict_from_url
+
+            def local_first(url: str, *args: Any, **kwargs: Any) -> Any:
+                local = getattr(_LOCAL_CHECKPOINTS, "files", {}).get(url)
+                if local is not None:  # torch.hub reads an existing file as is (no download, no hash check)
+                    kwargs.update(model_dir=os.path.dirname(local), file_name=os.path.basename(local))
+                return original(url, *args, **kwargs)
+
+            local_first._reads_local_files = True  # type: ignore[attr-defined]
+            _api.load_state_dict_from_url = local_first
+    files = getattr(_LOCAL_CHECKPOINTS, "files", None)
+    if files is None:
+        files = _LOCAL_CHECKPOINTS.files = {}
+    files[url] = str(path)
+    try:
+        yield
+    finally:
+        files.pop(url, None)
 
 
 def load_transformers_vision(entry: CatalogEntry, device: str, weights_path: str) -> LoadedModel:
@@ -82,8 +131,9 @@ def load_transformers_vision(entry: CatalogEntry, device: str, weights_path: str
     from transformers import AutoImageProcessor, AutoModelForImageClassification
 
     where = weights_path or entry.source.name
+    check_hub_folder(where, preprocessor=True)
     model = AutoModelForImageClassification.from_pretrained(where)
     processor = AutoImageProcessor.from_pretrained(where)
     labels = tuple(model.config.id2label[i] for i in range(len(model.config.id2label)))
     return LoadedModel(_eval_on(model, device), module_size_mb(model), device, "real",
-                       extras={"processor": processor, "labels": labels})
+                       extras=ProcessorExtras(processor, labels))

@@ -11,7 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from components.backends.architecture import load_architecture
+from components.model_extras import ArchitectureExtras
 from components.runners.base import InputError, Runner
+from components.runners.registry import ANY_TASK, register_engine
 
 RANDOM_NOTE = "random weights — accuracy n/a"
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -53,7 +56,7 @@ class RandomWeightsRunner(Runner):
     task = "*"
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
-        spec = self.loaded.extras["input_spec"]
+        spec = self.extras(ArchitectureExtras).input_spec
         kind = spec["kind"]
         is_image = hasattr(inputs, "convert")
         if kind == "pixels":  # timm / torchvision: a bare tensor
@@ -103,10 +106,7 @@ class RandomWeightsRunner(Runner):
         return torch.from_numpy(self._audio(inputs)).unsqueeze(0)
 
     def forward(self, batch: Any) -> Any:
-        import torch
-
-        with torch.inference_mode():
-            return self.model(batch) if not isinstance(batch, dict) else self.model(**batch)
+        return self.model(batch) if not isinstance(batch, dict) else self.model(**batch)
 
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
         tensor = outputs if hasattr(outputs, "shape") else next(
@@ -119,3 +119,6 @@ def _pixels_blank(size: int) -> Any:
     import torch
 
     return torch.zeros((1, 3, size, size))
+
+
+register_engine("architecture", load_architecture, {ANY_TASK: RandomWeightsRunner})

@@ -6,14 +6,17 @@ the benchmark both read the same stage timings, so the app adds nothing to what 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from components.catalog import CatalogEntry
 from components.inputs import InputError
 from components.measure import stage_timer
 from components.model_manager import LoadedModel
+from components.runners.runtimes import EAGER, Runtime
 
 __all__ = ["InputError", "RunResult", "Runner", "label_list"]
+
+E = TypeVar("E")
 
 
 def label_list(options: dict[str, Any], task_name: str) -> list[str]:
@@ -35,6 +38,7 @@ class RunResult:
     stages_ms: dict[str, float]
     device: str
     weights: str
+    runtime: str = EAGER.name
 
     @property
     def latency_ms(self) -> float:
@@ -43,15 +47,30 @@ class RunResult:
 
 
 class Runner:
-    """Base class: subclasses implement the three stages for one task and one engine."""
+    """Base class: subclasses implement the three stages for one task and one engine.
+
+    The base owns how ``forward`` executes (:meth:`infer`): inside the runtime's context, which is
+    torch's inference mode unless a caller (an explainer) asks for gradients.
+    """
 
     task: str = ""
 
-    def __init__(self, entry: CatalogEntry, loaded: LoadedModel) -> None:
+    def __init__(self, entry: CatalogEntry, loaded: LoadedModel, parts: tuple[Runner, ...] = (),
+                 runtime: Runtime = EAGER) -> None:
         self.entry = entry
         self.loaded = loaded
         self.model = loaded.model
         self.device = loaded.device
+        self.parts = parts  # runners of the models this one is built from (ConSE), handed in
+        self.runtime = runtime
+
+    def extras(self, kind: type[E]) -> E:
+        """The loader's typed extras, checked to be of ``kind``."""
+        extras = self.loaded.extras
+        if not isinstance(extras, kind):
+            raise TypeError(f"{self.entry.id}: the loader gave {type(extras).__name__}, "
+                            f"{type(self).__name__} needs {kind.__name__}")
+        return extras
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         return inputs
@@ -74,22 +93,27 @@ class Runner:
         with stage_timer(stages, "preprocess", self.device):
             batch = self.preprocess(inputs, **options)
         with stage_timer(stages, "forward", self.device):
-            outputs = self.forward(batch)
+            outputs = self.infer(batch)
         with stage_timer(stages, "postprocess", self.device):
             result = self.postprocess(outputs, inputs, **options)
         return RunResult(
             model_id=self.entry.id, model_name=self.entry.name, task=self.task, output=result,
-            stages_ms=stages, device=self.device, weights=self.loaded.weights,
+            stages_ms=stages, device=self.device, weights=self.loaded.weights, runtime=self.runtime.name,
         )
+
+    def infer(self, batch: Any, gradients: bool = False) -> Any:
+        """``forward`` in the runtime's context; ``gradients=True`` keeps autograd on (explainers)."""
+        with self.runtime.context(gradients):
+            return self.forward(batch)
 
     def flops_call(self, inputs: Any, **options: Any) -> tuple[Any, tuple]:
         """(callable, args) whose call is the forward pass, for FLOP counting (locked like ``run``)."""
         batch = self.preprocess(inputs, **options)
         if self.loaded.thread_safe:
-            return self.forward, (batch,)
+            return self.infer, (batch,)
 
         def locked_forward(prepared: Any) -> Any:
             with self.loaded.lock:
-                return self.forward(prepared)
+                return self.infer(prepared)
 
         return locked_forward, (batch,)

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.backends import vision
+from components.model_extras import ImageTransformExtras, ProcessorExtras
 from components.runners.base import Runner
+from components.runners.registry import register_engine
 
 TOP_K = 5
 
@@ -17,19 +20,16 @@ class ImageClassificationRunner(Runner):
         import torch
 
         images = inputs if isinstance(inputs, list) else [inputs]
-        transform = self.loaded.extras["transform"]
+        transform = self.extras(ImageTransformExtras).transform
         return torch.stack([transform(img.convert("RGB")) for img in images]).to(self.device)
 
     def forward(self, batch: Any) -> Any:
-        import torch
-
-        with torch.inference_mode():
-            logits = self.model(batch)
+        logits = self.model(batch)
         return getattr(logits, "logits", logits)
 
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
         probs = outputs.float().softmax(-1).cpu()
-        labels = self.loaded.extras["labels"]
+        labels = self.loaded.extras.labels
         k = min(int(options.get("top_k", TOP_K)), probs.shape[-1])
         ranked = []
         for row in probs:
@@ -44,6 +44,13 @@ class ProcessorImageClassificationRunner(ImageClassificationRunner):
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         images = inputs if isinstance(inputs, list) else [inputs]
-        processed = self.loaded.extras["processor"](images=[i.convert("RGB") for i in images],
+        processed = self.extras(ProcessorExtras).processor(images=[i.convert("RGB") for i in images],
                                                     return_tensors="pt")
         return processed["pixel_values"].to(self.device)
+
+
+register_engine("efficientnet_lite", vision.load_efficientnet_lite, {"image-classification": ImageClassificationRunner})
+register_engine("timm", vision.load_timm, {"image-classification": ImageClassificationRunner})
+register_engine("torchvision", vision.load_torchvision, {"image-classification": ImageClassificationRunner})
+register_engine("transformers-image-classifier", vision.load_transformers_vision,
+                {"image-classification": ProcessorImageClassificationRunner})

@@ -5,8 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from components.backends.ocr import read_text
+from components.backends.ocr import load_rapidocr, read_text
 from components.runners.base import Runner
+from components.runners.registry import register_engine
 
 
 class OCRRunner(Runner):
@@ -20,3 +21,6 @@ class OCRRunner(Runner):
 
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
         return {"lines": outputs, "text": "\n".join(line["text"] for line in outputs)}
+
+
+register_engine("rapidocr", load_rapidocr, {"ocr": OCRRunner})

@@ -7,6 +7,7 @@ import numpy as np
 
 from components.backends import speech
 from components.runners.base import InputError, Runner
+from components.runners.registry import register_engine
 
 
 def _audio(inputs: Any) -> np.ndarray:
@@ -53,3 +54,9 @@ class VoiceActivityRunner(Runner):
         audio_s = len(inputs) / speech.SAMPLE_RATE
         voiced = sum(s["end"] - s["start"] for s in outputs)
         return {"segments": outputs, "audio_s": audio_s, "speech_s": voiced}
+
+
+register_engine("whisper_ct2", speech.load_whisper_ct2, {"speech-recognition": TranscriptionRunner})
+register_engine("pocketsphinx", speech.load_pocketsphinx, {"speech-recognition": PocketSphinxRunner})
+register_engine("silero_vad", speech.load_silero_vad, {"voice-activity-detection": VoiceActivityRunner})
+register_engine("transformers-asr", speech.load_transformers_asr, {"speech-recognition": TransformersASRRunner})

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.backends import text
 from components.backends.text import embed, predict_languages, tokenize
 from components.runners.base import InputError, Runner, label_list
+from components.runners.registry import register_engine
 
 ZERO_SHOT_TEMPLATE = "This text is about {}."
 
@@ -112,10 +114,7 @@ class TextClassificationRunner(Runner):
         return tokenize(self.loaded, _lines(inputs), max_length=512)
 
     def forward(self, batch: Any) -> Any:
-        import torch
-
-        with torch.inference_mode():
-            return self.model(**batch).logits
+        return self.model(**batch).logits
 
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
         id2label = self.model.config.id2label
@@ -125,3 +124,12 @@ class TextClassificationRunner(Runner):
             results.append({"text": text, "label": id2label[best].lower(), "score": row[best],
                             "scores": {id2label[i].lower(): p for i, p in enumerate(row)}})
         return results
+
+
+_EMBEDDING_TASKS = {"sentence-similarity": SentenceSimilarityRunner, "zero-shot-classification": EmbeddingZeroShotRunner}
+register_engine("minilm", text.load_minilm, _EMBEDDING_TASKS)
+register_engine("transformers-encoder", text.load_transformers_encoder, _EMBEDDING_TASKS)
+register_engine("fasttext_lid", text.load_fasttext_lid, {"language-identification": LanguageIdRunner})
+register_engine("vader", text.load_vader, {"sentiment-analysis": VaderSentimentRunner})
+register_engine("transformers-sequence-classifier", text.load_transformers_text_classifier,
+                {"sentiment-analysis": TextClassificationRunner, "text-classification": TextClassificationRunner})

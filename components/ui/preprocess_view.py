@@ -4,16 +4,17 @@ from __future__ import annotations
 import streamlit as st
 from PIL import Image
 
+from components.model_extras import ImageTransformExtras
 from components.overlays import tensor_to_image
 from components.ui.run import CardData
 
 
 def show_model_input(card: CardData, image: Image.Image) -> None:
     """An expander with the model's input image (models with timm-style transforms)."""
-    config = card.model_extras.get("data_config")
-    transform = card.model_extras.get("transform")
-    if transform is None or config is None:
+    extras = card.model_extras
+    if not isinstance(extras, ImageTransformExtras) or extras.data_config is None:
         return
+    config, transform = extras.data_config, extras.transform
     with st.expander("What the model saw (preprocessing)"):
         st.image(tensor_to_image(transform(image), config["mean"], config["std"]), width=224)
         st.caption(f"Resized with {config['interpolation']} interpolation, centre crop "

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -10,9 +10,10 @@ import streamlit as st
 from components.catalog import CatalogEntry
 from components.inputs import InputError
 from components.measure import PeakMemory
+from components.model_extras import Extras
 from components.model_manager import get_manager
 from components.runners.base import RunResult
-from components.runners.registry import CannotRun, create_runner
+from components.runners.factory import CannotRun, create_runner
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ class CardData:
     error: str = ""
     peak_rss_mb: float = 0.0
     loaded_now: bool = False
-    model_extras: dict[str, Any] = field(default_factory=dict)  # e.g. the transform the model used
+    model_extras: Extras | None = None  # e.g. the transform the model used
 
 
 def run_models(entries: list[CatalogEntry], task: str, inputs: Any, **options: Any) -> list[CardData]:
