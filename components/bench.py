@@ -2,11 +2,13 @@
 
     python -m components.bench --task image-classification \\
         --models efficientnet_lite0,efficientnet_lite1 [--dataset bundled|PATH] [--runs N] \\
-        [--warmup N] [--batch-sizes 1,4,16] [--weights real|random] --json OUT.json
+        [--warmup N] [--batch-sizes 1,4,16] [--weights real|random] [--runtime eager,onnx,onnx-int8] \
+        --json OUT.json
 
-OUT.json is a list with one object per model (see BenchmarkResult). Any error (unknown model, a model
-that does not do the task, a bad dataset, a model that cannot run) exits non-zero with one line on
-stderr and no traceback.
+OUT.json is a list with one object per (model, runtime) (see BenchmarkResult). Any error (unknown
+model or runtime, a model that does not do the task, a bad dataset, a model that cannot run) exits
+non-zero with one line on stderr and no traceback. With several runtimes, a row that fails (an ONNX
+export) is reported on stderr and the other rows are still written; the exit status is then 1.
 """
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-sizes", default="1,4,16", help="throughput batch sizes (default 1,4,16)")
     parser.add_argument("--weights", choices=("real", "random"), default=None,
                         help="default: real when available, else random for architecture-only models")
+    parser.add_argument("--runtime", default="eager",
+                        help="comma-separated runtimes: eager (default), onnx, onnx-int8; one row each")
     parser.add_argument("--json", required=True, type=Path, help="where to write the results")
     return parser.parse_args(argv)
 
@@ -74,8 +78,18 @@ def batch_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def run(args: argparse.Namespace) -> list[dict]:
-    """Validate everything first, then benchmark every model; one dict per model."""
+def runtimes(text: str) -> tuple[str, ...]:
+    from components.runners.runtimes import runtime_names
+
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in runtime_names()]
+    if not names or unknown:
+        raise CliError(f"unknown runtime '{', '.join(unknown) or text}' (runtimes: {', '.join(runtime_names())})")
+    return names
+
+
+def run(args: argparse.Namespace) -> tuple[list[dict], dict[str, str]]:
+    """Validate everything first, then benchmark every (model, runtime); (rows, failures)."""
     from components.benchmark import BenchmarkConfig, compare
     from components.datasets import load_dataset
 
@@ -85,21 +99,22 @@ def run(args: argparse.Namespace) -> list[dict]:
         raise CliError("--runs must be >= 1 and --warmup >= 0")
     config = BenchmarkConfig(runs=args.runs, warmup=args.warmup, batch_sizes=batch_sizes(args.batch_sizes),
                              weights=weights)
+    chosen = runtimes(args.runtime)
     dataset = load_dataset(args.task, args.dataset)
 
     def progress(fraction: float, message: str) -> None:
         print(f"\r[{fraction:4.0%}] {message:<60}", end="", file=sys.stderr, flush=True)
 
-    outcome = compare(entries, dataset, config, stop_on_error=True,
-                      progress=progress if sys.stderr.isatty() else None)
+    outcome = compare(entries, dataset, config, stop_on_error=len(chosen) == 1,
+                      progress=progress if sys.stderr.isatty() else None, runtimes=chosen)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    return [result.to_dict() for result in outcome.results]
+    return [result.to_dict() for result in outcome.results], outcome.failures
 
 
 def summary_line(row: dict) -> str:
     metrics = ", ".join(f"{k} {v:.3f}" for k, v in row["metrics"].items() if v is not None)
-    return (f"{row['model_id']:<24} {row['weights']:<6} p50 {row['latency_ms']['p50']:9.3g} ms  "
+    return (f"{row['model_id']:<24} {row['runtime']:<9} {row['weights']:<6} p50 {row['latency_ms']['p50']:9.3g} ms  "
             f"{metrics or row['metrics_note']}")
 
 
@@ -109,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     from components.datasets import DatasetError
 
     try:
-        rows = run(args)
+        rows, failures = run(args)
+        if not rows:
+            raise CliError("; ".join(failures.values()))
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
     except (CliError, CatalogError, DatasetError, BenchmarkError, OSError) as exc:
@@ -121,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(summary_line(row))
     print(f"wrote {len(rows)} result(s) to {args.json}")
-    return 0
+    for reason in failures.values():
+        print(f"error: {reason}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
 from components.catalog import CatalogEntry
+from components.agreement import agreement
 from components.datasets import Dataset
 from components.evaluate import evaluate
 from components.measure import (
@@ -64,7 +65,7 @@ class BenchmarkConfig:
 
 @dataclass
 class BenchmarkResult:
-    """One model's row: the CLI's JSON object and the Compare page's table row."""
+    """One (model, runtime) row: the CLI's JSON object and the Compare page's table row."""
 
     model_id: str
     model_name: str
@@ -89,6 +90,8 @@ class BenchmarkResult:
     device: str
     reference_metric: dict[str, Any] | None
     env: dict[str, Any] = field(default_factory=dict)
+    runtime: str = "eager"
+    agreement: dict[str, Any] | None = None  # vs eager on the same samples (components.agreement)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -190,17 +193,20 @@ def model_revision(entry: CatalogEntry, weights: str) -> str:
 def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConfig = BenchmarkConfig(),
                     progress: Progress | None = None, cancel: threading.Event | None = None,
                     manager: ModelManager | None = None, model_index: int = 0,
-                    n_models: int = 1) -> BenchmarkResult:
-    """Measure one model on ``dataset.task``. Raises BenchmarkError (cannot run) or Cancelled."""
+                    n_models: int = 1, runtime: str = "eager") -> BenchmarkResult:
+    """Measure one model on ``dataset.task`` and ``runtime``. Raises BenchmarkError (cannot run) or
+    Cancelled. A row on another runtime than eager also measures its agreement with eager."""
     task = dataset.task
     manager = manager or get_manager()
     pinned = steady_allocator()
     tick = _Ticker(progress, cancel, model_index, n_models)
-    tick(0, f"{entry.name}: loading")
+    name = entry.name if runtime == "eager" else f"{entry.name} ({runtime})"
+    tick(0, f"{name}: loading" + (" (first use exports and caches it)" if runtime != "eager" else ""))
     with PeakMemory(interval_s=PEAK_INTERVAL_S) as peak:
         before = {id(m) for _, m in manager.loaded()}
         try:
-            runner = create_runner(entry, task, config.weights, manager=manager, extra_dir=config.models_dir)
+            runner = create_runner(entry, task, config.weights, manager=manager, extra_dir=config.models_dir,
+                                   runtime=runtime)
         except CannotRun as exc:
             raise BenchmarkError(f"{entry.id} cannot run here: {exc}") from None
         loaded = runner.loaded
@@ -212,13 +218,14 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
         sample = items[0]
         try:
             latencies, stages = timed_runs(runner, sample, config.runs, config.warmup,
-                                           lambda: tick(1, f"{entry.name}: timing"))
+                                           lambda: tick(1, f"{name}: timing"))
             rates = throughput(runner, items, task, config.batch_sizes, config.runs,
-                               statistics.fmean(latencies), lambda n: tick(n, f"{entry.name}: throughput"))
+                               statistics.fmean(latencies), lambda n: tick(n, f"{name}: throughput"))
             metrics, n_eval = {}, 0
             if evaluating:
-                metrics, _ = evaluate(runner, dataset, lambda n: tick(n, f"{entry.name}: evaluating"))
+                metrics, _ = evaluate(runner, dataset, lambda n: tick(n, f"{name}: evaluating"))
                 n_eval = len(dataset)
+            agreed = None if runtime == "eager" else _agreement_with_eager(runner, entry, task, items, config, manager)
         except Cancelled:
             raise
         except InputError as exc:
@@ -244,8 +251,14 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
         flops=flops, size_mb=loaded.size_mb, load_s=loaded.load_s, load_cached=id(loaded) in before,
         device=runner.device,
         reference_metric=asdict(entry.reference_metric) if entry.reference_metric else None,
-        env=env,
+        env=env, runtime=runtime, agreement=agreed,
     )
+
+
+def _agreement_with_eager(runner: Runner, entry: CatalogEntry, task: str, items: Sequence[Any],
+                          config: BenchmarkConfig, manager: ModelManager) -> dict[str, Any]:
+    reference = create_runner(entry, task, runner.loaded.weights, manager=manager, extra_dir=config.models_dir)
+    return agreement(reference, runner, items)
 
 
 def _metrics_note(evaluating: bool, weights: str, task: str) -> str:
@@ -276,21 +289,28 @@ def _gpu_peak(device: str) -> float | None:
 
 def compare(entries: Sequence[CatalogEntry], dataset: Dataset, config: BenchmarkConfig = BenchmarkConfig(),
             progress: Progress | None = None, cancel: threading.Event | None = None,
-            stop_on_error: bool = False, manager: ModelManager | None = None) -> Comparison:
-    """Benchmark each model in turn. A model that cannot run is recorded in ``failures`` (or raised
-    with ``stop_on_error``); Cancel stops between runs and keeps the finished models."""
+            stop_on_error: bool = False, manager: ModelManager | None = None,
+            runtimes: Sequence[str] = ("eager",)) -> Comparison:
+    """Benchmark each (model, runtime) in turn. One that cannot run is recorded in ``failures`` under
+    :func:`row_key` (or raised with ``stop_on_error``); Cancel stops between runs and keeps the rest."""
     outcome = Comparison([], {})
-    for index, entry in enumerate(entries):
+    rows = [(entry, runtime) for entry in entries for runtime in runtimes]
+    for index, (entry, runtime) in enumerate(rows):
         try:
             outcome.results.append(benchmark_model(entry, dataset, config, progress, cancel, manager,
-                                                   index, len(entries)))
+                                                   index, len(rows), runtime))
         except BenchmarkError as exc:
             if stop_on_error:
                 raise
-            outcome.failures[entry.id] = str(exc)
+            outcome.failures[row_key(entry.id, runtime)] = str(exc)
         except Cancelled:
             outcome.cancelled = True
             break
     if progress is not None and not outcome.cancelled:
         progress(1.0, "done")
     return outcome
+
+
+def row_key(model_id: str, runtime: str) -> str:
+    """A row's name in failures: the model id, with its runtime unless eager."""
+    return model_id if runtime == "eager" else f"{model_id} ({runtime})"

@@ -20,10 +20,12 @@ def headline(task: str) -> tuple[str, str, bool]:
 
 
 def label(result: dict[str, Any]) -> str:
-    """A row's name in charts: the model, its weights, and its run when overlaid from history."""
+    """A row's name in charts: the model, its weights, its runtime, and its run when overlaid from history."""
     name = result.get("model_name") or result["model_id"]
     if result.get("weights") == "random":
         name += " (random weights)"
+    if result.get("runtime", "eager") != "eager":
+        name += f" · {result['runtime']}"
     if result.get("run_label"):
         name += f" · {result['run_label']}"
     return name
@@ -36,8 +38,10 @@ def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
         metric_key, metric_label, _ = headline(r["task"])
         metrics = r.get("metrics") or {}
         reference = r.get("reference_metric") or {}
+        eager = _eager_row(r, results)
+        agreed = r.get("agreement") or {}
         rows.append({
-            "Model": label(r), "Weights": r["weights"],
+            "Model": label(r), "Weights": r["weights"], "Runtime": r.get("runtime", "eager"),
             metric_label or "Metric": metrics.get(metric_key) if metrics else None,
             "Other metrics": ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()
                                        if k != metric_key and v is not None) or r.get("metrics_note", ""),
@@ -50,6 +54,8 @@ def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
             "GFLOPs": (r["flops"] / 1e9) if r.get("flops") else None,
             "Size MB": r.get("size_mb"), "Load s": r.get("load_s"), "Device": r.get("device"),
             "Published": f"{reference['name']} {reference['value']:g}" if reference else "",
+            "Speed-up vs eager": eager["latency_ms"]["p50"] / r["latency_ms"]["p50"] if eager else None,
+            "Agreement with eager": f"{agreed['value']:.3f} ({agreed['basis']}, n={agreed['n']})" if agreed else "",
         })
     return pd.DataFrame(rows)
 
@@ -141,3 +147,68 @@ def published_vs_measured(results: list[dict[str, Any]]) -> go.Figure | None:
     fig.update_layout(barmode="group", title="Published vs measured (the bundled set is tiny: expect noise)",
                       yaxis_title="%", **LAYOUT)
     return fig
+
+
+def _eager_row(result: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The eager row of the same model, weights and run, for a row on another runtime."""
+    if result.get("runtime", "eager") == "eager":
+        return None
+    return next((r for r in results if r.get("runtime", "eager") == "eager" and r["model_id"] == result["model_id"]
+                 and r["weights"] == result["weights"] and r.get("run_label") == result.get("run_label")), None)
+
+
+def runtime_comparison(results: list[dict[str, Any]]) -> go.Figure | None:
+    """Per (model, runtime): speed-up of p50 latency over eager, size on disk, agreement with eager and
+    the change in the headline metric; None unless some row runs on another runtime than eager."""
+    rows = [(r, _eager_row(r, results)) for r in results]
+    rows = [(r, e) for r, e in rows if e is not None]
+    if not rows:
+        return None
+    from plotly.subplots import make_subplots
+
+    key, metric_label, _ = headline(rows[0][0]["task"])
+    fig = make_subplots(rows=1, cols=3, subplot_titles=(
+        "Speed-up over eager (p50, x)", "Size on disk (MB)", "Agreement with eager"))
+    for runtime in dict.fromkeys(r["runtime"] for r, _ in rows):
+        chosen = [(r, e) for r, e in rows if r["runtime"] == runtime]
+        names = [label(dict(r, runtime="eager")) for r, _ in chosen]
+        deltas = [_delta(r, e, key) for r, e in chosen]
+        fig.add_trace(go.Bar(name=runtime, x=names, y=[e["latency_ms"]["p50"] / r["latency_ms"]["p50"]
+                                                       for r, e in chosen], legendgroup=runtime), 1, 1)
+        fig.add_trace(go.Bar(name=runtime, x=names, y=[r["size_mb"] for r, _ in chosen], legendgroup=runtime,
+                             showlegend=False), 1, 2)
+        fig.add_trace(go.Bar(name=runtime, x=names, y=[(r.get("agreement") or {}).get("value") for r, _ in chosen],
+                             legendgroup=runtime, showlegend=False,
+                             customdata=[[(r.get("agreement") or {}).get("basis", ""), d] for (r, _), d in
+                                         zip(chosen, deltas)],
+                             hovertemplate="%{x}: %{y:.3f} (%{customdata[0]})<br>"
+                                           f"{metric_label or 'metric'} change vs eager: %{{customdata[1]}}"
+                                           "<extra></extra>"), 1, 3)
+    eager_sizes = {label(dict(e, runtime="eager")): e["size_mb"] for _, e in rows}
+    fig.add_trace(go.Bar(name="eager", x=list(eager_sizes), y=list(eager_sizes.values()), legendgroup="eager",
+                         marker_color="#9ca3af"), 1, 2)
+    fig.add_hline(y=1.0, line_dash="dot", line_color="#6b7280", row=1, col=1)
+    fig.update_layout(barmode="group", title="Runtimes: the same model on eager PyTorch and ONNX Runtime",
+                      **dict(LAYOUT, height=420))
+    return fig
+
+
+def _delta(result: dict[str, Any], eager: dict[str, Any], key: str) -> str:
+    new, old = (result.get("metrics") or {}).get(key), (eager.get("metrics") or {}).get(key)
+    return f"{new - old:+.3f}" if new is not None and old is not None else "n/a"
+
+
+def int8_slower_notes(results: list[dict[str, Any]]) -> list[str]:
+    """A sentence for each model whose int8 row ran slower than its fp32 ONNX row on this CPU."""
+    notes = []
+    for r in results:
+        if r.get("runtime") != "onnx-int8":
+            continue
+        fp32 = next((o for o in results if o.get("runtime") == "onnx" and o["model_id"] == r["model_id"]
+                     and o["weights"] == r["weights"] and o.get("run_label") == r.get("run_label")), None)
+        if fp32 and r["latency_ms"]["p50"] > fp32["latency_ms"]["p50"]:
+            flags = (r.get("env") or {}).get("cpu_flags", "n/a")
+            notes.append(f"{label(dict(r, runtime='eager'))}: int8 ran slower than fp32 on this CPU "
+                         f"({r['latency_ms']['p50']:.3g} vs {fp32['latency_ms']['p50']:.3g} ms p50; CPU features: "
+                         f"{flags}). int8 pays off where the CPU has VNNI / AMX and the model is MatMul-bound.")
+    return notes

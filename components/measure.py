@@ -151,12 +151,27 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# Instruction sets that decide int8 and fp32 speed (/proc/cpuinfo flag -> name shown).
+SIMD_FLAGS = {"avx2": "AVX2", "avx512f": "AVX-512", "avx512_vnni": "AVX-512 VNNI", "avx_vnni": "AVX-VNNI",
+              "amx_tile": "AMX", "amx_int8": "AMX-INT8"}
+
+
+def cpu_flags() -> list[str]:
+    """The SIMD extensions of this CPU that matter for inference (empty where /proc/cpuinfo is absent)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            flags = next((line.split(":", 1)[1].split() for line in handle if line.startswith("flags")), [])
+    except OSError:
+        return []
+    return [name for flag, name in SIMD_FLAGS.items() if flag in flags]
+
+
 def environment(device: str = "cpu") -> dict[str, Any]:
     """What a result was measured on: stored with every result."""
     import torch
 
     env = {
-        "cpu": cpu_model(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "cpu": cpu_model(), "cpu_flags": " ".join(cpu_flags()) or "n/a", "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "device": device, "python": platform.python_version(), "platform": platform.platform(),
         "torch": torch.__version__, "transformers": _version("transformers"), "timm": _version("timm"),
         "torchvision": _version("torchvision"), "onnxruntime": _version("onnxruntime"),

@@ -45,7 +45,8 @@ class TaskSpec:
     input_kind: str  # what the runner takes: "image" | "text" | "audio"
     evaluation: Evaluation | None = None  # a labelled set exists
     cost_only: bool = False  # no labelled set, but Compare measures its cost (latency, memory, FLOPs)
-    pipeline: str = ""  # the transformers pipeline name, for code snippets
+    pipeline: str = ""  # the transformers (5.x) pipeline name, for code snippets
+    auto_class: str = ""  # where transformers has no pipeline for the task: the Auto class to load
     hub_engines: dict[str, str] = field(default_factory=dict)  # source kind -> engine for real Hub weights
 
     @property
@@ -90,8 +91,8 @@ _SPECS = (
              hub_engines={"transformers": "transformers-sequence-classifier"}),
     TaskSpec("fill-mask", "text", cost_only=True, pipeline="fill-mask"),
     TaskSpec("text-generation", "text", cost_only=True, pipeline="text-generation"),
-    TaskSpec("text2text-generation", "text", cost_only=True, pipeline="text2text-generation"),
-    TaskSpec("question-answering", "text", pipeline="question-answering"),
+    TaskSpec("text2text-generation", "text", cost_only=True, auto_class="AutoModelForSeq2SeqLM"),
+    TaskSpec("question-answering", "text", auto_class="AutoModelForQuestionAnswering"),
     TaskSpec("code-generation", "text", pipeline="text-generation"),
     TaskSpec("speech-recognition", "audio", Evaluation(
         "transcripts", "speech/transcripts.csv",
@@ -103,9 +104,9 @@ _SPECS = (
     TaskSpec("speech-translation", "audio", pipeline="automatic-speech-recognition"),
     TaskSpec("zero-shot-image-classification", "image", pipeline="zero-shot-image-classification",
              hub_engines={"transformers": "transformers-zero-shot-image"}),
-    TaskSpec("image-captioning", "image", cost_only=True, pipeline="image-to-text",
+    TaskSpec("image-captioning", "image", cost_only=True, pipeline="image-text-to-text",
              hub_engines={"transformers": "transformers-captioner"}),
-    TaskSpec("visual-question-answering", "image", pipeline="visual-question-answering"),
+    TaskSpec("visual-question-answering", "image", pipeline="image-text-to-text"),
     TaskSpec("image-text-retrieval", "image"),
 )
 

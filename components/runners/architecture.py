@@ -14,7 +14,7 @@ import numpy as np
 from components.backends.architecture import load_architecture
 from components.model_extras import ArchitectureExtras
 from components.runners.base import InputError, Runner
-from components.runners.registry import ANY_TASK, register_engine
+from components.runners.registry import ANY_TASK, TORCH_RUNTIMES, register_engine
 
 RANDOM_NOTE = "random weights — accuracy n/a"
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -121,4 +121,4 @@ def _pixels_blank(size: int) -> Any:
     return torch.zeros((1, 3, size, size))
 
 
-register_engine("architecture", load_architecture, {ANY_TASK: RandomWeightsRunner})
+register_engine("architecture", load_architecture, {ANY_TASK: RandomWeightsRunner}, runtimes=TORCH_RUNTIMES)

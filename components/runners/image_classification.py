@@ -6,7 +6,7 @@ from typing import Any
 from components.backends import vision
 from components.model_extras import ImageTransformExtras, ProcessorExtras
 from components.runners.base import Runner
-from components.runners.registry import register_engine
+from components.runners.registry import TORCH_RUNTIMES, register_engine
 
 TOP_K = 5
 
@@ -49,8 +49,8 @@ class ProcessorImageClassificationRunner(ImageClassificationRunner):
         return processed["pixel_values"].to(self.device)
 
 
-register_engine("efficientnet_lite", vision.load_efficientnet_lite, {"image-classification": ImageClassificationRunner})
-register_engine("timm", vision.load_timm, {"image-classification": ImageClassificationRunner})
-register_engine("torchvision", vision.load_torchvision, {"image-classification": ImageClassificationRunner})
+register_engine("efficientnet_lite", vision.load_efficientnet_lite, {"image-classification": ImageClassificationRunner}, runtimes=TORCH_RUNTIMES)
+register_engine("timm", vision.load_timm, {"image-classification": ImageClassificationRunner}, runtimes=TORCH_RUNTIMES)
+register_engine("torchvision", vision.load_torchvision, {"image-classification": ImageClassificationRunner}, runtimes=TORCH_RUNTIMES)
 register_engine("transformers-image-classifier", vision.load_transformers_vision,
-                {"image-classification": ProcessorImageClassificationRunner})
+                {"image-classification": ProcessorImageClassificationRunner}, runtimes=TORCH_RUNTIMES)

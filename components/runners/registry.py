@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 Loader = Callable[..., LoadedModel]  # (entry, device, weights_path[, parts]) -> LoadedModel
 ANY_TASK = "*"
+TORCH_RUNTIMES = ("eager", "onnx", "onnx-int8")  # a torch module exports to ONNX Runtime (runners/onnx_runtime.py)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Any
 from components.backends import text
 from components.backends.text import embed, predict_languages, tokenize
 from components.runners.base import InputError, Runner, label_list
-from components.runners.registry import register_engine
+from components.runners.registry import TORCH_RUNTIMES, register_engine
 
 ZERO_SHOT_TEMPLATE = "This text is about {}."
 
@@ -127,9 +127,9 @@ class TextClassificationRunner(Runner):
 
 
 _EMBEDDING_TASKS = {"sentence-similarity": SentenceSimilarityRunner, "zero-shot-classification": EmbeddingZeroShotRunner}
-register_engine("minilm", text.load_minilm, _EMBEDDING_TASKS)
-register_engine("transformers-encoder", text.load_transformers_encoder, _EMBEDDING_TASKS)
+register_engine("minilm", text.load_minilm, _EMBEDDING_TASKS, runtimes=TORCH_RUNTIMES)
+register_engine("transformers-encoder", text.load_transformers_encoder, _EMBEDDING_TASKS, runtimes=TORCH_RUNTIMES)
 register_engine("fasttext_lid", text.load_fasttext_lid, {"language-identification": LanguageIdRunner})
 register_engine("vader", text.load_vader, {"sentiment-analysis": VaderSentimentRunner})
 register_engine("transformers-sequence-classifier", text.load_transformers_text_classifier,
-                {"sentiment-analysis": TextClassificationRunner, "text-classification": TextClassificationRunner})
+                {"sentiment-analysis": TextClassificationRunner, "text-classification": TextClassificationRunner}, runtimes=TORCH_RUNTIMES)

@@ -1,0 +1,120 @@
+"""ONNX Runtime fp32 and int8 runtimes against eager PyTorch: same answers, figures from real runs."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from components.benchmark import BenchmarkConfig, benchmark_model, compare
+from components.catalog import get_entry
+from components.datasets import load_bundled
+from components.model_extras import ArchitectureExtras
+from components.model_manager import LoadedModel, ModelManager
+from components.runners import registry
+from components.runners.factory import CannotRun, create_runner
+from components.store import HistoryStore, to_csv, to_json
+
+from conftest import ROOT
+
+FAST = BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,))
+
+
+@pytest.fixture(scope="module")
+def manager():
+    return ModelManager(budget_mb=8192)
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return load_bundled("image-classification")
+
+
+def _top5(runner, image):
+    return [row["index"] for row in runner.run(image).output]
+
+
+def test_onnx_fp32_gives_eagers_top5_on_every_bundled_photo(manager, photos):
+    entry = get_entry("efficientnet_lite0")
+    eager = create_runner(entry, "image-classification", manager=manager)
+    onnx = create_runner(entry, "image-classification", manager=manager, runtime="onnx")
+    assert onnx.run(photos.inputs[0]).runtime == "onnx" and onnx.loaded.size_mb > 1
+    for image in photos.inputs:
+        assert _top5(onnx, image) == _top5(eager, image)
+
+
+def test_agreement_and_size_come_from_real_runs(manager, photos):
+    entry = get_entry("efficientnet_lite0")
+    rows = {r: benchmark_model(entry, photos, FAST, manager=manager, runtime=r)
+            for r in ("eager", "onnx", "onnx-int8")}
+    assert rows["eager"].agreement is None and rows["eager"].runtime == "eager"
+    assert rows["onnx"].agreement == {"basis": "top-1 match", "value": 1.0, "n": len(photos)}
+    int8 = rows["onnx-int8"].agreement
+    assert int8["basis"] == "top-1 match" and int8["n"] == len(photos) and 0.5 <= int8["value"] <= 1.0
+    assert rows["onnx-int8"].size_mb < rows["onnx"].size_mb / 3  # int8 weights: about a quarter of fp32
+    assert rows["onnx"].metrics["top1"] == rows["eager"].metrics["top1"]
+
+
+def test_text_encoder_on_int8_keeps_its_embeddings(manager):
+    pairs = load_bundled("sentence-similarity")
+    entry = get_entry("all_minilm_l6_v2")
+    eager = benchmark_model(entry, pairs, FAST, manager=manager)
+    int8 = benchmark_model(entry, pairs, FAST, manager=manager, runtime="onnx-int8")
+    assert int8.agreement["basis"] == "output cosine"
+    assert int8.agreement["value"] >= 0.99 and int8.agreement["min"] > 0.97
+    assert abs(int8.metrics["spearman"] - eager.metrics["spearman"]) < 0.03
+
+
+class _Eigh:
+    """A network whose op the ONNX exporter cannot write (symmetric eigendecomposition)."""
+
+    def __new__(cls):
+        import torch
+
+        class Net(torch.nn.Module):
+            def forward(self, pixels):
+                square = pixels.mean(1)[:, :8, :8]
+                return torch.linalg.eigh(square @ square.transpose(1, 2)).eigenvalues
+
+        return Net().eval()
+
+
+def test_a_failed_export_names_the_operator_and_eager_still_runs(manager, monkeypatch, chelsea):
+    monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
+    def load(entry, device, weights_path=""):
+        return LoadedModel(_Eigh(), 0.0, device, "random", extras=ArchitectureExtras({"kind": "pixels", "size": 32}))
+    original = registry.get_engine("architecture")
+    registry.register_engine("architecture", load, original.runners, runtimes=original.runtimes)
+    entry = get_entry("resnet18")
+    with pytest.raises(CannotRun, match=r"cannot be exported to ONNX: unsupported operator aten::linalg_eigh"):
+        create_runner(entry, "image-classification", "random", manager=ModelManager(), runtime="onnx")
+    outcome = compare([entry], load_bundled("image-classification"), BenchmarkConfig(runs=2, warmup=0,
+                      batch_sizes=(1,), weights="random"), manager=ModelManager(), runtimes=("eager", "onnx"))
+    assert [r.runtime for r in outcome.results] == ["eager"]
+    assert "aten::linalg_eigh" in outcome.failures["resnet18 (onnx)"]
+
+
+def test_runtime_round_trips_through_history_csv_and_json(tmp_path, manager, photos):
+    rows = [benchmark_model(get_entry("efficientnet_lite0"), photos, FAST, manager=manager, runtime=r).to_dict()
+            for r in ("eager", "onnx")]
+    store = HistoryStore(tmp_path / "history.sqlite")
+    saved = store.load_run(store.save_run(rows, "image-classification", "bundled"))["results"]
+    assert [r["runtime"] for r in saved] == ["eager", "onnx"] and saved[1]["agreement"]["value"] == 1.0
+    assert [r["runtime"] for r in json.loads(to_json(rows))] == ["eager", "onnx"]
+    table = list(csv.DictReader(io.StringIO(to_csv(rows))))
+    assert [r["runtime"] for r in table] == ["eager", "onnx"] and table[1]["agreement.value"] == "1.0"
+
+
+def test_cli_writes_a_runtime_field_per_row_and_rejects_unknown_runtimes(tmp_path):
+    out = tmp_path / "out.json"
+    base = [sys.executable, "-m", "components.bench", "--task", "image-classification", "--models",
+            "efficientnet_lite0", "--runs", "2", "--warmup", "0", "--batch-sizes", "1", "--json", str(out)]
+    done = subprocess.run(base + ["--runtime", "eager,onnx"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert [r["runtime"] for r in json.loads(out.read_text())] == ["eager", "onnx"]
+    bad = subprocess.run(base + ["--runtime", "tensorrt"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
+        "error: unknown runtime 'tensorrt' (runtimes: eager, onnx, onnx-int8)"]
