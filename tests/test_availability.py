@@ -1,13 +1,12 @@
 """Availability is computed: offline pack ready, hub entries explained, local weights become ready."""
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import pytest
 
 from components.availability import (
-    API_ONLY, ARCH_ONLY, DOWNLOADABLE, READY, UNAVAILABLE, UNRELEASED, compute_availability,
+    API_ONLY, ARCH_ONLY, READY, UNAVAILABLE, UNRELEASED, compute_availability,
 )
 from components.catalog import default_catalog
 from components.runtime import network_available
@@ -26,18 +25,62 @@ def test_offline_pack_is_ready(model_id):
     assert "offline pack" in status.reason
 
 
-def test_every_entry_has_a_status_and_a_reason():
-    for entry in default_catalog():
-        status = compute_availability(entry)
-        assert status.reason, entry.id
-        if entry.access == "api-only":
-            assert status.status == API_ONLY and "API" in status.reason
-        elif entry.access == "unreleased":
-            assert status.status == UNRELEASED
-        elif entry.source.kind in ("transformers", "timm", "torchvision"):
-            assert status.status in (READY, ARCH_ONLY, UNAVAILABLE, DOWNLOADABLE), entry.id
-            if status.status == ARCH_ONLY:
-                assert "random weights" in status.reason
+def _installed(dist: str) -> bool:
+    import importlib.metadata
+
+    try:
+        importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _expected_status(entry) -> str:
+    """The one right status of an entry here (no network, no local weights), from its catalog fields alone."""
+    kind = entry.source.kind
+    if kind == "api":
+        return API_ONLY
+    if kind == "none":
+        return UNRELEASED
+    if kind == "pypi":
+        return READY if _installed(entry.source.name) else UNAVAILABLE
+    if kind == "external":
+        return UNAVAILABLE
+    assert kind in ("transformers", "timm", "torchvision"), kind
+    if entry.architecture is not None and _installed(entry.architecture.library):
+        return ARCH_ONLY
+    return UNAVAILABLE
+
+
+@pytest.mark.parametrize("entry", default_catalog(), ids=lambda e: e.id)
+def test_every_entry_has_its_expected_status_and_a_reason(entry, tmp_path, monkeypatch):
+    # no local weights anywhere: empty Hugging Face and torch caches, no weights folder
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv("MODEL_EXPLORER_MODELS_DIR", raising=False)
+    status = compute_availability(entry)
+    expected = _expected_status(entry)
+    assert status.status == expected, f"{entry.id}: {status.status} ({status.reason}), expected {expected}"
+    assert status.reason
+    if expected == READY:
+        assert "offline pack" in status.reason and status.weights_path
+    elif expected == ARCH_ONLY:
+        assert "random weights" in status.reason and entry.architecture.name in status.reason
+    elif expected == API_ONLY:
+        assert "API" in status.reason
+    elif expected == UNRELEASED:
+        assert "never released" in status.reason
+    elif entry.source.kind in ("transformers", "timm", "torchvision"):
+        assert "no network" in status.reason
+    if entry.access == "gated":
+        assert "gated" in status.reason
+    assert not status.runnable or expected == READY
+
+
+def test_the_catalog_exercises_every_status_but_downloadable():
+    """The expectations above cover real entries of each kind (downloadable needs a network)."""
+    assert {_expected_status(e) for e in default_catalog()} == {READY, ARCH_ONLY, API_ONLY, UNRELEASED,
+                                                                 UNAVAILABLE}
 
 
 def test_hub_model_without_network_is_architecture_only():
@@ -70,7 +113,10 @@ def _hub_entry():
                    tasks=("sentence-similarity",))
 
 
-def test_model_in_hf_cache_becomes_ready(tmp_path, monkeypatch):
+def test_model_in_hf_cache_becomes_ready_and_runs(tmp_path, monkeypatch):
+    from components.model_manager import ModelManager
+    from components.runners.factory import create_runner
+
     snapshot = tmp_path / "models--tests--tiny-bert" / "snapshots" / "0123abcd"
     _tiny_bert(snapshot)
     (tmp_path / "models--tests--tiny-bert" / "refs").mkdir()
@@ -80,12 +126,16 @@ def test_model_in_hf_cache_becomes_ready(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     status = compute_availability(entry)
     assert status.status == READY and "Hugging Face cache" in status.reason
-    assert json.loads((snapshot / "config.json").read_text())["hidden_size"] == 16
+    assert status.weights_path == str(snapshot)  # the cached snapshot itself, not a path made up from the id
+    runner = create_runner(entry, "sentence-similarity", manager=ModelManager())
+    result = runner.run(["the cat sat on a mat", "a dog ran"])  # loads the cached tiny model and runs it
+    assert result.weights == "real" and len(result.output["matrix"]) == 2
+    assert runner.loaded.size_mb < 1  # the 16-wide model written above, not some other BERT
 
 
 def test_model_in_named_folder_becomes_ready_and_runs(tmp_path):
     from components.model_manager import ModelManager
-    from components.runners.registry import create_runner
+    from components.runners.factory import create_runner
 
     _tiny_bert(tmp_path / "tests__tiny-bert")
     entry = _hub_entry()

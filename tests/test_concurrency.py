@@ -26,7 +26,7 @@ RUNTIME_ALLOWANCE_MB = 2048  # interpreter + torch + transformers + Streamlit, n
 SESSIONS = [("vision", 0), ("vision", 1), ("text", 2), ("text", 3)]
 
 
-def test_stats_file_is_opt_in_and_atomic(tmp_path, monkeypatch):
+def test_stats_file_is_opt_in_and_atomic(tmp_path, monkeypatch, caplog):
     """The stats file: absent unless asked for; after a load it holds the counts, used_mb and budget_mb."""
     path = tmp_path / "stats.json"
     monkeypatch.delenv(STATS_ENV, raising=False)
@@ -45,8 +45,18 @@ def test_stats_file_is_opt_in_and_atomic(tmp_path, monkeypatch):
     assert stats["loaded"] == ["b:real:x"] and stats["evictions"] == ["a:real:x"]
     assert not list(tmp_path.glob("*.tmp"))
 
-    monkeypatch.setenv(STATS_ENV, str(tmp_path / "no-such-dir" / "stats.json"))
-    manager.get("c:real:x", lambda: LoadedModel(object(), 1.0, "cpu", "real"))  # unwritable: the load still works
+    before = path.read_text(encoding="utf-8")
+    unwritable = tmp_path / "no-such-dir" / "stats.json"
+    monkeypatch.setenv(STATS_ENV, str(unwritable))
+    model = object()
+    with caplog.at_level("WARNING", logger="components.model_manager"):
+        loaded = manager.get("c:real:x", lambda: LoadedModel(model, 1.0, "cpu", "real"))
+    assert loaded.model is model  # unwritable: the load still works, is cached and counted
+    assert manager.get("c:real:x", lambda: pytest.fail("loaded twice")) is loaded
+    assert manager.stats()["load_counts"]["c:real:x"] == 1 and "c:real:x" in manager.stats()["loaded"]
+    assert any(STATS_ENV in r.getMessage() and str(unwritable) in r.getMessage() for r in caplog.records), \
+        caplog.text  # ... and the operator is told why the file is missing
+    assert not unwritable.parent.exists() and path.read_text(encoding="utf-8") == before
 
 
 class RssSampler(threading.Thread):
@@ -119,7 +129,7 @@ def _drive_four_sessions(base_url: str, report: dict) -> None:
                 since = [r.finished for r in runs]
                 started = time.perf_counter()
                 for page in pages:
-                    page.locator(MAIN).get_by_role("button", name="▶ Run", exact=True).click()
+                    page.locator(MAIN).get_by_role("button", name="Run", exact=True).click()
                 clicked = time.perf_counter() - started
                 done = []
                 for page, counter, before in zip(pages, runs, since):

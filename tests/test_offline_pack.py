@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from components.catalog import get_entry
-from components.runners.registry import create_runner
-from components.evaluate import word_error_rate
+from components.runners.factory import create_runner
+from components.scoring import word_error_rate
 
 
 def _run(model_id: str, inputs, task: str | None = None, **options):
@@ -56,10 +56,13 @@ def test_whisper_transcribes_espeak_clip(spoken):
     assert word_error_rate([text], [out["text"]]) < 0.3, out["text"]
 
 
-def test_pocketsphinx_runs_on_speech(spoken):
-    _text, audio = spoken
+def test_pocketsphinx_recognises_spoken_digits(spoken_digits):
+    """Real recognition, not just a string: measured here WER 0.0 on these digits (seeds 0-3); without the
+    noise floor WER 1.0, and 0.7-1.0 on the ``spoken`` sentence. An empty or made-up transcript scores 1.0."""
+    text, audio = spoken_digits
     out = _run("pocketsphinx_en_us", audio).output
-    assert isinstance(out["text"], str) and out["audio_s"] == pytest.approx(len(audio) / 16000)
+    assert word_error_rate([text], [out["text"]]) <= 0.3, out["text"]
+    assert out["audio_s"] == pytest.approx(len(audio) / 16000)
 
 
 def test_silero_finds_speech_in_padded_clip(spoken):
