@@ -7,14 +7,15 @@ from components.ui.state import keep_widget_state
 
 ROOT = Path(__file__).parent
 
-st.set_page_config(page_title="Model Explorer", page_icon="🧭", layout="wide")
+st.set_page_config(page_title="Model Explorer", page_icon=":material/explore:", layout="wide")
 keep_widget_state()
 
 PAGES = {
-    "Explore": [("home.py", "Home", "🏠"), ("catalog.py", "Catalog", "📚")],
-    "Playgrounds": [("vision.py", "Vision", "🖼️"), ("text.py", "Text", "📝"),
-                    ("speech.py", "Speech", "🎙️"), ("multimodal.py", "Multimodal", "🔗")],
-    "Measure": [("compare.py", "Compare", "📊")],
+    "Explore": [("home.py", "Home", ":material/home:"), ("catalog.py", "Catalog", ":material/menu_book:")],
+    "Playgrounds": [("vision.py", "Vision", ":material/image:"), ("text.py", "Text", ":material/notes:"),
+                    ("speech.py", "Speech", ":material/mic:"), ("multimodal.py", "Multimodal", ":material/hub:")],
+    "Measure": [("compare.py", "Compare", ":material/bar_chart:")],
+    "Use": [("adapt.py", "Adapt", ":material/model_training:")],
 }
 
 navigation = {

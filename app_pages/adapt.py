@@ -1,0 +1,91 @@
+"""Adapt: train a small head on a backbone's frozen features from a labelled set; compare backbones,
+random weights and (for text) TF-IDF; few-shot curve, embedding map, try it, download."""
+import streamlit as st
+
+from components.adapt import AdaptRun, adapt_backbones, train_backbone, train_tfidf
+from components.catalog import get_entry
+from components.datasets import DatasetError
+from components.runners.factory import CannotRun
+from components.labelled_sets import ADAPT_TASKS, LabelledSet, load_bundled_labelled, load_labelled_upload
+from components.ui.adapt_view import show_results, show_try_it
+
+RESULT = "adapt_result"
+TASK_NAMES = {"image-classification": "Images", "text-classification": "Text"}
+BUNDLED_NAMES = {"image-classification": "solar cells in electroluminescence (ELPV, 4 classes x 40)",
+                 "text-classification": "fortune-cookie quotations by topic (4 classes x 40)"}
+
+
+@st.cache_resource(max_entries=2, show_spinner="Reading the bundled set…")
+def bundled_set(task: str) -> LabelledSet:
+    return load_bundled_labelled(task)
+
+
+@st.cache_data(max_entries=2, show_spinner="Checking your set…")
+def uploaded_set(task: str, name: str, data: bytes) -> LabelledSet:
+    return load_labelled_upload(task, name, data)
+
+
+st.title(":material/model_training: Adapt a model to your data")
+st.caption("Feature extraction and transfer learning: the backbone stays frozen, a small head learns your "
+           "classes from its features. The same backbone with random weights shows what pre-training is worth.")
+
+task = st.radio("Data", list(TASK_NAMES), format_func=TASK_NAMES.get, horizontal=True, key="keep_adapt_task")
+source = st.radio("Labelled set", ["Bundled", "Upload my own"], horizontal=True, key="keep_adapt_source")
+dataset = None
+try:
+    if source == "Bundled":
+        dataset = bundled_set(task)
+    else:
+        upload = st.file_uploader(f"Your set: {ADAPT_TASKS[task]}", key=f"adapt_upload_{task}",
+                                  type=["zip"] if task != "text-classification" else ["csv"])
+        if upload is not None:
+            dataset = uploaded_set(task, upload.name, upload.getvalue())
+except DatasetError as exc:
+    st.error(f"{exc}", icon=":material/warning:")
+if dataset is not None:
+    counts = {c: dataset.labels.count(c) for c in dataset.classes}
+    what = BUNDLED_NAMES[task] if source == "Bundled" else dataset.source
+    st.caption(f"{what}: {len(dataset)} samples — " + ", ".join(f"{c} ({n})" for c, n in counts.items()))
+
+models_dir = st.session_state.get("keep_models_dir", "").strip() or None
+candidates = adapt_backbones(task, models_dir)
+st.session_state.setdefault(f"keep_adapt_backbones_{task}", [e.id for e in candidates][:1])
+chosen = st.multiselect("Backbones (pre-trained, frozen)", [e.id for e in candidates],
+                        format_func=lambda i: get_entry(i).name, key=f"keep_adapt_backbones_{task}")
+left, right = st.columns(2)
+head = left.radio("Head", ["logistic", "finetune"], horizontal=True, key="keep_adapt_head",
+                  format_func={"logistic": "Logistic regression (scikit-learn)",
+                               "finetune": "Fine-tune: 2-layer head, gradient descent"}.get,
+                  help="Both train on the frozen backbone's cached features. Fine-tune trains a small torch "
+                       "head for a few epochs with early stopping on a validation split.")
+st.session_state.setdefault("keep_adapt_baseline", True)
+baseline = right.checkbox("Baseline rows: random weights" + (" and TF-IDF" if task == "text-classification" else ""),
+                          key="keep_adapt_baseline")
+
+if st.button("Train", icon=":material/play_arrow:", type="primary", key="adapt_train",
+             disabled=dataset is None or not chosen):
+    jobs = [(e, w) for e in map(get_entry, chosen) for w in (("real", "random") if baseline else ("real",))]
+    bar = st.progress(0.0, text="Starting…")
+    runs: list[AdaptRun] = []
+    try:
+        for i, (entry, weights) in enumerate(jobs):
+            def progress(fraction: float, message: str, i: int = i) -> None:
+                bar.progress(min((i + fraction) / len(jobs), 1.0), text=message)
+
+            def epoch_progress(epoch: int, most: int, loss: float, val_loss: float, i: int = i) -> None:
+                bar.progress(min((i + 0.85 + 0.15 * epoch / most) / len(jobs), 1.0),
+                             text=f"{entry.name}: epoch {epoch} — train loss {loss:.3f}, validation loss {val_loss:.3f}")
+
+            runs.append(train_backbone(entry, weights, dataset, head, seed=0, progress=progress,
+                                       epoch_progress=epoch_progress, extra_dir=models_dir))
+        if baseline and task == "text-classification":
+            runs.append(train_tfidf(dataset, seed=0))
+        st.session_state[RESULT] = {"dataset": dataset, "runs": runs, "maps": {}}
+    except (CannotRun, DatasetError) as exc:  # earlier results stay on the page
+        st.error(f"Training stopped: {exc}", icon=":material/warning:")
+    bar.empty()
+
+result = st.session_state.get(RESULT)
+if result:
+    show_results(result, models_dir)
+    show_try_it(result, models_dir)
