@@ -22,8 +22,10 @@ from components.runtime import network_available
 READY, DOWNLOADABLE, ARCH_ONLY = "ready", "downloadable", "architecture-only"
 API_ONLY, UNRELEASED, UNAVAILABLE = "api-only", "unreleased", "unavailable"
 STATUS_ORDER = (READY, DOWNLOADABLE, ARCH_ONLY, API_ONLY, UNRELEASED, UNAVAILABLE)
-STATUS_ICONS = {READY: "🟢", DOWNLOADABLE: "🔵", ARCH_ONLY: "🟡", API_ONLY: "⚪", UNRELEASED: "⚫",
-                UNAVAILABLE: "🔴"}
+# Streamlit Material icons in markdown (never emoji: Linux machines without an emoji font draw empty boxes).
+STATUS_ICONS = {READY: ":green[:material/check_circle:]", DOWNLOADABLE: ":blue[:material/cloud_download:]",
+                ARCH_ONLY: ":orange[:material/construction:]", API_ONLY: ":gray[:material/cloud:]",
+                UNRELEASED: ":gray[:material/lock:]", UNAVAILABLE: ":red[:material/block:]"}
 MODELS_DIR_ENV = "MODEL_EXPLORER_MODELS_DIR"
 
 # Offline-pack engines: the module that must import and the files that carry the weights.
@@ -53,6 +55,7 @@ class Availability:
 
     @property
     def label(self) -> str:
+        """Icon and status, as Streamlit markdown (plain ``status`` where markdown is not drawn)."""
         return f"{STATUS_ICONS[self.status]} {self.status}"
 
 
@@ -64,11 +67,22 @@ def models_dirs(extra: str | os.PathLike | None = None) -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
+_VERSIONS: dict[str, str] = {}  # installed versions found so far (a missing package is looked up again)
+
+
 def _package_version(dist: str) -> str | None:
+    """Installed version of ``dist``: read from its METADATA header, not a full email parse (cold start)."""
+    if dist in _VERSIONS:
+        return _VERSIONS[dist]
     try:
-        return importlib.metadata.version(dist)
+        found = importlib.metadata.Distribution.from_name(dist)
     except importlib.metadata.PackageNotFoundError:
         return None
+    header = (found.read_text("METADATA") or found.read_text("PKG-INFO") or "").split("\n\n", 1)[0]
+    version = next((line.split(":", 1)[1].strip() for line in header.splitlines()
+                    if line.startswith("Version:")), None) or found.version
+    _VERSIONS[dist] = version
+    return version
 
 
 def _module_dir(module: str) -> Path | None:
@@ -95,13 +109,26 @@ def _offline_pack(entry: CatalogEntry) -> Availability:
                                f"(offline pack)", str(path))
 
 
+def _hf_cache_dir() -> Path:
+    """The Hugging Face hub cache folder, resolved like huggingface_hub does (read now, not at import)."""
+    cache = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
+    if cache:
+        return Path(cache).expanduser()
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "huggingface")
+    return Path(home).expanduser() / "hub"
+
+
 def _hf_cached(repo_id: str, filename: str = "config.json") -> str | None:
+    """Path of ``filename`` in the cached ``main`` snapshot of a model repo (huggingface_hub's layout,
+    as ``try_to_load_from_cache`` reads it), without importing huggingface_hub (slow on a cold start)."""
+    repo = _hf_cache_dir() / f"models--{repo_id.replace('/', '--')}"
     try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
+        commit = (repo / "refs" / "main").read_text(encoding="utf-8").strip()
+    except OSError:
         return None
-    found = try_to_load_from_cache(repo_id, filename, cache_dir=os.environ.get("HF_HUB_CACHE") or None)
-    return found if isinstance(found, str) else None
+    found = repo / "snapshots" / commit / filename
+    return str(found) if commit and found.is_file() else None
 
 
 def _local_folder(repo_id: str, extra_dir: str | None) -> Path | None:
@@ -128,16 +155,39 @@ def _local_weights(entry: CatalogEntry, extra_dir: str | None) -> tuple[str, str
         cached = _hf_cached(name)
         if cached:
             return str(Path(cached).parent), "the local Hugging Face cache"
-    elif kind == "timm":
+    elif kind == "timm":  # timm's Hub repo timm/<name>: a `timm__<name>` folder (config.json + weights)
+        folder = _local_folder(f"timm/{name}", extra_dir)
+        if folder is not None:
+            return str(folder), f"a local folder ({folder})"
         cached = _hf_cached(f"timm/{name}", "model.safetensors") or _hf_cached(f"timm/{name}", "pytorch_model.bin")
         if cached:
             return cached, "the local Hugging Face cache (timm)"
-    elif kind == "torchvision":
-        hub_dir = _torch_hub_dir()
-        matches = sorted(hub_dir.glob(f"{name}-*.pth")) if hub_dir.is_dir() else []
-        if matches:
-            return str(matches[0]), "the local torch hub cache"
+    elif kind == "torchvision":  # the checkpoint file, named as in its weights URL, in a folder or the hub cache
+        for root in models_dirs(extra_dir):
+            found = _torchvision_checkpoint(name, root)
+            if found is not None:
+                return str(found), f"a local folder ({root})"
+        found = _torchvision_checkpoint(name, _torch_hub_dir())
+        if found is not None:
+            return str(found), "the local torch hub cache"
     return None
+
+
+def _torchvision_checkpoint(name: str, folder: Path) -> Path | None:
+    """torchvision model ``name``'s DEFAULT checkpoint in ``folder``, under the exact file name of its weights
+    URL (``efficientnet_b0_rwightman-7f5810bc.pth``; ``vgg16_bn-…`` is not vgg16's). torchvision is imported
+    only when a candidate file is there (it imports torch: slow on a cold start)."""
+    candidates = {p.name: p for p in folder.glob(f"{name}*.pth")} if folder.is_dir() else {}
+    if not candidates:
+        return None
+    try:
+        from torchvision.models import get_model_weights
+
+        file_name = get_model_weights(name).DEFAULT.url.rsplit("/", 1)[-1]
+    except Exception:  # noqa: BLE001 - torchvision missing or broken, or a name it does not know
+        return None
+    found = candidates.get(file_name)
+    return found if found is not None and found.is_file() else None
 
 
 def _architecture_reason(entry: CatalogEntry) -> str | None:

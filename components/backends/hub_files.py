@@ -19,7 +19,8 @@ WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_mo
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model",
                    "tokenizer.model")
 PREPROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json")  # image processor / feature extractor
-HINT = "copy the whole model folder again (e.g. `hf download ORG/NAME --local-dir FOLDER`)"
+HINT = "copy the whole model folder again (every file `hf download` fetches)"
+TORCH_FILE_HINT = "copy the file again (torchvision keeps its downloads in ~/.cache/torch/hub/checkpoints)"
 
 
 class IncompleteCheckpoint(ValueError):
@@ -93,7 +94,7 @@ def timm_weights_file(where: str) -> Path:
 
 
 @contextmanager
-def reading(path: str | os.PathLike) -> Iterator[None]:
+def reading(path: str | os.PathLike, hint: str = HINT) -> Iterator[None]:
     """Name ``path`` in any error raised while an engine reads it (a torch file cut short, a wrong file)."""
     try:
         yield
@@ -101,4 +102,4 @@ def reading(path: str | os.PathLike) -> Iterator[None]:
         raise
     except Exception as exc:  # noqa: BLE001 - re-raised with the file named
         raise IncompleteCheckpoint(f"{path} could not be read as this model's weights: {type(exc).__name__}: "
-                                   f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}; {HINT}") from exc
+                                   f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}; {hint}") from exc

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Iterator
 
-from components.backends.hub_files import check_hub_folder, reading, timm_weights_file
+from components.backends.hub_files import TORCH_FILE_HINT, check_hub_folder, reading, timm_weights_file
 from components.catalog import CatalogEntry
 from components.measure import module_size_mb
 from components.model_extras import ImageTransformExtras, ProcessorExtras
@@ -80,7 +80,7 @@ def load_torchvision(entry: CatalogEntry, device: str, weights_path: str) -> Loa
 
     weights = models.get_model_weights(entry.source.name).DEFAULT
     if weights_path:  # the checkpoint file availability found (models folder or torch hub cache)
-        with reading(weights_path), _torchvision_reads(weights.url, weights_path):
+        with reading(weights_path, TORCH_FILE_HINT), _torchvision_reads(weights.url, weights_path):
             model = models.get_model(entry.source.name, weights=weights)
     else:
         model = models.get_model(entry.source.name, weights=weights)
