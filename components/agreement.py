@@ -20,17 +20,18 @@ def _first_tensor(output: Any) -> Any:
     return next(v for v in values if torch.is_tensor(v))
 
 
-def raw_output(runner: Runner, sample: Any) -> Any:
+def raw_output(runner: Runner, sample: Any, options: dict[str, Any]) -> Any:
     """The forward output (first tensor) for one sample, as float32 on the CPU."""
-    return _first_tensor(runner.infer(runner.preprocess(sample))).float().cpu()
+    return _first_tensor(runner.infer(runner.preprocess(sample, **options))).float().cpu()
 
 
-def agreement(reference: Runner, candidate: Runner, samples: Sequence[Any]) -> dict[str, Any]:
+def agreement(reference: Runner, candidate: Runner, samples: Sequence[Any],
+              options: dict[str, Any] | None = None) -> dict[str, Any]:
     """{"basis", "value", "n"}: top-1 match share for classifiers, else mean cosine of the outputs."""
     import torch
 
     chosen = list(samples[:MAX_SAMPLES])
-    pairs = [(raw_output(reference, s), raw_output(candidate, s)) for s in chosen]
+    pairs = [(raw_output(reference, s, options or {}), raw_output(candidate, s, options or {})) for s in chosen]
     if reference.task in CLASSIFIER_TASKS:
         matches = [bool(torch.equal(a.argmax(-1), b.argmax(-1))) for a, b in pairs]
         return {"basis": "top-1 match", "value": sum(matches) / len(matches), "n": len(matches)}

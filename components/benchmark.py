@@ -124,19 +124,19 @@ class _Ticker:
             self.progress((self.model_index + share) / self.n_models, message)
 
 
-def timed_runs(runner: Runner, sample: Any, runs: int, warmup: int,
-               tick: Callable[[], None] | None = None) -> tuple[list[float], dict[str, list[float]]]:
+def timed_runs(runner: Runner, sample: Any, runs: int, warmup: int, tick: Callable[[], None] | None = None,
+               options: dict[str, Any] | None = None) -> tuple[list[float], dict[str, list[float]]]:
     """Latency (ms, ``perf_counter`` around ``runner.run``) of ``runs`` calls after ``warmup`` calls,
     and each stage's samples."""
     for _ in range(warmup):
-        runner.run(sample)
+        runner.run(sample, **(options or {}))
         if tick is not None:
             tick()
     latencies: list[float] = []
     stages: dict[str, list[float]] = {}
     for _ in range(runs):
         start = time.perf_counter()
-        result = runner.run(sample)
+        result = runner.run(sample, **(options or {}))
         latencies.append((time.perf_counter() - start) * 1000)
         for name, ms in result.stages_ms.items():
             stages.setdefault(name, []).append(ms)
@@ -146,7 +146,8 @@ def timed_runs(runner: Runner, sample: Any, runs: int, warmup: int,
 
 
 def throughput(runner: Runner, items: Sequence[Any], task: str, batch_sizes: Sequence[int], runs: int,
-               mean_ms: float, tick: Callable[[int], None] | None = None) -> dict[str, float]:
+               mean_ms: float, tick: Callable[[int], None] | None = None,
+               options: dict[str, Any] | None = None) -> dict[str, float]:
     """Items per second at each batch size; batch 1 from the timed runs, larger ones where the runner
     takes a list (a warm-up call, then ``ceil(runs / b)`` calls, at least 2 and at least 0.2 s)."""
     result: dict[str, float] = {}
@@ -158,13 +159,13 @@ def throughput(runner: Runner, items: Sequence[Any], task: str, batch_sizes: Seq
             break
         batch = [items[i % len(items)] for i in range(size)]
         try:
-            runner.run(batch)
+            runner.run(batch, **(options or {}))
         except InputError:  # this runner takes one input at a time
             break
         planned, done = max(2, math.ceil(runs / size)), 0
         start = time.perf_counter()
         while done < planned or time.perf_counter() - start < MIN_THROUGHPUT_S:
-            runner.run(batch)
+            runner.run(batch, **(options or {}))
             done += 1
             if tick is not None and done <= planned:
                 tick(size)
@@ -216,11 +217,12 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
         tick.total = (config.warmup + config.runs + throughput_units(task, config.batch_sizes, config.runs)
                       + (len(dataset) if evaluating else 0))
         sample = items[0]
+        options = get_task(task).bench_options  # e.g. the labels a zero-shot model ranks
         try:
             latencies, stages = timed_runs(runner, sample, config.runs, config.warmup,
-                                           lambda: tick(1, f"{name}: timing"))
+                                           lambda: tick(1, f"{name}: timing"), options)
             rates = throughput(runner, items, task, config.batch_sizes, config.runs,
-                               statistics.fmean(latencies), lambda n: tick(n, f"{name}: throughput"))
+                               statistics.fmean(latencies), lambda n: tick(n, f"{name}: throughput"), options)
             metrics, n_eval = {}, 0
             if evaluating:
                 metrics, _ = evaluate(runner, dataset, lambda n: tick(n, f"{name}: evaluating"))
@@ -233,7 +235,7 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
         except Exception as exc:  # noqa: BLE001 - an engine failure becomes one readable line
             raise BenchmarkError(f"{entry.id} failed while running: {type(exc).__name__}: {exc}") from None
         params = count_params(runner.model)
-        flops = count_flops(*_flops_args(runner, sample)) if params is not None else None
+        flops = count_flops(*_flops_args(runner, sample, options)) if params is not None else None
     env = environment(runner.device)
     env["model_revision"] = model_revision(entry, loaded.weights)
     env["malloc_thresholds_pinned"] = pinned
@@ -258,7 +260,7 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
 def _agreement_with_eager(runner: Runner, entry: CatalogEntry, task: str, items: Sequence[Any],
                           config: BenchmarkConfig, manager: ModelManager) -> dict[str, Any]:
     reference = create_runner(entry, task, runner.loaded.weights, manager=manager, extra_dir=config.models_dir)
-    return agreement(reference, runner, items)
+    return agreement(reference, runner, items, get_task(task).bench_options)
 
 
 def _metrics_note(evaluating: bool, weights: str, task: str) -> str:
@@ -267,8 +269,8 @@ def _metrics_note(evaluating: bool, weights: str, task: str) -> str:
     return RANDOM_NOTE if weights == "random" else f"no labelled set for {task} — accuracy n/a"
 
 
-def _flops_args(runner: Runner, sample: Any) -> tuple[Any, ...]:
-    fn, args = runner.flops_call(sample)
+def _flops_args(runner: Runner, sample: Any, options: dict[str, Any]) -> tuple[Any, ...]:
+    fn, args = runner.flops_call(sample, **options)
     return (fn, *args)
 
 

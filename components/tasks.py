@@ -48,6 +48,7 @@ class TaskSpec:
     pipeline: str = ""  # the transformers (5.x) pipeline name, for code snippets
     auto_class: str = ""  # where transformers has no pipeline for the task: the Auto class to load
     hub_engines: dict[str, str] = field(default_factory=dict)  # source kind -> engine for real Hub weights
+    bench_options: dict[str, Any] = field(default_factory=dict)  # run options a benchmark passes (zero-shot labels)
 
     @property
     def headline(self) -> Metric | None:
@@ -79,7 +80,8 @@ _SPECS = (
         batched=True),
         pipeline="feature-extraction", hub_engines={"transformers": "transformers-encoder"}),
     TaskSpec("zero-shot-classification", "text",  # by label embeddings, not transformers' NLI pipeline
-             hub_engines={"transformers": "transformers-encoder"}),
+             cost_only=True, hub_engines={"transformers": "transformers-encoder"},
+             bench_options={"labels": ["sports", "politics", "science", "cooking"]}),
     TaskSpec("language-identification", "text", Evaluation(
         "text-label", "text/languages.csv", "a CSV with columns text,label", _ACCURACY,
         scoring.classification_scorer(scoring.language_code), scoring.row_field("lang"), batched=True)),
@@ -102,8 +104,9 @@ _SPECS = (
         pipeline="automatic-speech-recognition", hub_engines={"transformers": "transformers-asr"}),
     TaskSpec("voice-activity-detection", "audio"),
     TaskSpec("speech-translation", "audio", pipeline="automatic-speech-recognition"),
-    TaskSpec("zero-shot-image-classification", "image", pipeline="zero-shot-image-classification",
-             hub_engines={"transformers": "transformers-zero-shot-image"}),
+    TaskSpec("zero-shot-image-classification", "image", cost_only=True, pipeline="zero-shot-image-classification",
+             hub_engines={"transformers": "transformers-zero-shot-image"},
+             bench_options={"labels": ["cat", "dog", "cup of coffee", "car", "rocket", "person", "clock"]}),
     TaskSpec("image-captioning", "image", cost_only=True, pipeline="image-text-to-text",
              hub_engines={"transformers": "transformers-captioner"}),
     TaskSpec("visual-question-answering", "image", pipeline="image-text-to-text"),

@@ -373,9 +373,7 @@ BENCH = [
     pytest.param("text-classification", ["distilbert_sst2"], "folder", id="text-classification", marks=SLOW),
     pytest.param("image-captioning", ["blip_captioning_base"], "folder", id="image-captioning", marks=SLOW),
     pytest.param("zero-shot-image-classification", ["clip_vit_b_32"], "cache", id="zero-shot-image-classification",
-                 marks=[SLOW, pytest.mark.xfail(strict=True, reason=(
-                     "the bench passes no labels to zero-shot image runners (ConSE fails the same way): "
-                     "'needs at least two labels'; the task table has no set or cost-only mode for it yet"))]),
+                 marks=SLOW),  # the task table's bench_options hand the runner its labels
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from components.backends.hub_files import check_hub_folder
+from components.backends.hub_files import IncompleteCheckpoint, check_hub_folder
 from components.catalog import CatalogEntry
 from components.measure import module_size_mb
 from components.model_extras import TokenizerExtras
@@ -80,8 +80,15 @@ def load_transformers_text_classifier(entry: CatalogEntry, device: str, weights_
     """A Hub sequence classifier (e.g. FinBERT, a sentiment model) with its tokenizer."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from transformers import AutoConfig
+
     where = weights_path or entry.source.name
     check_hub_folder(where, tokenizer=True)
+    heads = AutoConfig.from_pretrained(where).architectures or []
+    if not any(name.endswith("ForSequenceClassification") for name in heads):
+        raise IncompleteCheckpoint(f"{where} has no trained classification head (its config.json names "
+                                   f"{', '.join(heads) or 'no architecture'}): a base checkpoint would answer with "
+                                   f"a random head; use a fine-tuned classifier such as FinBERT")
     model = AutoModelForSequenceClassification.from_pretrained(where).eval().to(device)
     return LoadedModel(model, module_size_mb(model), device, "real",
                        extras=TokenizerExtras(AutoTokenizer.from_pretrained(where)))

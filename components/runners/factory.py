@@ -6,6 +6,7 @@ Importing this module imports the ``components.runners`` package, which register
 from __future__ import annotations
 
 from components.availability import Availability, compute_availability
+from components.backends.hub_files import IncompleteCheckpoint
 from components.catalog import CatalogEntry, get_entry
 from components.model_manager import LoadedModel, ModelManager, get_manager
 from components.runners.base import Runner
@@ -85,9 +86,13 @@ def _load(entry: CatalogEntry, engine: Engine, weights: str, runtime: str, path:
     def load() -> LoadedModel:
         return get_runtime(runtime).prepare(engine.loader(entry, device, path, **extra), entry)
 
+    # a local Hub folder is part of the key: naming another folder loads that copy, not the cached one
+    where = f"@{path}" if path and entry.source.kind != "pypi" else ""
     try:
-        return manager.get(f"{entry.id}:{weights}:{engine.name}:{runtime}", load)
+        return manager.get(f"{entry.id}:{weights}:{engine.name}:{runtime}{where}", load)
     except CannotRun:
         raise
+    except IncompleteCheckpoint as exc:
+        raise CannotRun(f"{entry.name} cannot load: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - any engine failure becomes a readable reason
         raise CannotRun(f"{entry.name} failed to load: {type(exc).__name__}: {exc}") from exc
