@@ -399,3 +399,12 @@ def test_bench_cli_gives_real_rows(hub, tmp_path, task, models, placement):
             assert row["metrics"]["top1"] == 0.0  # every photo is a Granny Smith to these weights
         if task == "speech-recognition" and row["model_id"] == "wav2vec2_base_960h":
             assert re.fullmatch(r"[0-9.]+", str(row["metrics"]["wer"])) and row["metrics"]["wer"] >= 0.9
+
+
+def test_a_checkpoint_without_a_trained_head_is_refused_for_text_classification(hub):
+    """A base encoder (architectures: BertModel) would answer with a random head labelled 'real'."""
+    from components.backends.hub_files import IncompleteCheckpoint
+    from components.backends.text import load_transformers_text_classifier
+
+    with pytest.raises(IncompleteCheckpoint, match="no trained classification head .*BertModel"):
+        load_transformers_text_classifier(get_entry("distilbert_sst2"), "cpu", str(hub.folder("all_minilm_l12_v2")))
