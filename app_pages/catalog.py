@@ -6,7 +6,7 @@ from components.catalog import MODALITIES
 from components.snippets import code_snippet
 from components.ui.catalog_view import availability_map, catalog_frame, catalog_or_stop
 
-st.title("📚 Model catalog")
+st.title(":material/menu_book: Model catalog")
 st.caption("Landmark pre-trained models with their facts, and whether each can run on this machine — "
            "computed now, with the reason.")
 

@@ -4,20 +4,19 @@ import time
 
 import streamlit as st
 
-from components.benchmark import BenchmarkConfig, BenchmarkError, benchmark_model
+from components.benchmark import BenchmarkConfig, BenchmarkError, benchmark_model, row_key
 from components.compare_charts import (
-    accuracy_vs_latency, latency_distribution, memory_and_size, published_vs_measured, results_table,
-    throughput_by_batch,
+    accuracy_vs_latency, int8_slower_notes, latency_distribution, memory_and_size, published_vs_measured,
+    results_table, runtime_comparison, throughput_by_batch,
 )
-from components.datasets import EVAL_TASKS, Dataset, DatasetError, load_bundled, load_upload
-from components.runners.registry import resolve_weights, runner_tasks
+from components.datasets import Dataset, DatasetError, load_bundled, load_upload
+from components.runners.factory import resolve_weights, runner_tasks
+from components.runners.runtimes import get_runtime, runtime_names
 from components.store import HistoryStore, to_csv, to_json
+from components.tasks import TASKS
 from components.ui.catalog_view import availability_map, catalog_or_stop
 
 RESULTS, FAILURES = "compare_results", "compare_failures"
-# Tasks with no labelled set here: their models (mostly architecture-only) are compared on cost alone.
-COST_ONLY_TASKS = ("fill-mask", "text-classification", "text-generation", "text2text-generation",
-                   "image-captioning")
 
 
 
@@ -27,36 +26,43 @@ def uploaded_set(task: str, name: str, data: bytes) -> Dataset:
     return load_upload(task, name, data)
 
 
-st.title("📊 Compare models")
+st.title(":material/bar_chart: Compare models")
 st.caption("Measure models on a labelled set: accuracy, latency distribution, memory, size, FLOPs and "
            "throughput — with how each figure was measured, and the environment stored with every run.")
 
-task = st.selectbox("Task", list(EVAL_TASKS) + list(COST_ONLY_TASKS), key="keep_cmp_task",
-                    format_func=lambda t: f"{t} (cost only: no labelled set)" if t in COST_ONLY_TASKS else t)
+task = st.selectbox("Task", [name for name, spec in TASKS.items() if spec.comparable], key="keep_cmp_task",
+                    format_func=lambda t: f"{t} (cost only: no labelled set)" if TASKS[t].cost_only else t)
+evaluation = TASKS[task].evaluation
 models_dir = st.session_state.get("keep_models_dir", "").strip()
 availability = availability_map(models_dir)
 candidates = [e for e in catalog_or_stop() if task in e.tasks and task in runner_tasks(e, "auto", models_dir or None)]
 weights_of = {e.id: resolve_weights(e, "auto", availability[e.id], task) for e in candidates}
-names = {e.id: e.name + (" 🎲 random weights" if weights_of[e.id] == "random" else "") for e in candidates}
+names = {e.id: e.name + (" (random weights)" if weights_of[e.id] == "random" else "") for e in candidates}
 defaults = [e.id for e in candidates if weights_of[e.id] == "real"][:3] or [e.id for e in candidates][:2]
 st.session_state.setdefault(f"keep_cmp_models_{task}", defaults)
 chosen_ids = st.multiselect("Models", [e.id for e in candidates], format_func=names.get,
                             key=f"keep_cmp_models_{task}",
-                            help="🎲 = no weights here: the architecture is built with random weights to measure "
-                                 "its cost (latency, memory, params, FLOPs); accuracy is n/a.")
+                            help="(random weights) = no weights here: the architecture is built with random weights "
+                                 "to measure its cost (latency, memory, params, FLOPs); accuracy is n/a.")
+st.session_state.setdefault("keep_cmp_runtimes", ["eager"])
+chosen_runtimes = st.multiselect(
+    "Runtimes", list(runtime_names()), key="keep_cmp_runtimes", format_func=lambda n: get_runtime(n).label,
+    help="Each (model, runtime) is a row. ONNX Runtime rows export the model once (cached on disk) and "
+         "report their speed-up over eager and their agreement with eager on the same samples; int8 is "
+         "static (calibrated on the bundled photos) for image models and dynamic for text encoders.")
 
-source = "Bundled" if task in COST_ONLY_TASKS else st.radio(
+source = "Bundled" if evaluation is None else st.radio(
     "Evaluation set", ["Bundled", "Upload my own"], horizontal=True, key="keep_cmp_source")
 dataset = None
 try:
     if source == "Bundled":
         dataset = load_bundled(task)
     else:
-        upload = st.file_uploader(f"Your set: {EVAL_TASKS[task]}", key="cmp_upload")
+        upload = st.file_uploader(f"Your set: {evaluation.upload}", key="cmp_upload")
         if upload is not None:
             dataset = uploaded_set(task, upload.name, upload.getvalue())
 except DatasetError as exc:
-    st.error(f"⚠️ {exc}")
+    st.error(str(exc), icon=":material/warning:")
 if dataset is not None:
     kind = "labelled samples" if dataset.labelled else "unlabelled samples (latency, memory, FLOPs only)"
     st.caption(f"{len(dataset)} {kind} from {dataset.source}.")
@@ -74,11 +80,12 @@ with st.expander("Measurement settings"):
                "the catalog's figure where the engine is not torch (marked in the table). Peak RSS is the "
                "whole app process: it includes models loaded earlier and other sessions' work.")
 
-run_clicked = st.button("▶ Run comparison", type="primary", disabled=not (chosen_ids and dataset is not None),
-                        key="cmp_run")
+run_clicked = st.button("Run comparison", icon=":material/play_arrow:", type="primary",
+                        disabled=not (chosen_ids and dataset is not None), key="cmp_run")
 if run_clicked:
     cancel_slot = st.empty()
-    cancel_slot.button("⏹ Cancel", key="cmp_cancel", help="Stops after the current step; finished models are kept.")
+    cancel_slot.button("Cancel", icon=":material/stop:", key="cmp_cancel",
+                       help="Stops after the current step; finished models are kept.")
     st.session_state[RESULTS], st.session_state[FAILURES] = [], {}
     st.session_state["compare_cancelled"] = True  # cleared when the run completes
     config = BenchmarkConfig(runs=runs, warmup=warmup, models_dir=models_dir or None)
@@ -90,13 +97,14 @@ if run_clicked:
         eta = f" · about {elapsed * (1 - fraction) / fraction:.0f} s left" if fraction > 0.02 else ""
         bar.progress(min(fraction, 1.0), text=f"{message}{eta}")
 
-    entries = [e for e in candidates if e.id in chosen_ids]
-    for index, entry in enumerate(entries):
+    rows = [(e, r) for e in candidates if e.id in chosen_ids for r in chosen_runtimes or ["eager"]]
+    for index, (entry, runtime) in enumerate(rows):
         try:
-            result = benchmark_model(entry, dataset, config, progress, model_index=index, n_models=len(entries))
+            result = benchmark_model(entry, dataset, config, progress, model_index=index, n_models=len(rows),
+                                     runtime=runtime)
             st.session_state[RESULTS].append(result.to_dict())
         except BenchmarkError as exc:
-            st.session_state[FAILURES][entry.id] = str(exc)
+            st.session_state[FAILURES][row_key(entry.id, runtime)] = str(exc)
     st.session_state["compare_cancelled"] = False
     cancel_slot.empty()
     bar.progress(1.0, text=f"Done in {time.perf_counter() - started:.0f} s")
@@ -112,7 +120,7 @@ if st.session_state.get("compare_cancelled") and not run_clicked:
     st.warning(f"Run stopped before the end (Cancel, or the page was changed during the run): "
                f"{len(results)} model(s) finished and are shown below.")
 for reason in (st.session_state.get(FAILURES) or {}).values():
-    st.error(f"⚠️ {reason}")
+    st.error(reason, icon=":material/warning:")
 
 with st.sidebar:
     st.subheader("History")
@@ -142,21 +150,23 @@ if shown:
     st.subheader("Results")
     st.dataframe(results_table(shown), hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
-                                ("Top-1 accuracy", "Word error rate", "Accuracy", "Spearman ρ")})
+                                {spec.headline.label for spec in TASKS.values() if spec.headline}})
     figures = [accuracy_vs_latency(shown), latency_distribution(shown), memory_and_size(shown),
-               throughput_by_batch(shown), published_vs_measured(shown)]
+               throughput_by_batch(shown), published_vs_measured(shown), runtime_comparison(shown)]
     figures = [f for f in figures if f is not None]
     for start in range(0, len(figures), 2):
         for column, figure in zip(st.columns(2), figures[start:start + 2]):
             column.plotly_chart(figure, width="stretch")
     env = shown[0].get("env") or {}
     st.caption("Measured on: " + ", ".join(f"{k} {v}" for k, v in env.items() if k in
-                                            ("cpu", "cores", "torch_threads", "device", "torch", "transformers",
-                                             "timm")))
+                                            ("cpu", "cpu_flags", "cores", "torch_threads", "device", "torch",
+                                             "transformers", "timm", "onnxruntime")))
+    for note in int8_slower_notes(shown):
+        st.info(note, icon=":material/info:")
     c1, c2 = st.columns(2)
-    c1.download_button("⬇ Download CSV", to_csv(shown), file_name=f"compare-{task}.csv", mime="text/csv",
-                       key="cmp_csv")
-    c2.download_button("⬇ Download JSON", to_json(shown), file_name=f"compare-{task}.json",
+    c1.download_button("Download CSV", to_csv(shown), icon=":material/download:", file_name=f"compare-{task}.csv",
+                       mime="text/csv", key="cmp_csv")
+    c2.download_button("Download JSON", to_json(shown), icon=":material/download:", file_name=f"compare-{task}.json",
                        mime="application/json", key="cmp_json")
 elif not run_clicked:
     st.info("Pick models and a set, then press Run. Earlier runs can be overlaid from the sidebar.")

@@ -10,7 +10,7 @@ from components.ui.catalog_view import availability_map, catalog_or_stop
 
 PAGES = Path(__file__).parent
 
-st.title("🧭 Model Explorer")
+st.title(":material/explore: Model Explorer")
 st.markdown(
     "Pick **pre-trained models** from a curated catalog of landmark models, feed them your own image, "
     "text or audio, and see what each one says — and what it costs: latency, memory, size and accuracy, "
@@ -29,9 +29,9 @@ cols = st.columns(len(STATUS_ORDER))
 for col, status in zip(cols, STATUS_ORDER):
     col.metric(f"{STATUS_ICONS[status]} {status}", counts.get(status, 0))
 st.caption(
-    ("🌐 The Hugging Face Hub is reachable: hub models download on first use. " if online else
-     "📴 No network: the app runs the **offline pack** — real pre-trained models that ship inside Python "
-     "packages — and measures the cost of other architectures with random weights. ")
+    (":material/public: The Hugging Face Hub is reachable: hub models download on first use. " if online else
+     ":material/cloud_off: No network: the app runs the **offline pack** — real pre-trained models that ship "
+     "inside Python packages — and measures the cost of other architectures with random weights. ")
     + f"{len(entries)} models in the catalog."
 )
 
@@ -41,10 +41,10 @@ for e in ready:
     by_modality.setdefault(e.modality, []).append(e.name)
 
 st.subheader("Start")
-START = [("vision", "🖼️ Vision", "vision.py", "Classify a photo, read text in an image."),
-         ("text", "📝 Text", "text.py", "Similarity, zero-shot labels, language, sentiment, tokens."),
-         ("speech", "🎙️ Speech", "speech.py", "Transcribe a clip, find where speech is."),
-         ("multimodal", "🔗 Multimodal", "multimodal.py", "Label a photo with your own words.")]
+START = [("vision", ":material/image: Vision", "vision.py", "Classify a photo, read text in an image."),
+         ("text", ":material/notes: Text", "text.py", "Similarity, zero-shot labels, language, sentiment, tokens."),
+         ("speech", ":material/mic: Speech", "speech.py", "Transcribe a clip, find where speech is."),
+         ("multimodal", ":material/hub: Multimodal", "multimodal.py", "Label a photo with your own words.")]
 cols = st.columns(len(START))
 for col, (modality, label, page, blurb) in zip(cols, START):
     with col.container(border=True):
@@ -53,12 +53,12 @@ for col, (modality, label, page, blurb) in zip(cols, START):
         names = by_modality.get(modality, [])
         st.caption("Ready: " + (", ".join(names) if names else "none on this machine"))
         if (PAGES / page).exists():
-            st.page_link(f"app_pages/{page}", label=f"Open {label.split(' ', 1)[1]}", icon="▶️")
+            st.page_link(f"app_pages/{page}", label=f"Open {label.split(' ', 1)[1]}", icon=":material/play_arrow:")
 
 if (PAGES / "compare.py").exists():
     st.page_link("app_pages/compare.py", label="Compare models on labelled data: accuracy vs latency, memory, size",
-                 icon="📊")
-st.page_link("app_pages/catalog.py", label="Browse the whole catalog", icon="📚")
+                 icon=":material/bar_chart:")
+st.page_link("app_pages/catalog.py", label="Browse the whole catalog", icon=":material/menu_book:")
 
 with st.expander("Limitations of pre-trained models — worth saying out loud in class"):
     st.markdown(

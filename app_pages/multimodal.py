@@ -11,7 +11,7 @@ from components.ui.run import CardData, run_models
 KEY = "multimodal_input"
 DEFAULT_LABELS = "cat, dog, cup of coffee, car, rocket, person, horse, bird"
 
-st.title("🔗 Multimodal playground")
+st.title(":material/hub: Multimodal playground")
 st.caption("Image + text: zero-shot labels in your own words, captions, and an image → OCR → text-model chain.")
 with st.sidebar:
     st.text_input("Folder with local weights (optional)", key="keep_models_dir",
@@ -35,7 +35,7 @@ if checked is not None:
         st.caption("ConSE (Norouzi et al., 2014) is not CLIP: it classifies the photo with EfficientNet-Lite0 "
                    "into ImageNet classes, then places it among your labels by the meaning of those class names "
                    "(MiniLM embeddings). It runs offline; CLIP joins when its weights are present.")
-        if st.button("▶ Run", type="primary", disabled=not models, key="mm_run"):
+        if st.button("Run", icon=":material/play_arrow:", type="primary", disabled=not models, key="mm_run"):
             st.session_state[f"{KEY}_results"] = ("zs", run_models(models, "zero-shot-image-classification",
                                                                    image, labels=labels))
 
@@ -63,7 +63,8 @@ if checked is not None:
                     "Meanwhile, try **Zero-shot labels**: it runs offline.")
         else:
             models = pick_models("image-captioning", "keep_mm_caption_models")
-            if st.button("▶ Caption", type="primary", disabled=not models, key="mm_caption"):
+            if st.button("Caption", icon=":material/play_arrow:", type="primary", disabled=not models,
+                         key="mm_caption"):
                 st.session_state[f"{KEY}_results"] = ("cap", run_models(models, "image-captioning", image))
             stored = st.session_state.get(f"{KEY}_results")
             if stored and stored[0] == "cap":
@@ -71,7 +72,7 @@ if checked is not None:
 
     else:
         st.caption("RapidOCR reads the text in the image; fastText names its language; VADER rates its tone.")
-        if st.button("▶ Run the chain", type="primary", key="mm_chain"):
+        if st.button("Run the chain", icon=":material/play_arrow:", type="primary", key="mm_chain"):
             ocr = run_models([get_entry("rapidocr_ppocrv4")], "ocr", image)[0]
             chain: list[tuple[str, list[CardData]]] = [("ocr", [ocr])]
             lines = [l["text"] for l in ocr.result.output["lines"]] if ocr.result else []

@@ -5,16 +5,17 @@ import streamlit as st
 
 from components.catalog import get_entry
 from components.charts import mel_spectrogram, waveform
-from components.evaluate import word_error_rate
+from components.scoring import word_error_rate
 from components.inputs import SAMPLE_RATE, wav_bytes
 from components.ui.cards import show_cards
+from components.ui.format import format_latency_ms
 from components.ui.input_widgets import DATA, audio_input, current_raw
 from components.ui.picker import pick_models
 from components.ui.run import CardData, run_models
 
 KEY = "speech_input"
 
-st.title("🎙️ Speech playground")
+st.title(":material/mic: Speech playground")
 st.caption("Record or upload a clip (or click a sample), then compare speech recognisers on it.")
 
 checked = audio_input(KEY)
@@ -38,7 +39,7 @@ if checked is not None:
     vad: CardData = st.session_state[vad_key][1]
     segments = vad.result.output["segments"] if vad.result else []
     st.markdown(f"**{duration:.1f} s** of audio · Silero VAD found **{len(segments)}** speech segment(s)"
-                + (f" ({vad.result.latency_ms:.0f} ms)" if vad.result else f" — {vad.error}"))
+                + (f" ({format_latency_ms(vad.result.latency_ms)})" if vad.result else f" — {vad.error}"))
     if vad.result and not segments:
         st.warning("No speech detected in this clip (silence or noise): transcripts may be empty or invented.")
     st.plotly_chart(waveform(audio, segments), width="stretch", config={"displayModeBar": False})
@@ -46,7 +47,7 @@ if checked is not None:
         st.plotly_chart(mel_spectrogram(audio), width="stretch", config={"displayModeBar": False})
 
     models = pick_models("speech-recognition", "keep_speech_models", ("whisper_tiny_en_ct2", "pocketsphinx_en_us"))
-    if st.button("▶ Transcribe", type="primary", disabled=not models, key="speech_run"):
+    if st.button("Transcribe", icon=":material/play_arrow:", type="primary", disabled=not models, key="speech_run"):
         st.session_state[f"{KEY}_results"] = run_models(models, "speech-recognition", audio)
     reference = known_transcript(raw.name) if raw.origin == "sample" else None
     if reference:

@@ -7,11 +7,12 @@ from components.backends.tokenization import TOKENIZERS, split_tokens, vocabular
 from components.charts import similarity_heatmap
 from components.inputs import text_lines
 from components.ui.cards import show_cards, top_k_chart
-from components.ui.picker import pick_models
+from components.ui.format import language_name
+from components.ui.picker import pick_models, pick_runtime
 from components.ui.run import CardData, run_models
 from components.ui.text_widgets import DATA, text_input
 
-st.title("📝 Text playground")
+st.title(":material/notes: Text playground")
 st.caption("Type or paste sentences (one per line), pick a tool and models, press Run.")
 
 checked = text_input()
@@ -22,12 +23,14 @@ st.session_state.setdefault("keep_text_tool", TOOLS[0])
 tool = st.segmented_control("Tool", TOOLS, key="keep_text_tool") or TOOLS[0]
 
 
-def run_section(task: str, defaults: tuple[str, ...], render, **options) -> None:
+def run_section(task: str, defaults: tuple[str, ...], render, with_runtime: bool = False, **options) -> None:
     """Model picker, Run button and the cards of the last run for this task."""
     models = pick_models(task, f"keep_text_models_{task}", defaults)
+    runtime = pick_runtime(f"keep_text_runtime_{task}") if with_runtime else "eager"
     results_key = f"text_results_{task}"
-    if st.button("▶ Run", type="primary", disabled=not (models and lines), key=f"run_{task}"):
-        st.session_state[results_key] = (lines, run_models(models, task, lines, **options))
+    if st.button("Run", icon=":material/play_arrow:", type="primary", disabled=not (models and lines),
+                 key=f"run_{task}"):
+        st.session_state[results_key] = (lines, run_models(models, task, lines, runtime=runtime, **options))
     stored = st.session_state.get(results_key)
     if stored is not None and lines:
         if stored[0] != lines:
@@ -55,15 +58,21 @@ def render_zero_shot(card: CardData) -> None:
 
 
 def render_language(card: CardData) -> None:
-    st.dataframe([{"text": r["text"], "language": r["lang"], "confidence": round(r["score"], 3),
-                   "runner-up": f"{r['top'][1]['lang']} ({r['top'][1]['score']:.2f})" if len(r["top"]) > 1 else ""}
-                  for r in card.result.output], hide_index=True)
+    st.dataframe([{"text": r["text"], "language": language_name(r["lang"]), "score": round(r["score"], 3),
+                   "2nd": f"{r['top'][1]['lang']} {r['top'][1]['score']:.2f}" if len(r["top"]) > 1 else ""}
+                  for r in card.result.output], hide_index=True, width="stretch",
+                 column_config={"text": st.column_config.TextColumn(width=130),
+                                "language": st.column_config.TextColumn(width=110),
+                                "score": st.column_config.NumberColumn(width=54, help="fastText probability"),
+                                "2nd": st.column_config.TextColumn(width=60, help="Runner-up language and score")})
 
 
 def render_sentiment(card: CardData) -> None:
-    icons = {"positive": "🙂", "negative": "🙁", "neutral": "😐"}
-    st.dataframe([{"text": r["text"], "sentiment": f"{icons.get(r['label'], '')} {r['label']}",
-                   "score": round(r["score"], 3)} for r in card.result.output], hide_index=True)
+    st.dataframe([{"text": r["text"], "sentiment": r["label"], "score": round(r["score"], 3)}
+                  for r in card.result.output], hide_index=True, width="stretch",
+                 column_config={"text": st.column_config.TextColumn(width=200),
+                                "sentiment": st.column_config.TextColumn(width=80),
+                                "score": st.column_config.NumberColumn(width=60)})
     if card.entry.id == "vader":
         st.caption("VADER is an English word list with rules, not a neural network: it misreads other "
                    "languages (German “Die” reads as the English verb).")
@@ -71,13 +80,13 @@ def render_sentiment(card: CardData) -> None:
 
 if tool == "Similarity & search":
     query = st.text_input("Search query (optional): rank your lines by meaning", key="keep_text_query")
-    run_section("sentence-similarity", ("all_minilm_l6_v2",), render_similarity, query=query)
+    run_section("sentence-similarity", ("all_minilm_l6_v2",), render_similarity, with_runtime=True, query=query)
 elif tool == "Zero-shot labels":
     st.session_state.setdefault("keep_text_labels", ", ".join(
         line.strip() for line in (DATA / "zero_shot_labels.txt").read_text(encoding="utf-8").splitlines()
         if line.strip()))
     labels = [l.strip() for l in st.text_input("Labels, comma-separated", key="keep_text_labels").split(",")]
-    run_section("zero-shot-classification", ("all_minilm_l6_v2",), render_zero_shot, labels=labels)
+    run_section("zero-shot-classification", ("all_minilm_l6_v2",), render_zero_shot, with_runtime=True, labels=labels)
 elif tool == "Language":
     run_section("language-identification", ("fasttext_lid176",), render_language)
 elif tool == "Sentiment":

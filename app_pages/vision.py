@@ -4,14 +4,14 @@ import streamlit as st
 from components.overlays import draw_ocr_boxes
 from components.ui.cards import show_cards, top_k_chart
 from components.ui.input_widgets import image_input
-from components.ui.picker import pick_models
+from components.ui.picker import pick_models, pick_runtime
 from components.ui.run import CardData, run_models
 from components.ui.preprocess_view import show_model_input
 
 KEY = "vision_input"
 TASKS = {"Image classification (ImageNet-1k)": "image-classification", "Read text (OCR)": "ocr"}
 
-st.title("🖼️ Vision playground")
+st.title(":material/image: Vision playground")
 st.caption("Bring a photo, pick models, press Run. Each card shows the answer and what it cost.")
 
 checked = image_input(KEY)
@@ -20,14 +20,15 @@ task = TASKS[task_label]
 models = pick_models(task, f"keep_vision_models_{task}",
                      ("efficientnet_lite0", "efficientnet_lite2") if task == "image-classification"
                      else ("rapidocr_ppocrv4",))
+runtime = pick_runtime("keep_vision_runtime") if task == "image-classification" else "eager"
 
 if checked is not None:
     image = checked.data
     left, right = st.columns([1, 2])
     left.image(image, caption=f"{image.width}×{image.height}", width="stretch")
     with right:
-        if st.button("▶ Run", type="primary", disabled=not models, key="vision_run"):
-            st.session_state[f"{KEY}_results"] = (task, run_models(models, task, image))
+        if st.button("Run", icon=":material/play_arrow:", type="primary", disabled=not models, key="vision_run"):
+            st.session_state[f"{KEY}_results"] = (task, run_models(models, task, image, runtime=runtime))
         if not models:
             st.warning("Select at least one model.")
 
@@ -44,8 +45,11 @@ def render_ocr(card: CardData) -> None:
         st.info("No text found in this image.")
         return
     st.image(draw_ocr_boxes(checked.data, lines), width="stretch")
-    st.dataframe([{"#": i, "text": l["text"], "confidence": round(l["score"], 3)}
-                  for i, l in enumerate(lines, start=1)], hide_index=True)
+    st.dataframe([{"#": i, "text": l["text"], "score": round(l["score"], 3)}
+                  for i, l in enumerate(lines, start=1)], hide_index=True, width="stretch",
+                 column_config={"#": st.column_config.NumberColumn(width=36),
+                                "text": st.column_config.TextColumn(width=250),
+                                "score": st.column_config.NumberColumn(width=60, help="Recogniser confidence")})
 
 
 stored = st.session_state.get(f"{KEY}_results")

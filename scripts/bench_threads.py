@@ -27,7 +27,7 @@ def main() -> None:
     from skimage import data
 
     from components.catalog import get_entry
-    from components.runners.registry import create_runner
+    from components.runners.factory import create_runner
 
     cases = [("efficientnet_lite0", "image-classification", Image.fromarray(data.chelsea())),
              ("all_minilm_l6_v2", "sentence-similarity",

@@ -18,7 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import badinputs as bad
-from components.evaluate import word_error_rate
+from components.scoring import word_error_rate
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -278,8 +278,10 @@ def run_text(at: AppTest, task: str, models: list[str] | None = None) -> None:
 
 
 def language_rows(at: AppTest) -> list[tuple[str, str]]:
+    """(text, language code) per row; the table shows 'French (fr)', or the bare code when unnamed."""
     table = at.dataframe[0].value
-    return list(zip(table["text"], table["language"]))
+    codes = [re.search(r"\(([^()]+)\)$", shown) for shown in table["language"]]
+    return list(zip(table["text"], [m.group(1) if m else shown for m, shown in zip(codes, table["language"])]))
 
 
 def test_text_french_sentence_is_fr(text):
@@ -287,6 +289,7 @@ def test_text_french_sentence_is_fr(text):
     run_text(text, "language-identification", ["fasttext_lid176"])
     assert cards(text) == 1
     assert language_rows(text) == [("Le train pour Lyon part dans dix minutes.", "fr")]
+    assert list(text.dataframe[0].value["language"]) == ["French (fr)"]
 
 
 def test_text_multilingual_samples_are_identified(text):

@@ -5,6 +5,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from components.ui.format import format_latency_ms
 from components.ui.run import CardData
 
 Renderer = Callable[[CardData], None]
@@ -16,7 +17,8 @@ def format_mb(megabytes: float) -> str:
 
 
 def weights_badge(weights: str) -> str:
-    return "✅ real weights" if weights == "real" else "🎲 random weights — accuracy n/a"
+    return (":material/check_circle: real weights" if weights == "real"
+            else ":material/casino: random weights — accuracy n/a")
 
 
 def show_cards(cards: list[CardData], render: Renderer) -> None:
@@ -35,16 +37,16 @@ def _card(card: CardData, render: Renderer) -> None:
             st.error(card.error or "No result.")
             return
         result = card.result
-        metrics = st.columns(3)
-        metrics[0].metric("Latency", f"{result.latency_ms:,.0f} ms",
-                          help="The model call itself: preprocess + forward + postprocess, "
-                               "timed with time.perf_counter around each stage.")
-        metrics[1].metric("Peak memory", format_mb(card.peak_rss_mb),
-                          help="Peak resident memory of the app process during the call (psutil, sampled "
-                               "every 5 ms). It includes every model loaded so far.")
-        metrics[2].metric("Device", result.device)
-        stages = " · ".join(f"{k} {v:,.1f} ms" for k, v in result.stages_ms.items())
-        st.caption(f"{weights_badge(result.weights)} · {stages}"
+        with st.container(horizontal=True, gap="small"):  # sized to the figures, wraps in a narrow card
+            st.metric("Latency", format_latency_ms(result.latency_ms), width="content",
+                      help="The model call itself: preprocess + forward + postprocess, "
+                           "timed with time.perf_counter around each stage.")
+            st.metric("Peak memory", format_mb(card.peak_rss_mb), width="content",
+                      help="Peak resident memory of the app process during the call (psutil, sampled "
+                           "every 5 ms). It includes every model loaded so far.")
+            st.metric("Device", result.device, width="content")
+        stages = " · ".join(f"{k} {format_latency_ms(v)}" for k, v in result.stages_ms.items())
+        st.caption(f"{weights_badge(result.weights)} · runtime {result.runtime} · {stages}"
                    + (" · loaded just now" if card.loaded_now else ""))
         render(card)
 

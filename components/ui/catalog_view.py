@@ -1,11 +1,15 @@
 """Catalog data prepared for pages: entries with their availability, as rows and filters."""
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from components.availability import STATUS_ORDER, Availability, compute_availability
 from components.catalog import CatalogEntry, CatalogError, default_catalog
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def catalog_or_stop() -> tuple[CatalogEntry, ...]:
@@ -25,6 +29,7 @@ def availability_map(extra_dir: str = "") -> dict[str, Availability]:
 
 def catalog_frame(entries: tuple[CatalogEntry, ...], availability: dict[str, Availability]) -> pd.DataFrame:
     """One row per entry, the columns a reader scans first."""
+    import pandas as pd  # lazily: Home does not need it, and it costs ~0.5 s on a cold start
     rows = []
     for e in entries:
         status = availability[e.id]
@@ -33,7 +38,7 @@ def catalog_frame(entries: tuple[CatalogEntry, ...], availability: dict[str, Ava
             "id": e.id, "Model": e.name, "Family": e.family, "Modality": e.modality,
             "Tasks": ", ".join(e.tasks), "Year": e.year,
             "Params (M)": None if e.params is None else round(e.params / 1e6, 1),
-            "Access": e.access, "Availability": status.label,
+            "Access": e.access, "Availability": status.status,  # a table cell draws no markdown icons
             "Reference metric": f"{metric.name}: {metric.value:g}" if metric else "",
             "_status": STATUS_ORDER.index(status.status),
         })

@@ -61,7 +61,8 @@ def _upload_tab(key: str, label: str, help_text: str) -> None:
 
 def image_input(key: str) -> Checked | None:
     """Upload / camera / sample -> validated RGB image, or an error shown in the page."""
-    upload, camera, samples = st.tabs(["📁 Upload", "📷 Camera", "🖼️ Samples"])
+    upload, camera, samples = st.tabs([":material/upload: Upload", ":material/photo_camera: Camera",
+                                       ":material/image: Samples"])
     with upload:
         _upload_tab(key, "Image file", "PNG, JPEG, WebP, BMP, GIF (first frame), TIFF; any colour mode.")
     with camera:
@@ -75,7 +76,8 @@ def image_input(key: str) -> Checked | None:
 
 def audio_input(key: str) -> Checked | None:
     """Upload / microphone / sample -> 16 kHz mono float32 audio, or an error shown in the page."""
-    upload, microphone, samples = st.tabs(["📁 Upload", "🎙️ Record", "🔊 Samples"])
+    upload, microphone, samples = st.tabs([":material/upload: Upload", ":material/mic: Record",
+                                           ":material/volume_up: Samples"])
     with upload:
         _upload_tab(key, "Audio file", "WAV, MP3, FLAC, OGG (M4A when ffmpeg is installed); up to 10 minutes.")
     with microphone:
@@ -98,10 +100,10 @@ def _decoded(key: str, decode, prompt: str) -> Checked | None:
     try:
         checked = _cached_decode(decode.__name__, raw.name, raw.data)
     except InputError as exc:
-        st.error(f"⚠️ {exc}")
+        st.error(str(exc), icon=":material/warning:")
         return None
     for note in checked.notes:
-        st.caption(f"ℹ️ {note}")
+        st.caption(f":material/info: {note}")
     return checked
 
 

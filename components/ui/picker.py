@@ -4,7 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components.catalog import CatalogEntry
-from components.runners.registry import runner_tasks
+from components.runners.factory import runner_tasks
+from components.runners.runtimes import get_runtime, runtime_names
 from components.ui.catalog_view import availability_map, catalog_or_stop
 
 
@@ -44,3 +45,13 @@ def pick_models(task: str, key: str, defaults: tuple[str, ...] = ()) -> list[Cat
             for entry, reason in blocked:
                 st.markdown(f"- **{entry.name}** — {reason}")
     return [e for e in ready if e.id in chosen]
+
+
+def pick_runtime(key: str) -> str:
+    """The runtime every selected model runs on (a model that cannot says so on its card)."""
+    st.session_state.setdefault(key, "eager")
+    choice = st.segmented_control(
+        "Runtime", list(runtime_names()), key=key, format_func=lambda n: get_runtime(n).label,
+        help="The same model on PyTorch eager or ONNX Runtime (fp32, int8): the answer should stay, the "
+             "latency change. The first ONNX run exports the model once and caches it on disk.")
+    return choice or "eager"

@@ -30,8 +30,9 @@ class CardData:
     model_extras: Extras | None = None  # e.g. the transform the model used
 
 
-def run_models(entries: list[CatalogEntry], task: str, inputs: Any, **options: Any) -> list[CardData]:
-    """Load (once per process) and run each model on ``inputs``, showing progress as it goes."""
+def run_models(entries: list[CatalogEntry], task: str, inputs: Any, runtime: str = "eager",
+               **options: Any) -> list[CardData]:
+    """Load (once per process) and run each model on ``inputs`` and ``runtime``, showing progress."""
     cards: list[CardData] = []
     bar = st.progress(0.0, text="Starting…")
     steps = max(1, 2 * len(entries))
@@ -40,11 +41,13 @@ def run_models(entries: list[CatalogEntry], task: str, inputs: Any, **options: A
         card = CardData(entry)
         cards.append(card)
         try:
-            was_loaded = any(key.startswith(f"{entry.id}:") for key, _ in manager.loaded())
-            bar.progress((2 * i) / steps, text=f"Loading {entry.name} ({i + 1}/{len(entries)})…"
+            was_loaded = any(key.startswith(f"{entry.id}:") and key.endswith(f":{runtime}")
+                             for key, _ in manager.loaded())
+            on = "" if runtime == "eager" else f" on {runtime} (the first time exports it, a few seconds)"
+            bar.progress((2 * i) / steps, text=f"Loading {entry.name}{on} ({i + 1}/{len(entries)})…"
                          if not was_loaded else f"{entry.name} is loaded ({i + 1}/{len(entries)})")
             # the folder named in the sidebar made this model selectable: loading must look there too
-            runner = create_runner(entry, task, weights="real",
+            runner = create_runner(entry, task, weights="real", runtime=runtime,
                                    extra_dir=st.session_state.get("keep_models_dir", "").strip() or None)
             card.loaded_now = not was_loaded
             card.model_extras = runner.loaded.extras

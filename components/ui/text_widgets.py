@@ -61,11 +61,11 @@ def text_input() -> Checked | None:
     c3.file_uploader("…or a .txt file", type=None, key="text_upload", on_change=_on_upload,
                      label_visibility="collapsed")
     if st.session_state.get("text_upload_error"):
-        st.error(f"⚠️ {st.session_state['text_upload_error']}")
+        st.error(st.session_state["text_upload_error"], icon=":material/warning:")
     text = st.text_area("Text — one sentence per line", key=KEY, height=180,
                         on_change=_clear_upload_error)  # typed text replaces a refused upload
     try:
         return clean_text(text)
     except InputError as exc:
-        st.error(f"⚠️ {exc}")
+        st.error(str(exc), icon=":material/warning:")
         return None

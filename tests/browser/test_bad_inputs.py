@@ -59,7 +59,7 @@ def _clear_error_for(page, needle: str, case: str) -> str:
     return matching[0]
 
 
-def _run_button(page, name: str = "▶ Run"):
+def _run_button(page, name: str = "Run"):
     return page.locator(MAIN).get_by_role("button", name=name, exact=True)
 
 
@@ -116,7 +116,7 @@ def test_speech_bad_audio_then_valid(page, app_url, tmp_path):
         path = _write(tmp_path, make())
         _upload(page, runs, path)
         messages[case] = _clear_error_for(page, f"'{path.name}'", case)
-        assert _run_button(page, "▶ Transcribe").count() == 0, case
+        assert _run_button(page, "Transcribe").count() == 0, case
     assert "ffmpeg" in messages["m4a_without_ffmpeg"], messages["m4a_without_ffmpeg"]
     assert "ms" in messages["very_short_audio"], messages["very_short_audio"]
 
@@ -129,13 +129,13 @@ def test_speech_bad_audio_then_valid(page, app_url, tmp_path):
         select_only(page, "Models", "Whisper tiny.en (CTranslate2 int8)")  # the picker shows once audio is in
         if notes.get(case):
             assert notes[case] in main_text(page), f"{case}: no note saying '{notes[case]}'"
-        runs.do(lambda: _run_button(page, "▶ Transcribe").click())
+        runs.do(lambda: _run_button(page, "Transcribe").click())
         page.locator(MAIN).get_by_text("Transcripts", exact=True).wait_for(timeout=MODEL_TIMEOUT_MS)
         assert not error_alerts(page), f"{case}: the model failed: {error_alerts(page)}"
         assert_no_exception(page, case)
 
     _upload(page, runs, ROOT / "data" / "speech" / "clip01.wav")
-    runs.do(lambda: _run_button(page, "▶ Transcribe").click())
+    runs.do(lambda: _run_button(page, "Transcribe").click())
     transcript = page.locator(MAIN).locator("blockquote").first.inner_text().lower()
     assert "fox" in transcript and "dog" in transcript, transcript
     assert not error_alerts(page)
@@ -209,7 +209,7 @@ def test_compare_bad_sets_then_valid(page, app_url, tmp_path):
     _upload(page, runs, path)
     message = _clear_error_for(page, f"'{path.name}'", "csv_missing_columns")
     assert "label" in message, message
-    assert _run_button(page, "▶ Run comparison").is_disabled()
+    assert _run_button(page, "Run comparison").is_disabled()
 
     good = tmp_path / "my_languages.csv"
     good.write_text("text,label\nThe cat sleeps on the sofa.,en\nLe chat dort sur le canapé.,fr\n"
@@ -217,7 +217,7 @@ def test_compare_bad_sets_then_valid(page, app_url, tmp_path):
     _upload(page, runs, good)
     page.locator(MAIN).get_by_text("3 labelled samples from my_languages.csv").wait_for()
     assert not error_alerts(page)
-    runs.do(lambda: _run_button(page, "▶ Run comparison").click(), timeout=3 * MODEL_TIMEOUT_MS)
+    runs.do(lambda: _run_button(page, "Run comparison").click(), timeout=3 * MODEL_TIMEOUT_MS)
     page.locator(f"{MAIN} .js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
     assert not error_alerts(page), error_alerts(page)
     assert_no_exception(page, "language-identification with my own CSV")
@@ -233,7 +233,7 @@ def test_compare_bad_sets_then_valid(page, app_url, tmp_path):
 
     _upload(page, runs, _valid_image_zip(tmp_path / "my_photos.zip"))
     page.locator(MAIN).get_by_text("2 labelled samples from my_photos.zip").wait_for()
-    runs.do(lambda: _run_button(page, "▶ Run comparison").click(), timeout=3 * MODEL_TIMEOUT_MS)
+    runs.do(lambda: _run_button(page, "Run comparison").click(), timeout=3 * MODEL_TIMEOUT_MS)
     page.locator(f"{MAIN} .js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
     assert not error_alerts(page), error_alerts(page)
     assert_no_exception(page, "image-classification with my own ZIP")

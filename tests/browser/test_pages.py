@@ -76,7 +76,7 @@ def test_vision_sample_photo_gives_a_cat(page, app_url):
     tab(page, "Samples")
     runs.do(lambda: page.locator(MAIN).get_by_role("button", name="chelsea", exact=True).click())
     page.locator(MAIN).get_by_text("451×300").wait_for()
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="▶ Run").click())
+    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Run", exact=True).click())
     page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Latency").first.wait_for()
     top = wait_until(page, lambda: CAT_CLASSES.search(plot_text(page)), "a cat class in the top-k chart")
     assert_no_exception(page, "/vision")
@@ -94,7 +94,7 @@ def test_text_similarity_and_language(page, app_url):
     area.fill("\n".join(sentences))
     runs.do(lambda: area.press("Control+Enter"), timeout=30_000)
 
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="▶ Run").click())
+    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Run", exact=True).click())
     page.locator(MAIN).get_by_text("Cosine similarity of sentence embeddings").wait_for()
     heatmap = wait_until(page, lambda: page.locator(f"{MAIN} .js-plotly-plot .main-svg").count(), "the heatmap")
     assert heatmap >= 1
@@ -103,9 +103,10 @@ def test_text_similarity_and_language(page, app_url):
 
     runs.do(lambda: page.locator(MAIN).locator('[data-testid="stButtonGroup"]')
             .get_by_text("Language", exact=True).click(), timeout=30_000)
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="▶ Run").click())
-    cells = wait_until(page, lambda: "fr" in grid_cells(page) and grid_cells(page), "'fr' in the language table")
-    assert cells.count("en") >= 3, cells
+    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Run", exact=True).click())
+    cells = wait_until(page, lambda: "French (fr)" in grid_cells(page) and grid_cells(page),
+                       "'French (fr)' in the language table")
+    assert cells.count("English (en)") >= 3, cells
     assert_no_exception(page, "/text")
     assert not error_alerts(page)
     screenshot(page, "text-language")
@@ -118,7 +119,7 @@ def test_speech_upload_gives_a_transcript(page, app_url):
     runs.do(lambda: page.locator("input[type=file]").first.set_input_files(str(DATA / "speech" / "clip01.wav")))
     page.locator(MAIN).get_by_text(re.compile(r"Silero VAD found \d+ speech segment")).wait_for()
     select_only(page, "Models", "Whisper tiny.en (CTranslate2 int8)")
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="▶ Transcribe").click())
+    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Transcribe").click())
     page.locator(MAIN).get_by_text("Transcripts", exact=True).wait_for()
     transcript = page.locator(MAIN).locator("blockquote").first.inner_text().lower()
     words = re.findall(r"[a-z]+", transcript)
@@ -137,7 +138,7 @@ def test_compare_draws_a_chart_and_downloads_csv(page, app_url):
     page.locator(MAIN).get_by_text("Measurement settings").click()
     assert set_slider_to_min(page, "Timed runs per model") == "3"
     assert set_slider_to_min(page, "Warm-up runs") == "0"
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="▶ Run comparison").click(),
+    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Run comparison").click(),
             timeout=3 * MODEL_TIMEOUT_MS)
     page.locator(f"{MAIN} .js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
     assert_no_exception(page, "/compare")
@@ -145,7 +146,7 @@ def test_compare_draws_a_chart_and_downloads_csv(page, app_url):
     screenshot(page, "compare-result")
 
     with page.expect_download() as download:
-        page.locator(MAIN).get_by_role("button", name="⬇ Download CSV").click()
+        page.locator(MAIN).get_by_role("button", name="Download CSV").click()
     assert download.value.suggested_filename == "compare-image-classification.csv"
     text = Path(download.value.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))

@@ -1,0 +1,268 @@
+"""Why a model answered: one explanation per (model, input), the same for the playgrounds and the CLI.
+
+Libraries: Captum 0.9 (``captum.attr``: LayerGradCam, Occlusion, LayerIntegratedGradients), for every
+gradient and perturbation method; ``grad-cam`` (pytorch-grad-cam) was not taken: it pulls in
+opencv-python-headless, which clashes with the opencv-python already here. Methods, per engine:
+
+- image classifiers (torch, eager): Grad-CAM on the last feature map (``explain_image.target_layer``);
+  engines without gradients (ONNX Runtime): occlusion sensitivity, labelled as such;
+- transformers text classifiers: integrated gradients on the word embeddings (``explain_text``);
+- sentence similarity: leave-one-word-out on the cosine; VADER: its own per-word valences.
+
+``sanity_check`` is Adebayo et al. (NeurIPS 2018)'s model-randomisation test: the same method on the same
+architecture with random weights must give a different map (Spearman correlation of the two maps).
+
+    python -m components.explain --model ID --input PATH [--target CLASS] \\
+        [--method gradcam|occlusion|ig|loo|lexicon] [--runtime eager|onnx|onnx-int8] --json OUT.json
+
+OUT.json: model_id, method, target, predicted (top-5 with scores), heatmap (2-D list in [0, 1], row-major,
+in the photo's orientation and size), heatmap_shape, elapsed_ms; for a .txt input ``tokens`` [{token,
+score}] instead of the heatmap (similarity: the first two lines; classifiers: the whole text). Any
+error prints one line on stderr and exits 1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from components.inputs import InputError
+from components.runners.base import Runner
+from components.runners.registry import CannotRun
+
+METHODS = {"gradcam": "Grad-CAM", "occlusion": "occlusion sensitivity", "ig": "integrated gradients",
+           "loo": "leave-one-word-out", "lexicon": "VADER lexicon (by design)"}
+TOP_K = 5
+
+
+@dataclass
+class Explanation:
+    """One model's explanation of one input: a heatmap (images) or token scores (text)."""
+
+    model_id: str
+    model_name: str
+    method: str  # a key of METHODS
+    target: str  # the class (or score) explained
+    predicted: list[dict[str, Any]]  # top-5: label, score
+    elapsed_ms: float
+    heatmap: np.ndarray | None = None  # H x W of the photo, floats in [0, 1]
+    tokens: list[dict[str, Any]] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def method_label(self) -> str:
+        layer = self.details.get("layer")
+        return METHODS[self.method] + (f" (layer {layer})" if layer else "")
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's JSON object."""
+        out: dict[str, Any] = {"model_id": self.model_id, "method": self.method, "target": self.target,
+                               "predicted": self.predicted, "elapsed_ms": round(self.elapsed_ms, 3)}
+        if self.heatmap is not None:
+            out["heatmap"] = np.round(self.heatmap, 4).tolist()
+            out["heatmap_shape"] = list(self.heatmap.shape)
+        if self.tokens is not None:
+            out["tokens"] = self.tokens
+        return out | {"details": self.details}
+
+
+@dataclass(frozen=True)
+class SanityCheck:
+    real: Explanation
+    random: Explanation
+    correlation: float  # Spearman, over the part of the photo the model saw
+
+
+def methods_for(runner: Runner) -> tuple[str, ...]:
+    """The methods that explain this runner, the default first; () when none does."""
+    from components.explain_image import has_gradients
+    from components.runners.image_classification import ImageClassificationRunner
+    from components.runners.text import SentenceSimilarityRunner, TextClassificationRunner, VaderSentimentRunner
+
+    if isinstance(runner, ImageClassificationRunner):
+        return ("gradcam", "occlusion") if has_gradients(runner) else ("occlusion",)
+    if isinstance(runner, TextClassificationRunner):
+        return ("ig",) if runner.runtime.name == "eager" else ()
+    if isinstance(runner, SentenceSimilarityRunner):
+        return ("loo",)
+    if isinstance(runner, VaderSentimentRunner):
+        return ("lexicon",)
+    return ()
+
+
+def resolve_target(labels: tuple[str, ...] | list[str], target: str | int | None, model: str) -> int | None:
+    """A class index from an index, a label, or one of a label's comma-separated names ('tabby')."""
+    if target is None or target == "":
+        return None
+    text = str(target).strip()
+    if text.isdigit() and int(text) < len(labels):
+        return int(text)
+    lowered = [label.lower() for label in labels]
+    if text.lower() in lowered:
+        return lowered.index(text.lower())
+    for index, label in enumerate(lowered):
+        if text.lower() in (name.strip() for name in label.split(",")):
+            return index
+    examples = ", ".join(f"'{label}'" for label in labels[:3])
+    raise InputError(f"'{text}' is not a class of {model} (it has {len(labels)} classes, e.g. {examples})")
+
+
+def explain(runner: Runner, inputs: Any, target: str | int | None = None, method: str | None = None) -> Explanation:
+    """Explain ``runner``'s answer on ``inputs`` (a PIL image, or text: one string; similarity: two).
+
+    Raises CannotRun (no explainer for this engine / method) or InputError (bad class or input).
+    """
+    offered = methods_for(runner)
+    if runner.loaded.weights != "real":
+        raise CannotRun(f"{runner.entry.name} has random weights here: there is no answer to explain")
+    if not offered:
+        raise CannotRun(f"this app has no explainer for {runner.entry.name} ({runner.task}"
+                        f"{'' if runner.runtime.name == 'eager' else ', ' + runner.runtime.name})")
+    method = method or offered[0]
+    if method not in offered:
+        raise CannotRun(f"{runner.entry.name} on {runner.runtime.name} is explained by "
+                        f"{' or '.join(offered)}, not {method}")
+    start = time.perf_counter()
+    if method in ("gradcam", "occlusion"):
+        return _explain_image(runner, inputs, target, method, start)
+    return _explain_text(runner, inputs, target, method, start)
+
+
+def _explain_image(runner: Runner, image: Any, target: str | int | None, method: str, start: float) -> Explanation:
+    from components.explain_image import explain_pixels
+
+    labels = runner.loaded.extras.labels
+    index = resolve_target(labels, target, runner.entry.name)
+    found = explain_pixels(runner, image, index, method)
+    ranked = runner.postprocess(found.logits, image, top_k=TOP_K)
+    index = ranked[0]["index"] if index is None else index
+    return Explanation(runner.entry.id, runner.entry.name, method, labels[index],
+                       [{"label": r["label"], "index": r["index"], "score": r["score"]} for r in ranked],
+                       (time.perf_counter() - start) * 1000, heatmap=found.heatmap,
+                       details={"layer": found.layer, "target_index": index, "seen_box": list(found.box),
+                                "model_map_shape": list(found.model_map.shape)})
+
+
+def _explain_text(runner: Runner, inputs: Any, target: str | int | None, method: str, start: float) -> Explanation:
+    from components.explain_text import integrated_gradients, similarity_words, vader_words
+
+    lines = [inputs] if isinstance(inputs, str) else [line for line in inputs if line.strip()]
+    if not lines:
+        raise InputError("There is no text to explain.")
+    if method != "ig" and target not in (None, ""):
+        raise InputError(f"{runner.entry.name} explains its own score ({METHODS[method]}): it takes no target class")
+    if method == "loo":
+        if len(lines) < 2:
+            raise InputError("Similarity needs two sentences to explain (two lines).")
+        scores, explained = similarity_words(runner, lines[0], lines[1]), "cosine similarity of sentences 1 and 2"
+        predicted = [{"label": "cosine similarity", "score": scores.details["similarity"]}]
+    else:
+        text = " ".join(lines)
+        answer = runner.run([text]).output[0]
+        predicted = sorted(({"label": k, "score": v} for k, v in answer["scores"].items()),
+                           key=lambda row: -abs(row["score"]))[:TOP_K]
+        if method == "lexicon":
+            scores, explained = vader_words(runner, text), f"compound score ({answer['label']})"
+        else:
+            labels = [runner.model.config.id2label[i] for i in range(len(runner.model.config.id2label))]
+            lowered = [label.lower() for label in labels]
+            index = resolve_target(labels, target, runner.entry.name)
+            index = lowered.index(answer["label"]) if index is None else index
+            scores, explained = integrated_gradients(runner, text, index), labels[index]
+    return Explanation(runner.entry.id, runner.entry.name, method, explained, predicted,
+                       (time.perf_counter() - start) * 1000, tokens=scores.tokens, details=scores.details)
+
+
+def sanity_check(real: Runner, random: Runner, image: Any, target: str | int | None = None) -> SanityCheck:
+    """The real model's Grad-CAM beside the same architecture's with random weights, on the same input
+    tensor and class; their Spearman correlation over the part of the photo the model saw."""
+    from components.explain_image import explain_pixels, map_correlation
+
+    if "gradcam" not in methods_for(real):
+        raise CannotRun(f"the sanity check compares Grad-CAM maps: {real.entry.name} has no gradients here")
+    explained = explain(real, image, target, "gradcam")
+    start = time.perf_counter()
+    index = explained.details["target_index"]
+    randomised = explain_pixels(random, image, index, "gradcam", preprocessing=real)
+    left, top, right, bottom = (int(round(v)) for v in randomised.box)
+    region = (slice(top, bottom), slice(left, right))
+    shuffled = Explanation(random.entry.id, f"{random.entry.name} (random weights)", "gradcam", explained.target,
+                           [], (time.perf_counter() - start) * 1000, heatmap=randomised.heatmap,
+                           details={"layer": randomised.layer, "target_index": index, "weights": "random"})
+    return SanityCheck(explained, shuffled, map_correlation(explained.heatmap[region], randomised.heatmap[region]))
+
+
+# ---------------------------------------------------------------- CLI
+
+class CliError(Exception):
+    """Reported as one line on stderr, exit status 1."""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m components.explain", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="catalog id, e.g. efficientnet_lite0")
+    parser.add_argument("--input", required=True, type=Path, help="an image, or a .txt file")
+    parser.add_argument("--target", default=None, help="class to explain (name or index); default: the top class")
+    parser.add_argument("--method", choices=tuple(METHODS), default=None, help="default: the model's first method")
+    parser.add_argument("--runtime", default="eager", help="eager (default), onnx, onnx-int8")
+    parser.add_argument("--json", required=True, type=Path, help="where to write the explanation")
+    return parser.parse_args(argv)
+
+
+def read_input(path: Path) -> tuple[str, Any]:
+    """('text', lines) for a .txt file, else ('image', a validated PIL image)."""
+    from components.inputs import decode_text_file, load_image, text_lines
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if path.suffix.lower() == ".txt":
+        return "text", text_lines(decode_text_file(data, path.name).data)
+    return "image", load_image(data, path.name).data
+
+
+def run(args: argparse.Namespace) -> Explanation:
+    from components.catalog import default_catalog, get_entry
+    from components.runners.factory import create_runner
+
+    kind, inputs = read_input(args.input)
+    try:
+        entry = get_entry(args.model, default_catalog())
+    except KeyError:
+        raise CliError(f"unknown model id '{args.model}' (ids are listed in catalog.yaml)") from None
+    wanted = ("image-classification",) if kind == "image" else ("sentiment-analysis", "text-classification",
+                                                               "sentence-similarity")
+    task = next((t for t in wanted if t in entry.tasks), None)
+    if task is None:
+        raise CliError(f"{args.model} does not take {'an image' if kind == 'image' else 'text'} to classify or "
+                       f"compare (it does: {', '.join(entry.tasks)})")
+    runner = create_runner(entry, task, "real", runtime=args.runtime)
+    return explain(runner, inputs, args.target, args.method)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from components.catalog import CatalogError
+
+    try:
+        explanation = run(args)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(explanation.to_json()), encoding="utf-8")
+    except (CliError, CannotRun, InputError, CatalogError, KeyError, OSError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    print(f"{explanation.model_id}: {explanation.method_label} of '{explanation.target}' "
+          f"in {explanation.elapsed_ms:.0f} ms -> {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Image explanations: Grad-CAM where the engine gives gradients, occlusion sensitivity where it does not.
+
+Both come from Captum (``captum.attr.LayerGradCam``, ``captum.attr.Occlusion``). The map is computed on the
+tensor the model saw (resized and centre-cropped by its own preprocessing), then pasted back into the
+photo's own frame: a 2-D float array in [0, 1] of the photo's height x width, 0 where the model saw nothing.
+"""
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from components.model_extras import ImageTransformExtras, ProcessorExtras
+from components.runners.base import Runner
+from components.runners.registry import CannotRun
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom in the photo's pixels
+OCCLUSION_WINDOW = 5  # the occluding square is 1/5 of the model's input side, moved by half of that
+_LAYERS: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class ImageMap:
+    """One map: ``heatmap`` in the photo's frame, ``model_map`` at the model's feature resolution."""
+
+    heatmap: np.ndarray
+    model_map: np.ndarray
+    box: Box
+    logits: Any  # the forward pass's output (1 x classes), for the top-5
+    layer: str  # Grad-CAM's layer; "" for occlusion
+
+
+def has_gradients(runner: Runner) -> bool:
+    """Whether this runner's model is a torch module on a runtime that computes gradients."""
+    import torch
+
+    if not isinstance(runner.model, torch.nn.Module):
+        return False
+    try:
+        with runner.runtime.context(gradients=True):
+            return True
+    except CannotRun:
+        return False
+
+
+def target_layer(model: Any, batch: Any) -> str:
+    """The last module (in execution order) whose output is a feature map with height and width > 1.
+
+    Per architecture this is EfficientNet's ``bn2`` (conv head + BN + ReLU6), ResNet's ``layer4``, VGG's and
+    DenseNet's ``features``, ConvNeXt's ``stages``: the last place that still knows *where*. Found by one
+    traced forward pass per model, then remembered.
+    """
+    import torch
+
+    if model in _LAYERS:
+        return _LAYERS[model]
+    finished: list[str] = []
+    names = {module: name for name, module in model.named_modules() if name}
+
+    def record(module: Any, _inputs: Any, output: Any) -> None:
+        if torch.is_tensor(output) and output.dim() == 4 and min(output.shape[-2:]) > 1:
+            finished.append(names[module])
+
+    hooks = [module.register_forward_hook(record) for module in names]
+    try:
+        with torch.no_grad():
+            model(batch)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if not finished:
+        raise CannotRun("this model has no convolutional feature map for Grad-CAM: use occlusion")
+    _LAYERS[model] = finished[-1]
+    return finished[-1]
+
+
+def grad_cam(runner: Runner, batch: Any, target: int | None) -> tuple[np.ndarray, Any, str]:
+    """(map at the layer's resolution, logits, layer name) for class ``target`` (None: the top class).
+
+    One forward and one backward pass: with no target the explained score is the top logit itself.
+    """
+    import torch
+    from captum.attr import LayerGradCam
+
+    layer_name = target_layer(runner.model, batch)
+    layer = runner.model.get_submodule(layer_name)
+    outputs: list[Any] = []
+
+    def score(pixels: Any) -> Any:
+        logits = runner.infer(pixels, gradients=True)
+        outputs.append(logits.detach())
+        index = torch.full((logits.shape[0], 1), target) if target is not None else logits.argmax(1, keepdim=True)
+        return logits.gather(1, index.to(logits.device))
+
+    cam = LayerGradCam(score, layer).attribute(batch, target=0, relu_attributions=True)
+    return cam[0, 0].detach().float().cpu().numpy(), outputs[0], layer_name
+
+
+def occlusion(runner: Runner, batch: Any, target: int | None) -> tuple[np.ndarray, Any]:
+    """(map at the input's resolution, logits): the drop in the class's probability when a grey square
+    (the normalised mean, 0) hides each place, slid over the input."""
+    from captum.attr import Occlusion
+
+    logits = runner.infer(batch)
+    index = int(logits.argmax(-1)[0]) if target is None else target
+    side = max(2, batch.shape[-1] // OCCLUSION_WINDOW)
+    drops = Occlusion(lambda pixels: runner.infer(pixels).float().softmax(-1)).attribute(
+        batch, sliding_window_shapes=(batch.shape[1], side, side), strides=(batch.shape[1], side // 2, side // 2),
+        baselines=0.0, target=index, perturbations_per_eval=16)
+    return drops[0].sum(0).float().cpu().numpy(), logits
+
+
+def explain_pixels(runner: Runner, image: Any, target: int | None, method: str,
+                   preprocessing: Runner | None = None) -> ImageMap:
+    """Grad-CAM or occlusion of ``runner``'s classifier on a PIL ``image``, in the photo's frame.
+
+    ``preprocessing``: another runner whose input to use (the sanity check feeds a random-weights model
+    exactly what the real one saw).
+    """
+    preprocessing = preprocessing or runner
+    batch = preprocessing.preprocess(image)
+    with runner.loaded.lock:  # hooks on a shared module: one explainer at a time per model
+        if method == "gradcam":
+            if not has_gradients(runner):
+                raise CannotRun(f"{runner.entry.name} runs on {runner.runtime.name}, which computes no "
+                                "gradients: use occlusion")
+            raw, logits, layer = grad_cam(runner, batch, target)
+        else:
+            (raw, logits), layer = occlusion(runner, batch, target), ""
+    model_map = normalise(raw)
+    box = seen_box(preprocessing.loaded.extras, image.width, image.height)
+    return ImageMap(paste(model_map, box, image.width, image.height), model_map, box, logits, layer)
+
+
+def normalise(raw: np.ndarray) -> np.ndarray:
+    """Positive evidence only, scaled so the strongest place is 1 (all zeros stay zeros)."""
+    positive = np.clip(np.nan_to_num(raw.astype(np.float32)), 0, None)
+    peak = float(positive.max()) if positive.size else 0.0
+    return positive / peak if peak > 0 else positive
+
+
+def seen_box(extras: Any, width: int, height: int) -> Box:
+    """The part of a ``width`` x ``height`` photo the model's preprocessing keeps (resize, centre crop)."""
+    resize, crop = _resize_and_crop(extras)
+    if resize is None or crop is None:
+        return (0.0, 0.0, float(width), float(height))  # squashed to the input size: the whole photo
+    scale = resize / min(width, height)
+    crop_w, crop_h = min(crop[1] / scale, width), min(crop[0] / scale, height)
+    left, top = (width - crop_w) / 2, (height - crop_h) / 2
+    return (left, top, left + crop_w, top + crop_h)
+
+
+def _resize_and_crop(extras: Any) -> tuple[int | None, tuple[int, int] | None]:
+    """(shorter side after resizing, (crop height, crop width)); (None, None) for a squash to size."""
+    if isinstance(extras, ImageTransformExtras) and extras.data_config is not None:  # timm
+        config = extras.data_config
+        size = tuple(config["input_size"][-2:])
+        if config.get("crop_mode", "center") != "center":
+            return None, None
+        return math.floor(min(size) / config.get("crop_pct", 1.0)), size
+    if isinstance(extras, ImageTransformExtras):  # torchvision's ImageClassification preset
+        resize, crop = getattr(extras.transform, "resize_size", None), getattr(extras.transform, "crop_size", None)
+        if resize and crop:
+            return int(resize[0]), (int(crop[0]), int(crop[-1]))
+    if isinstance(extras, ProcessorExtras) and getattr(extras.processor, "do_center_crop", False):
+        size, crop = extras.processor.size, extras.processor.crop_size
+        if "shortest_edge" in size:
+            return int(size["shortest_edge"]), (int(crop["height"]), int(crop["width"]))
+    return None, None  # processors that squash, random-weights architectures
+
+
+def paste(model_map: np.ndarray, box: Box, width: int, height: int) -> np.ndarray:
+    """``model_map`` stretched (bilinear) over ``box`` in a zero ``height`` x ``width`` frame."""
+    import torch
+
+    left, top, right, bottom = (int(round(v)) for v in box)
+    frame = np.zeros((height, width), dtype=np.float32)
+    if right <= left or bottom <= top:
+        return frame
+    stretched = torch.nn.functional.interpolate(torch.from_numpy(model_map)[None, None],
+                                                size=(bottom - top, right - left), mode="bilinear",
+                                                align_corners=False)[0, 0].clamp(0, 1).numpy()
+    frame[top:bottom, left:right] = stretched
+    return frame
+
+
+def map_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation of two maps of one shape, as in Adebayo et al. (2018); 0 if one is flat."""
+    from scipy.stats import spearmanr
+
+    if a.shape != b.shape:
+        raise ValueError(f"maps differ in shape: {a.shape} vs {b.shape}")
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    return float(spearmanr(a.ravel(), b.ravel()).statistic)
+
