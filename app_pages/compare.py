@@ -152,11 +152,14 @@ if shown:
                  column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
                                 {spec.headline.label for spec in TASKS.values() if spec.headline}})
     figures = [accuracy_vs_latency(shown), latency_distribution(shown), memory_and_size(shown),
-               throughput_by_batch(shown), published_vs_measured(shown), runtime_comparison(shown)]
+               throughput_by_batch(shown), published_vs_measured(shown)]
     figures = [f for f in figures if f is not None]
     for start in range(0, len(figures), 2):
         for column, figure in zip(st.columns(2), figures[start:start + 2]):
             column.plotly_chart(figure, width="stretch")
+    runtimes_figure = runtime_comparison(shown)  # three panels: the full width
+    if runtimes_figure is not None:
+        st.plotly_chart(runtimes_figure, width="stretch")
     env = shown[0].get("env") or {}
     st.caption("Measured on: " + ", ".join(f"{k} {v}" for k, v in env.items() if k in
                                             ("cpu", "cpu_flags", "cores", "torch_threads", "device", "torch",

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from components.tasks import TASKS
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=380)
+RUNTIME_COLORS = {"eager": "#9ca3af", "onnx": "#2563eb", "onnx-int8": "#16a34a"}
 
 
 def headline(task: str) -> tuple[str, str, bool]:
@@ -167,18 +168,20 @@ def runtime_comparison(results: list[dict[str, Any]]) -> go.Figure | None:
     from plotly.subplots import make_subplots
 
     key, metric_label, _ = headline(rows[0][0]["task"])
-    fig = make_subplots(rows=1, cols=3, subplot_titles=(
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=(
         "Speed-up over eager (p50, x)", "Size on disk (MB)", "Agreement with eager"))
     for runtime in dict.fromkeys(r["runtime"] for r, _ in rows):
+        color = RUNTIME_COLORS.get(runtime, "#7c3aed")
         chosen = [(r, e) for r, e in rows if r["runtime"] == runtime]
         names = [label(dict(r, runtime="eager")) for r, _ in chosen]
         deltas = [_delta(r, e, key) for r, e in chosen]
         fig.add_trace(go.Bar(name=runtime, x=names, y=[e["latency_ms"]["p50"] / r["latency_ms"]["p50"]
-                                                       for r, e in chosen], legendgroup=runtime), 1, 1)
+                                                       for r, e in chosen], legendgroup=runtime,
+                             marker_color=color), 1, 1)
         fig.add_trace(go.Bar(name=runtime, x=names, y=[r["size_mb"] for r, _ in chosen], legendgroup=runtime,
-                             showlegend=False), 1, 2)
+                             showlegend=False, marker_color=color), 1, 2)
         fig.add_trace(go.Bar(name=runtime, x=names, y=[(r.get("agreement") or {}).get("value") for r, _ in chosen],
-                             legendgroup=runtime, showlegend=False,
+                             legendgroup=runtime, showlegend=False, marker_color=color,
                              customdata=[[(r.get("agreement") or {}).get("basis", ""), d] for (r, _), d in
                                          zip(chosen, deltas)],
                              hovertemplate="%{x}: %{y:.3f} (%{customdata[0]})<br>"
@@ -186,10 +189,10 @@ def runtime_comparison(results: list[dict[str, Any]]) -> go.Figure | None:
                                            "<extra></extra>"), 1, 3)
     eager_sizes = {label(dict(e, runtime="eager")): e["size_mb"] for _, e in rows}
     fig.add_trace(go.Bar(name="eager", x=list(eager_sizes), y=list(eager_sizes.values()), legendgroup="eager",
-                         marker_color="#9ca3af"), 1, 2)
+                         marker_color=RUNTIME_COLORS["eager"]), 1, 2)
     fig.add_hline(y=1.0, line_dash="dot", line_color="#6b7280", row=1, col=1)
     fig.update_layout(barmode="group", title="Runtimes: the same model on eager PyTorch and ONNX Runtime",
-                      **dict(LAYOUT, height=420))
+                      **dict(LAYOUT, height=440, margin=dict(l=10, r=10, t=80, b=10)))
     return fig
 
 

@@ -118,3 +118,23 @@ def test_cli_writes_a_runtime_field_per_row_and_rejects_unknown_runtimes(tmp_pat
     bad = subprocess.run(base + ["--runtime", "tensorrt"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
         "error: unknown runtime 'tensorrt' (runtimes: eager, onnx, onnx-int8)"]
+
+
+def _row(runtime, p50, agreement=None):
+    return {"model_id": "m", "model_name": "M", "task": "image-classification", "weights": "real",
+            "runtime": runtime, "latency_ms": {"p50": p50}, "size_mb": 10.0, "metrics": {"top1": 0.5},
+            "agreement": agreement, "env": {"cpu_flags": "AVX2"}}
+
+
+def test_runtime_chart_and_the_int8_slower_note_read_the_rows():
+    from components.compare_charts import int8_slower_notes, runtime_comparison
+
+    rows = [_row("eager", 40.0), _row("onnx", 20.0, {"basis": "top-1 match", "value": 1.0, "n": 9}),
+            _row("onnx-int8", 25.0, {"basis": "top-1 match", "value": 0.9, "n": 9})]
+    figure = runtime_comparison(rows)
+    speedups = {trace.name: list(trace.y) for trace in figure.data if trace.xaxis == "x"}
+    assert speedups == {"onnx": [2.0], "onnx-int8": [1.6]}
+    assert runtime_comparison(rows[:1]) is None  # eager alone: nothing to compare
+    (note,) = int8_slower_notes(rows)
+    assert "int8 ran slower than fp32" in note and "AVX2" in note
+    assert int8_slower_notes([rows[0], rows[1], _row("onnx-int8", 15.0)]) == []

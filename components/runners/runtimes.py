@@ -18,7 +18,7 @@ class Runtime:
     """Eager execution: the loaded model as it is."""
 
     name = "eager"
-    label = "PyTorch eager (or the engine's own runtime)"
+    label = "PyTorch eager"  # for engines without torch: the engine's own runtime
 
     def prepare(self, loaded: LoadedModel, entry: CatalogEntry) -> LoadedModel:
         """The model this runtime runs (eager: the loaded one, unchanged)."""
