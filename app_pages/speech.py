@@ -8,6 +8,7 @@ from components.charts import mel_spectrogram, waveform
 from components.scoring import word_error_rate
 from components.inputs import SAMPLE_RATE, wav_bytes
 from components.ui.cards import show_cards
+from components.ui.explain_view import speech_words
 from components.ui.format import format_latency_ms
 from components.ui.input_widgets import DATA, audio_input, current_raw
 from components.ui.picker import pick_models
@@ -61,6 +62,7 @@ if checked is not None:
         if reference:
             line += f" · WER **{word_error_rate([reference], [out['text']]):.2f}**"
         st.caption(line)
+        speech_words(card, audio)
 
     if st.session_state.get(f"{KEY}_results"):
         st.subheader("Transcripts")

@@ -7,6 +7,7 @@ from components.backends.tokenization import TOKENIZERS, split_tokens, vocabular
 from components.charts import similarity_heatmap
 from components.inputs import text_lines
 from components.ui.cards import show_cards, top_k_chart
+from components.ui.explain_view import text_explanation
 from components.ui.format import language_name
 from components.ui.picker import pick_models, pick_runtime
 from components.ui.run import CardData, run_models
@@ -47,6 +48,9 @@ def render_similarity(card: CardData) -> None:
     st.plotly_chart(similarity_heatmap(out["sentences"], out["matrix"]), width="stretch",
                     config={"displayModeBar": False})
     st.caption("Cosine similarity of sentence embeddings: 1 = same meaning, 0 = unrelated.")
+    if len(lines) >= 2:
+        text_explanation(card, lines[:2], "Each word's score: how much the similarity of lines 1 and 2 drops "
+                                          "when that word is removed (green: it carries the similarity).")
 
 
 def render_zero_shot(card: CardData) -> None:
@@ -76,6 +80,10 @@ def render_sentiment(card: CardData) -> None:
     if card.entry.id == "vader":
         st.caption("VADER is an English word list with rules, not a neural network: it misreads other "
                    "languages (German “Die” reads as the English verb).")
+    text_explanation(card, lines[:1], "VADER explains by design: each word's valence from its hand-made lexicon "
+                     "after its rules (negation, boosters, “but”); hover for the raw lexicon value."
+                     if card.entry.id == "vader" else "Integrated gradients (32 steps) on the word embeddings: "
+                     "each token's share of the explained class's logit over an all-[PAD] baseline.")
 
 
 if tool == "Similarity & search":

@@ -3,10 +3,12 @@ import streamlit as st
 
 from components.overlays import draw_ocr_boxes
 from components.ui.cards import show_cards, top_k_chart
+from components.ui.explain_view import show_card_explanation, vision_controls
 from components.ui.input_widgets import image_input
 from components.ui.picker import pick_models, pick_runtime
 from components.ui.run import CardData, run_models
 from components.ui.preprocess_view import show_model_input
+from components.ui.stress_view import stress_section
 
 KEY = "vision_input"
 TASKS = {"Image classification (ImageNet-1k)": "image-classification", "Read text (OCR)": "ocr"}
@@ -36,6 +38,7 @@ if checked is not None:
 def render_classification(card: CardData) -> None:
     rows = card.result.output
     top_k_chart(rows)
+    show_card_explanation(card, checked.data)
     show_model_input(card, checked.data)
 
 
@@ -56,4 +59,8 @@ stored = st.session_state.get(f"{KEY}_results")
 if checked is not None and stored is not None:
     done_task, cards = stored
     st.subheader("Results")
+    if done_task == "image-classification":
+        vision_controls(cards, checked.data)
     show_cards(cards, render_classification if done_task == "image-classification" else render_ocr)
+if checked is not None and task == "image-classification":
+    stress_section(models, task, checked.data, stored[1] if stored and stored[0] == task else None, runtime)

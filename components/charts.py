@@ -81,3 +81,27 @@ def mel_spectrogram(audio: np.ndarray) -> go.Figure:
     fig.update_layout(height=240, margin=dict(l=10, r=10, t=10, b=30), xaxis_title="seconds",
                       yaxis_title="mel band")
     return fig
+
+
+def robustness_curves(curves: dict[str, list[dict[str, Any]]], metric: str, metric_label: str,
+                      perturbation: str) -> go.Figure:
+    """One line per model: the metric against perturbation strength (components.stress points)."""
+    fig = go.Figure()
+    for model, points in curves.items():
+        fig.add_trace(go.Scatter(x=[p["strength"] for p in points], y=[p["metrics"].get(metric) for p in points],
+                                 mode="lines+markers", name=model))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=40), xaxis_title=f"{perturbation} strength",
+                      yaxis_title=metric_label, xaxis=dict(range=[-0.02, 1.02]), legend=dict(orientation="h"))
+    return fig
+
+
+def waveform_words(audio: np.ndarray, words: list[dict[str, Any]]) -> go.Figure:
+    """The waveform with each recognised word spanning its time, shaded and labelled by its probability."""
+    fig = waveform(audio)
+    for index, word in enumerate(words):
+        fig.add_vrect(x0=word["start"], x1=word["end"], line_width=0, opacity=0.15 + 0.5 * word["probability"],
+                      fillcolor="#16a34a" if word["probability"] >= 0.5 else "#dc2626")
+        fig.add_annotation(x=(word["start"] + word["end"]) / 2, y=0.9 if index % 2 else 0.7, showarrow=False,
+                           text=f"{word['word']}<br>{word['probability']:.2f}", font=dict(size=10))
+    fig.update_layout(height=260)
+    return fig

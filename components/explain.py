@@ -76,7 +76,7 @@ class Explanation:
 class SanityCheck:
     real: Explanation
     random: Explanation
-    correlation: float  # Spearman, over the part of the photo the model saw
+    correlation: float  # Spearman, of the two maps at the feature map's resolution
 
 
 def methods_for(runner: Runner) -> tuple[str, ...]:
@@ -124,22 +124,31 @@ def explain(runner: Runner, inputs: Any, target: str | int | None = None, method
     if not offered:
         raise CannotRun(f"this app has no explainer for {runner.entry.name} ({runner.task}"
                         f"{'' if runner.runtime.name == 'eager' else ', ' + runner.runtime.name})")
-    method = method or offered[0]
+    requested, method = method, method or offered[0]
     if method not in offered:
         raise CannotRun(f"{runner.entry.name} on {runner.runtime.name} is explained by "
                         f"{' or '.join(offered)}, not {method}")
     start = time.perf_counter()
     if method in ("gradcam", "occlusion"):
-        return _explain_image(runner, inputs, target, method, start)
+        try:
+            return _explain_image(runner, inputs, target, method, start)
+        except CannotRun:
+            if requested is not None or method != "gradcam":
+                raise
+            return _explain_image(runner, inputs, target, "occlusion", start)  # a token model: no feature map
     return _explain_text(runner, inputs, target, method, start)
 
 
 def _explain_image(runner: Runner, image: Any, target: str | int | None, method: str, start: float) -> Explanation:
     from components.explain_image import explain_pixels
 
+    index = resolve_target(runner.loaded.extras.labels, target, runner.entry.name)
+    return _image_explanation(runner, image, explain_pixels(runner, image, index, method), index, method, start)
+
+
+def _image_explanation(runner: Runner, image: Any, found: Any, index: int | None, method: str,
+                       start: float) -> Explanation:
     labels = runner.loaded.extras.labels
-    index = resolve_target(labels, target, runner.entry.name)
-    found = explain_pixels(runner, image, index, method)
     ranked = runner.postprocess(found.logits, image, top_k=TOP_K)
     index = ranked[0]["index"] if index is None else index
     return Explanation(runner.entry.id, runner.entry.name, method, labels[index],
@@ -181,21 +190,24 @@ def _explain_text(runner: Runner, inputs: Any, target: str | int | None, method:
 
 def sanity_check(real: Runner, random: Runner, image: Any, target: str | int | None = None) -> SanityCheck:
     """The real model's Grad-CAM beside the same architecture's with random weights, on the same input
-    tensor and class; their Spearman correlation over the part of the photo the model saw."""
+    tensor and class; their Spearman correlation at the feature map's own resolution (upsampling would
+    only add smoothness both maps share)."""
     from components.explain_image import explain_pixels, map_correlation
 
-    if "gradcam" not in methods_for(real):
-        raise CannotRun(f"the sanity check compares Grad-CAM maps: {real.entry.name} has no gradients here")
-    explained = explain(real, image, target, "gradcam")
+    if real.loaded.weights != "real" or "gradcam" not in methods_for(real):
+        raise CannotRun(f"the sanity check compares Grad-CAM maps: {real.entry.name} has no real weights "
+                        "with gradients here")
+    start = time.perf_counter()
+    index = resolve_target(real.loaded.extras.labels, target, real.entry.name)
+    found = explain_pixels(real, image, index, "gradcam")
+    explained = _image_explanation(real, image, found, index, "gradcam", start)
     start = time.perf_counter()
     index = explained.details["target_index"]
     randomised = explain_pixels(random, image, index, "gradcam", preprocessing=real)
-    left, top, right, bottom = (int(round(v)) for v in randomised.box)
-    region = (slice(top, bottom), slice(left, right))
     shuffled = Explanation(random.entry.id, f"{random.entry.name} (random weights)", "gradcam", explained.target,
                            [], (time.perf_counter() - start) * 1000, heatmap=randomised.heatmap,
                            details={"layer": randomised.layer, "target_index": index, "weights": "random"})
-    return SanityCheck(explained, shuffled, map_correlation(explained.heatmap[region], randomised.heatmap[region]))
+    return SanityCheck(explained, shuffled, map_correlation(found.model_map, randomised.model_map))
 
 
 # ---------------------------------------------------------------- CLI

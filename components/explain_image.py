@@ -19,6 +19,7 @@ from components.runners.registry import CannotRun
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom in the photo's pixels
 OCCLUSION_WINDOW = 5  # the occluding square is 1/5 of the model's input side, moved by half of that
+TOKEN_MODULES = 12  # more modules than this after the last feature map: a token (transformer) model
 _LAYERS: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
 
 
@@ -49,20 +50,20 @@ def has_gradients(runner: Runner) -> bool:
 def target_layer(model: Any, batch: Any) -> str:
     """The last module (in execution order) whose output is a feature map with height and width > 1.
 
-    Per architecture this is EfficientNet's ``bn2`` (conv head + BN + ReLU6), ResNet's ``layer4``, VGG's and
-    DenseNet's ``features``, ConvNeXt's ``stages``: the last place that still knows *where*. Found by one
-    traced forward pass per model, then remembered.
+    Per architecture this is EfficientNet's ``bn2`` (conv head + BN + ReLU6), ResNet's ``layer4``, DenseNet's and
+    MobileNet's ``features``, VGG's ``avgpool`` (7 x 7), ConvNeXt's ``norm_pre``: the last place that still knows
+    *where*. Token models (ViT-like) have none: CannotRun. Found by one traced forward pass per model, remembered.
     """
     import torch
 
     if model in _LAYERS:
         return _LAYERS[model]
-    finished: list[str] = []
+    finished: list[tuple[str, bool]] = []  # (module, whether its output is a feature map), in finishing order
     names = {module: name for name, module in model.named_modules() if name}
 
     def record(module: Any, _inputs: Any, output: Any) -> None:
-        if torch.is_tensor(output) and output.dim() == 4 and min(output.shape[-2:]) > 1:
-            finished.append(names[module])
+        if torch.is_tensor(output):
+            finished.append((names[module], output.dim() == 4 and min(output.shape[-2:]) > 1))
 
     hooks = [module.register_forward_hook(record) for module in names]
     try:
@@ -71,10 +72,11 @@ def target_layer(model: Any, batch: Any) -> str:
     finally:
         for hook in hooks:
             hook.remove()
-    if not finished:
-        raise CannotRun("this model has no convolutional feature map for Grad-CAM: use occlusion")
-    _LAYERS[model] = finished[-1]
-    return finished[-1]
+    maps = [i for i, (_, spatial) in enumerate(finished) if spatial]
+    if not maps or len(finished) - maps[-1] > TOKEN_MODULES:  # ViT-like: the map is only the patch embedding
+        raise CannotRun("Grad-CAM needs a convolutional feature map; this model works on tokens: use occlusion")
+    _LAYERS[model] = finished[maps[-1]][0]
+    return _LAYERS[model]
 
 
 def grad_cam(runner: Runner, batch: Any, target: int | None) -> tuple[np.ndarray, Any, str]:

@@ -125,7 +125,8 @@ def test_speech_bad_audio_then_valid(page, app_url, tmp_path):
         path = _write(tmp_path, make())
         _upload(page, runs, path)
         assert not error_alerts(page), f"{case}: {error_alerts(page)}"
-        assert re.search(r"s of audio · Silero VAD found \d+", main_text(page)), f"{case}: no VAD line"
+        wait_until(page, lambda: re.search(r"s of audio · Silero VAD found \d+", main_text(page)),
+                   f"{case}: the VAD line", timeout=60_000)  # a busy 2-core box can take a while
         select_only(page, "Models", "Whisper tiny.en (CTranslate2 int8)")  # the picker shows once audio is in
         if notes.get(case):
             assert notes[case] in main_text(page), f"{case}: no note saying '{notes[case]}'"
@@ -173,7 +174,7 @@ def test_text_bad_text_then_valid(page, app_url, tmp_path):
         runs.do(lambda: _run_button(page).click())
         cells = wait_until(page, lambda: grid_cells(page), f"the language table ({case})", timeout=30_000)
         for language in bad.EXPECTED_LANGUAGES.get(case, []):
-            assert language in cells, f"{case}: {language!r} not in {cells}"
+            assert any(cell.endswith(f"({language})") for cell in cells), f"{case}: {language!r} not in {cells}"
         assert_no_exception(page, case)
 
     runs.do(lambda: page.locator(MAIN).locator('[data-testid="stButtonGroup"]')

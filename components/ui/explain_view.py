@@ -1,0 +1,153 @@
+"""Explain views: heatmaps on the Vision cards (with the sanity check), token attributions on Text."""
+from __future__ import annotations
+
+import hashlib
+import html
+from typing import Any
+
+import streamlit as st
+
+from components.explain import Explanation, explain, sanity_check
+from components.inputs import InputError
+from components.overlays import heatmap_overlay
+from components.runners.factory import CannotRun, create_runner
+from components.ui.format import format_latency_ms
+from components.ui.run import CardData
+
+OPACITY = 0.6
+STATE = "explain_results"  # session key: (input key, target) -> {model id: Explanation | error}
+SANITY = "explain_sanity"  # session key: (input key, target, model id) -> SanityCheck | error
+
+
+def content_key(data: Any) -> str:
+    """A short key for a PIL image's or an array's content (a new input invalidates stored explanations)."""
+    return hashlib.blake2b(data.tobytes(), digest_size=8).hexdigest() + f"{data.size}"
+
+
+def vision_controls(cards: list[CardData], image: Any) -> None:
+    """The shared controls (opacity, target) and the Explain button for every card with an answer."""
+    st.markdown("**:material/visibility: Explain** — where in the photo each model found its class")
+    left, right = st.columns(2)
+    st.session_state.setdefault("keep_explain_opacity", OPACITY)
+    left.slider("Heatmap opacity", 0.0, 1.0, step=0.05, key="keep_explain_opacity")
+    right.text_input("Class to explain (name or index; empty: each model's top class)", key="keep_explain_target",
+                     placeholder="e.g. tabby, espresso, 285")
+    if st.button("Explain", icon=":material/visibility:", key="explain_run"):
+        target = st.session_state.get("keep_explain_target", "").strip()
+        found: dict[str, Any] = {}
+        with st.spinner("Computing explanations…"):
+            for card in cards:
+                if card.result is not None:
+                    found[card.entry.id] = _explain_card(card, image, target)
+        st.session_state[STATE] = ((content_key(image), target), found)
+
+
+def _explain_card(card: CardData, inputs: Any, target: str) -> Explanation | str:
+    try:
+        runner = create_runner(card.entry, card.result.task, "real", runtime=card.result.runtime)
+        return explain(runner, inputs, target or None)
+    except (CannotRun, InputError) as exc:
+        return str(exc)
+
+
+def show_card_explanation(card: CardData, image: Any) -> None:
+    """Inside a Vision card: its heatmap over the photo, and the sanity-check button."""
+    stored = st.session_state.get(STATE)
+    if stored is None or stored[0][0] != content_key(image) or card.entry.id not in stored[1]:
+        return
+    found = stored[1][card.entry.id]
+    if isinstance(found, str):
+        st.error(found)
+        return
+    opacity = st.session_state.get("keep_explain_opacity", OPACITY)
+    st.image(heatmap_overlay(image, found.heatmap, opacity), width="stretch")
+    st.caption(f"{found.method_label} for **{found.target}** · {format_latency_ms(found.elapsed_ms)}"
+               + (" · occlusion: this runtime computes no gradients" if found.method == "occlusion" else ""))
+    if found.method == "gradcam":
+        _sanity(card, image, stored[0][1], opacity)
+
+
+def _sanity(card: CardData, image: Any, target: str, opacity: float) -> None:
+    key = (content_key(image), target, card.entry.id)
+    if st.button("Sanity check", icon=":material/science:", key=f"sanity_{card.entry.id}",
+                 help="Adebayo et al. (2018): the same method on the same architecture with random weights "
+                      "must give a different map, or the map shows the photo, not the model."):
+        try:
+            real = create_runner(card.entry, card.result.task, "real")
+            randomised = create_runner(card.entry, card.result.task, "random")
+            st.session_state[SANITY] = (key, sanity_check(real, randomised, image, target or None))
+        except (CannotRun, InputError) as exc:
+            st.session_state[SANITY] = (key, str(exc))
+    stored = st.session_state.get(SANITY)
+    if stored is None or stored[0] != key:
+        return
+    if isinstance(stored[1], str):
+        st.error(stored[1])
+        return
+    check = stored[1]
+    left, right = st.columns(2)
+    left.image(heatmap_overlay(image, check.real.heatmap, opacity), caption="real weights", width="stretch")
+    right.image(heatmap_overlay(image, check.random.heatmap, opacity), caption="random weights", width="stretch")
+    verdict = ("low: this map depends on what the model learned" if check.correlation < 0.5 else
+               "high: part of this map comes from the architecture and the photo, not from what was learned")
+    st.caption(f"Spearman correlation of the two maps **{check.correlation:.2f}** (1 = the same map, 0 = unrelated) "
+               f"— {verdict}.")
+
+
+# ---------------------------------------------------------------- text
+
+def token_chips(tokens: list[dict[str, Any]]) -> str:
+    """HTML: each token tinted by its score (green supports, red opposes), the score on hover."""
+    peak = max((abs(t["score"]) for t in tokens), default=0.0) or 1.0
+    chips = []
+    for token in tokens:
+        share = token["score"] / peak
+        colour = f"rgba(22,163,74,{share:.2f})" if share >= 0 else f"rgba(220,38,38,{-share:.2f})"
+        title = f"{token['score']:+.3f}" + (f" (lexicon {token['lexicon']:+.1f})" if "lexicon" in token else "")
+        chips.append(f"<span title='{title}' style='background:{colour};padding:2px 4px;margin:1px;"
+                     f"border-radius:4px;display:inline-block'>{html.escape(token['token'])}</span>")
+    return f"<div style='line-height:2'>{''.join(chips)}</div>"
+
+
+def text_explanation(card: CardData, lines: list[str], caption: str) -> None:
+    """A button under a Text card that explains its answer on ``lines``, then the coloured tokens."""
+    key = f"explain_text_{card.result.task}_{card.entry.id}"
+    if st.button("Why?", icon=":material/visibility:", key=key):
+        st.session_state[key + "_result"] = (lines, _explain_card(card, lines, ""))
+    stored = st.session_state.get(key + "_result")
+    if stored is None or stored[0] != lines:
+        return
+    found = stored[1]
+    if isinstance(found, str):
+        st.error(found)
+        return
+    for sentence in sorted({t.get("sentence", 1) for t in found.tokens}):
+        st.html(token_chips([t for t in found.tokens if t.get("sentence", 1) == sentence]))
+    st.caption(f"{found.method_label} of {found.target} · {format_latency_ms(found.elapsed_ms)}. {caption}")
+
+
+# ---------------------------------------------------------------- speech
+
+def speech_words(card: CardData, audio: Any) -> None:
+    """Under a faster-whisper card: its words with timestamps and probabilities on the waveform."""
+    from components.charts import waveform_words
+    from components.explain_speech import whisper_words
+
+    if card.entry.source.engine != "whisper_ct2":
+        return
+    key, clip = f"explain_words_{card.entry.id}", content_key(audio)
+    if st.button("Words on the waveform", icon=":material/graphic_eq:", key=key):
+        try:
+            runner = create_runner(card.entry, card.result.task, "real")
+            st.session_state[key + "_result"] = (clip, whisper_words(runner, audio))
+        except (CannotRun, InputError) as exc:
+            st.session_state[key + "_result"] = (clip, str(exc))
+    stored = st.session_state.get(key + "_result")
+    if stored is None or stored[0] != clip:
+        return
+    if isinstance(stored[1], str):
+        st.error(stored[1])
+        return
+    st.plotly_chart(waveform_words(audio, stored[1]), width="stretch", config={"displayModeBar": False})
+    st.caption("Each word spans the time Whisper aligned it to (cross-attention timestamps); the number is its "
+               "probability: green ≥ 0.5, red below — where the model was unsure.")

@@ -1,0 +1,106 @@
+"""AppTest for the explain and stress views (issue 10): Vision heatmaps + sanity check, bad requests as
+messages, the stress table and robustness chart, Text token attributions."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from test_pages_playgrounds import assert_clean, click, errors, open_page
+
+LITE0 = "efficientnet_lite0"
+
+
+@pytest.fixture(scope="module")
+def vision() -> AppTest:
+    at = open_page("app_pages/vision.py")
+    click(at, "vision_input_sample_chelsea.jpg")
+    at.radio(key="keep_vision_task").set_value("Image classification (ImageNet-1k)")
+    at.run()
+    at.multiselect(key="keep_vision_models_image-classification").set_value([LITE0])
+    at.run()
+    click(at, "vision_run")
+    assert_clean(at)
+    return at
+
+
+def captions(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def test_explain_shows_a_heatmap_and_the_sanity_check(vision):
+    vision.text_input(key="keep_explain_target").set_value("")
+    vision.run()
+    click(vision, "explain_run")
+    assert_clean(vision)
+    assert "Grad-CAM (layer bn2) for **" in captions(vision)
+    vision.slider(key="keep_explain_opacity").set_value(0.3)  # one slider redraws every card's overlay
+    vision.run()
+    assert_clean(vision)
+    click(vision, f"sanity_{LITE0}")
+    assert_clean(vision)
+    text = captions(vision)
+    assert "Spearman correlation of the two maps" in text and "1 = the same map" in text, text
+
+
+def test_a_class_the_model_lacks_is_a_message(vision):
+    vision.text_input(key="keep_explain_target").set_value("zebrafish")
+    vision.run()
+    click(vision, "explain_run")
+    assert_clean(vision, errors_allowed=True)
+    assert any("'zebrafish' is not a class of EfficientNet-Lite0" in m for m in errors(vision)), errors(vision)
+    vision.text_input(key="keep_explain_target").set_value("espresso")
+    vision.run()
+    click(vision, "explain_run")
+    assert_clean(vision)
+    assert "for **espresso**" in captions(vision)
+
+
+def test_stress_table_and_robustness_curve(vision):
+    vision.selectbox(key="keep_stress_kind_image-classification").set_value("blur")
+    vision.slider(key="keep_stress_strength_image-classification").set_value(1.0)
+    vision.run()
+    click(vision, "stress_run_image-classification")
+    assert_clean(vision)
+    row = vision.dataframe[-1].value.iloc[0]
+    assert row["model"] == "EfficientNet-Lite0" and "original answer" in row and 0 <= row["confidence"] <= 1
+    click(vision, "stress_curve_image-classification")
+    assert_clean(vision)
+    spec = json.loads(vision.get("plotly_chart")[-1].proto.spec)
+    (line,) = spec["data"]
+    assert line["x"] == [0.0, 0.25, 0.5, 0.75, 1.0] and line["y"][-1] < line["y"][0]
+
+
+def test_text_token_attributions_and_vader_contrast():
+    at = open_page("app_pages/text.py")
+    at.text_area(key="keep_text_input").set_value("The film was not good, but the ending was wonderful.\n"
+                                                   "A kitten is napping on the couch")
+    at.run()
+    at.segmented_control(key="keep_text_tool").set_value("Sentiment")
+    at.run()
+    click(at, "run_sentiment-analysis")
+    click(at, "explain_text_sentiment-analysis_vader")
+    assert_clean(at)
+    assert "VADER lexicon (by design)" in captions(at)
+    assert any("wonderful" in h.proto.body for h in at.get("html"))
+    at.segmented_control(key="keep_text_tool").set_value("Similarity & search")
+    at.run()
+    click(at, "run_sentence-similarity")
+    click(at, "explain_text_sentence-similarity_all_minilm_l6_v2")
+    assert_clean(at)
+    assert "leave-one-word-out" in captions(at)
+
+
+def test_whisper_words_on_the_waveform():
+    at = open_page("app_pages/speech.py")
+    click(at, "speech_input_sample_clip01.wav")
+    at.multiselect(key="keep_speech_models").set_value(["whisper_tiny_en_ct2"])
+    at.run()
+    click(at, "speech_run")
+    click(at, "explain_words_whisper_tiny_en_ct2")
+    assert_clean(at)
+    spec = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    words = [a["text"].split("<br>")[0].lower().strip(".") for a in spec["layout"]["annotations"]]
+    assert {"quick", "fox", "lazy", "dog"} <= set(words), words
+    assert "probability" in captions(at)
