@@ -10,12 +10,14 @@ from components.labelled_sets import ADAPT_TASKS, LabelledSet, load_bundled_labe
 from components.ui.adapt_view import show_results, show_try_it
 
 RESULT = "adapt_result"
-TASK_NAMES = {"image-classification": "Images", "text-classification": "Text"}
+TASK_NAMES = {"image-classification": "Images", "text-classification": "Text", "audio-classification": "Audio"}
 BUNDLED_NAMES = {"image-classification": "solar cells in electroluminescence (ELPV, 4 classes x 40)",
-                 "text-classification": "fortune-cookie quotations by topic (4 classes x 40)"}
+                 "text-classification": "fortune-cookie quotations by topic (4 classes x 40)",
+                 "audio-classification": "SYNTHETIC spoken words yes / no / up / down (espeak-ng, 20 voice "
+                                         "settings each; 4 classes x 20)"}
 
 
-@st.cache_resource(max_entries=2, show_spinner="Reading the bundled set…")
+@st.cache_resource(max_entries=3, show_spinner="Reading the bundled set…")
 def bundled_set(task: str) -> LabelledSet:
     return load_bundled_labelled(task)
 
@@ -46,6 +48,9 @@ if dataset is not None:
     counts = {c: dataset.labels.count(c) for c in dataset.classes}
     what = BUNDLED_NAMES[task] if source == "Bundled" else dataset.source
     st.caption(f"{what}: {len(dataset)} samples — " + ", ".join(f"{c} ({n})" for c, n in counts.items()))
+    if task == "audio-classification":
+        st.caption(":material/schedule: Whisper encodes every clip in its 30 s window: about 0.5 s per clip and "
+                   "backbone on a 2-core CPU the first time (features are cached after that).")
 
 models_dir = st.session_state.get("keep_models_dir", "").strip() or None
 candidates = adapt_backbones(task, models_dir)

@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from components.adapt_audio import can_embed_audio
 from components.adapt_features import RUNNER_TASKS, embed_items, extract
 from components.adapt_heads import (
     Scores,
@@ -71,7 +72,13 @@ def adapt_backbones(task: str, extra_dir: str | None = None) -> list[CatalogEntr
     """Catalog models with real weights here whose features suit ``task``."""
     from components.runners.factory import runner_tasks
 
-    return [e for e in default_catalog() if set(RUNNER_TASKS[task]) & set(runner_tasks(e, "real", extra_dir))]
+    return [e for e in default_catalog() if gives_features(e, task)
+            and set(RUNNER_TASKS[task]) & set(runner_tasks(e, "real", extra_dir))]
+
+
+def gives_features(entry: CatalogEntry, task: str) -> bool:
+    """False for models that run a task's inputs but have no encoder to pool (PocketSphinx)."""
+    return task != "audio-classification" or can_embed_audio(entry)
 
 
 def fit_head(mode: str, x: np.ndarray, y: Sequence[str], classes: Sequence[str], seed: int,
@@ -198,7 +205,7 @@ def resolve_backbones(task: str, ids: str) -> list[CatalogEntry]:
         except KeyError:
             raise CliError(f"unknown model id '{model_id}' (ids are listed in catalog.yaml)") from None
         runnable = runner_tasks(entry, "real")
-        if not set(RUNNER_TASKS[task]) & set(runnable):
+        if not gives_features(entry, task) or not set(RUNNER_TASKS[task]) & set(runnable):
             raise CliError(f"{model_id} cannot give features for {task} here "
                            f"(it runs: {', '.join(runnable) or 'nothing here'})")
         entries.append(entry)

@@ -19,6 +19,12 @@ bundle = joblib.load("{file}")
 print(bundle["head"].predict(["a new sentence to classify"])[0])
 '''
 
+EXAMPLES = {  # task -> (imports, one raw input) for the snippet
+    "image-classification": ("from PIL import Image\n", 'Image.open("photo.jpg")'),
+    "audio-classification": ("from pathlib import Path\nfrom components.inputs import load_audio\n",
+                             'load_audio(Path("clip.wav").read_bytes(), "clip.wav").data'),
+}
+
 
 def file_name(row: dict[str, Any]) -> str:
     return f"adapt_{row['backbone_id']}_{row['weights']}_{row['head']}.joblib"
@@ -39,6 +45,5 @@ def snippet(row: dict[str, Any]) -> str:
     """Python that loads backbone + head and classifies one input (run from the app's folder)."""
     if row["weights"] == "none":
         return SNIPPET_TFIDF.format(file=file_name(row))
-    image = row["task"] == "image-classification"
-    return SNIPPET_FEATURES.format(file=file_name(row), imports="from PIL import Image\n" if image else "",
-                                   example='Image.open("photo.jpg")' if image else '"a new sentence"')
+    imports, example = EXAMPLES.get(row["task"], ("", '"a new sentence"'))
+    return SNIPPET_FEATURES.format(file=file_name(row), imports=imports, example=example)

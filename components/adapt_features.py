@@ -2,7 +2,8 @@
 
 Kept in a bounded in-process LRU and as ``.npy`` files under the app's data folder, so every head,
 every few-shot draw and every rerun of the page reuses them. Pooled features: timm models'
-pre-logits (``forward_head(..., pre_logits=True)``), text encoders' mean-pooled normalised tokens.
+pre-logits (``forward_head(..., pre_logits=True)``), text encoders' mean-pooled normalised tokens,
+speech encoders' mean over the frames of real audio (:mod:`components.adapt_audio`).
 """
 from __future__ import annotations
 
@@ -140,6 +141,10 @@ def embed_items(runner: Any, task: str, items: Sequence[Any]) -> np.ndarray:
     from components.backends.text import embed
     from components.runners.factory import CannotRun
 
+    if task == "audio-classification":
+        from components.adapt_audio import embed_audio
+
+        return embed_audio(runner, items)
     if task == "text-classification":
         batch = runner.preprocess(list(items))
     else:  # one call per sample: random-weights runners take one image or clip at a time

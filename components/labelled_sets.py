@@ -33,7 +33,8 @@ ADAPT_TASKS = {
     "audio-classification": "a ZIP with one folder of audio clips per class",
 }
 BUNDLED = {"image-classification": DATA_DIR / "adapt" / "solar_cells",
-           "text-classification": DATA_DIR / "adapt" / "fortunes.csv"}
+           "text-classification": DATA_DIR / "adapt" / "fortunes.csv",
+           "audio-classification": DATA_DIR / "adapt" / "spoken_words"}
 LABEL_PATTERN = re.compile(r"[^\W_][\w .()'&+-]*")  # starts with a letter or digit
 MAX_LABEL_CHARS = 60
 MIN_PER_CLASS = 2  # one to train on, one to test on

@@ -70,3 +70,18 @@ def test_image_train_charts_try_it_download(adapt_page, chelsea):
     at.file_uploader(key="adapt_try_image").set_value(("cat.png", buffer.getvalue(), "image/png")).run()
     at.button(key="adapt_try").click().run()
     assert not at.exception and at.success
+
+
+@pytest.mark.slow
+def test_audio_train_charts_try_it_download(adapt_page):
+    at = adapt_page
+    at.radio(key="keep_adapt_task").set_value("audio-classification").run()
+    assert "SYNTHETIC spoken words" in " ".join(c.value for c in at.caption)
+    assert at.multiselect(key="keep_adapt_backbones_audio-classification").value == ["whisper_tiny_en_ct2"]
+    _train(at, "audio-classification")
+    _assert_results(at, "Whisper tiny.en (CTranslate2 int8)")
+    assert "load_audio" in at.code[0].value
+    clip = next((Path(__file__).parents[1] / "data" / "adapt" / "spoken_words" / "up").glob("*.wav"))
+    at.file_uploader(key="adapt_try_audio").set_value((clip.name, clip.read_bytes(), "audio/wav")).run()
+    at.button(key="adapt_try").click().run()
+    assert not at.exception and at.success and "up" in at.success[0].value

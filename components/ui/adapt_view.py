@@ -11,7 +11,7 @@ from components.adapt_charts import confusion_heatmap, embedding_scatter, fewsho
 from components.adapt_export import file_name, head_bundle, snippet
 from components.adapt_heads import embedding_map
 from components.catalog import get_entry
-from components.inputs import InputError, load_image
+from components.inputs import InputError, load_audio, load_image, wav_bytes
 from components.labelled_sets import LabelledSet
 
 MAX_COLUMNS = 2
@@ -85,6 +85,10 @@ def _gallery(run: AdaptRun, dataset: LabelledSet) -> None:
             shown = wrong[:GALLERY]
             st.image([dataset.inputs[w["index"]] for w in shown], width=96,
                      caption=[f"{w['true']} → {w['predicted']}" for w in shown])
+        elif dataset.task == "audio-classification":
+            for w in wrong[:GALLERY]:
+                st.caption(f"{dataset.ids[w['index']]}: {w['true']} → {w['predicted']}")
+                st.audio(wav_bytes(dataset.inputs[w["index"]]), format="audio/wav")
         else:
             st.dataframe(pd.DataFrame([{"Text": dataset.inputs[w["index"]], "True": w["true"],
                                         "Predicted": w["predicted"]} for w in wrong]), hide_index=True)
@@ -106,6 +110,8 @@ def show_try_it(result: dict[str, Any], models_dir: str | None) -> None:
                 item = load_image(upload.getvalue(), upload.name).data
             except InputError as exc:
                 st.error(str(exc), icon=":material/warning:")
+    elif dataset.task == "audio-classification":
+        item = _try_audio()
     else:
         text = st.text_area("A new text", key="adapt_try_text").strip()
         item = text or None
@@ -121,3 +127,19 @@ def show_try_it(result: dict[str, Any], models_dir: str | None) -> None:
     st.download_button("Download the head", head_bundle(run.row, run.head), file_name=file_name(run.row),
                        icon=":material/download:", key="adapt_download", mime="application/octet-stream")
     st.code(snippet(run.row), language="python")
+
+
+def _try_audio() -> Any:
+    """A clip to classify: an uploaded file, else a recording; played back, or None."""
+    upload = st.file_uploader("A new clip", type=["wav", "flac", "ogg", "mp3"], key="adapt_try_audio")
+    recording = st.audio_input("…or record one", key="adapt_try_mic")
+    chosen = upload or recording
+    if chosen is None:
+        return None
+    try:
+        audio = load_audio(chosen.getvalue(), chosen.name or "recording.wav").data
+    except InputError as exc:
+        st.error(str(exc), icon=":material/warning:")
+        return None
+    st.audio(wav_bytes(audio), format="audio/wav")
+    return audio
