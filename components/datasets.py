@@ -88,11 +88,15 @@ def load_dataset(task: str, source: str | Path = "bundled") -> Dataset:
     if str(source) == "bundled":
         return load_bundled(task)
     path = Path(source)
+    return load_upload(task, path.name, read_file(path))
+
+
+def read_file(path: Path) -> bytes:
+    """A user's dataset file, or a DatasetError that says why it cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise DatasetError(f"cannot read dataset {path}: {exc.strerror or exc}") from None
-    return load_upload(task, path.name, data)
 
 
 def load_bundled(task: str) -> Dataset:

@@ -24,6 +24,7 @@ from components.datasets import (
     check_image,
     decode_audio,
     read_csv,
+    read_file,
     read_zip,
 )
 
@@ -66,11 +67,7 @@ def load_labelled(task: str, source: str | Path = "bundled") -> LabelledSet:
     if str(source) == "bundled":
         return load_bundled_labelled(task)
     path = Path(source)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DatasetError(f"cannot read dataset {path}: {exc.strerror or exc}") from None
-    return load_labelled_upload(task, path.name, data)
+    return load_labelled_upload(task, path.name, read_file(path))
 
 
 def load_bundled_labelled(task: str) -> LabelledSet:
