@@ -1,12 +1,14 @@
 """Adapt: train a small head on a backbone's frozen features from a labelled set; compare backbones,
 random weights and (for text) TF-IDF; few-shot curve, embedding map, try it, download."""
+import logging
+
 import streamlit as st
 
 from components.adapt import AdaptRun, adapt_backbones, train_backbone, train_tfidf
 from components.catalog import get_entry
 from components.datasets import DatasetError
-from components.runners.factory import CannotRun
 from components.labelled_sets import ADAPT_TASKS, LabelledSet, load_bundled_labelled, load_labelled_upload
+from components.runners.factory import CannotRun
 from components.ui.adapt_view import show_results, show_try_it
 
 RESULT = "adapt_result"
@@ -88,6 +90,9 @@ if st.button("Train", icon=":material/play_arrow:", type="primary", key="adapt_t
         st.session_state[RESULT] = {"dataset": dataset, "runs": runs, "maps": {}}
     except (CannotRun, DatasetError) as exc:  # earlier results stay on the page
         st.error(f"Training stopped: {exc}", icon=":material/warning:")
+    except Exception as exc:  # noqa: BLE001 - a failing fit is a message, never a traceback
+        logging.getLogger(__name__).exception("Adapt training failed")
+        st.error(f"Training failed: {type(exc).__name__}: {exc}", icon=":material/warning:")
     bar.empty()
 
 result = st.session_state.get(RESULT)

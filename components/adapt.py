@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,9 @@ MAX_MISCLASSIFIED = 24
 
 Progress = Callable[[float, str], None]
 EpochProgress = Callable[[int, int, float, float], None]
+
+# threadpool_limits changes the whole process and is not re-entrant: one fit at a time sets it
+BLAS_LIMIT = threading.RLock()
 
 
 class CliError(Exception):
@@ -105,7 +109,7 @@ def train_backbone(entry: CatalogEntry, weights: str, dataset: LabelledSet, head
     start = time.perf_counter()
     x, labels = features.array, np.asarray(dataset.labels)
     train, test = split(dataset.labels, seed)
-    with threadpool_limits(1):  # small fits: one BLAS thread is ~10x faster on a busy 2-core box
+    with BLAS_LIMIT, threadpool_limits(1):  # small fits: one BLAS thread is ~10x faster on a busy 2-core box
         model = fit_head(head, x[train], labels[train], dataset.classes, seed, epoch_progress)
         predicted = [str(p) for p in model.predict(x[test])]
         curve = fewshot_curve(labels, train, test, fewshot_shots(labels[train].tolist(), shots),
@@ -125,7 +129,7 @@ def train_tfidf(dataset: LabelledSet, shots: Sequence[int] | None = None, seed: 
     start = time.perf_counter()
     texts, labels = np.asarray(list(dataset.inputs), dtype=object), np.asarray(dataset.labels)
     train, test = split(dataset.labels, seed)
-    with threadpool_limits(1):
+    with BLAS_LIMIT, threadpool_limits(1):
         model = tfidf_head(seed).fit(list(texts[train]), list(labels[train]))
         predicted = [str(p) for p in model.predict(list(texts[test]))]
         curve = fewshot_curve(labels, train, test, fewshot_shots(labels[train].tolist(), shots),

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from components.inputs import InputError
+from components.model_extras import TokenizerExtras
 from components.runners.base import Runner
 from components.runners.registry import CannotRun
 
@@ -179,7 +180,7 @@ def _explain_text(runner: Runner, inputs: Any, target: str | int | None, method:
         if method == "lexicon":
             scores, explained = vader_words(runner, text), f"compound score ({answer['label']})"
         else:
-            labels = [runner.model.config.id2label[i] for i in range(len(runner.model.config.id2label))]
+            labels = list(runner.extras(TokenizerExtras).labels)
             lowered = [label.lower() for label in labels]
             index = resolve_target(labels, target, runner.entry.name)
             index = lowered.index(answer["label"]) if index is None else index

@@ -124,7 +124,7 @@ def explain_pixels(runner: Runner, image: Any, target: int | None, method: str,
     """
     preprocessing = preprocessing or runner
     batch = preprocessing.preprocess(image)
-    with runner.loaded.lock:  # hooks on a shared module: one explainer at a time per model
+    with runner.loaded.hooked():  # hooks on a shared module: no run of this model meanwhile
         if method == "gradcam":
             if not has_gradients(runner):
                 raise CannotRun(f"{runner.entry.name} runs on {runner.runtime.name}, which computes no "

@@ -15,7 +15,7 @@ def whisper_words(runner: Runner, audio: np.ndarray) -> list[dict[str, Any]]:
     decoded as the runner decodes (beam 5, English)."""
     if not hasattr(runner.model, "transcribe") or runner.entry.source.engine != "whisper_ct2":
         raise CannotRun(f"word timings come from faster-whisper; {runner.entry.name} does not give them here")
-    with runner.loaded.lock:
+    with runner.loaded.in_use():
         segments, _info = runner.model.transcribe(audio, beam_size=5, language="en",
                                                   condition_on_previous_text=False, word_timestamps=True)
         return [{"word": word.word.strip(), "start": float(word.start), "end": float(word.end),

@@ -52,7 +52,7 @@ def integrated_gradients(runner: Runner, text: str, target: int, steps: int = IG
         return runner.infer({"input_ids": input_ids, **dict(zip(others, rest))}, gradients=True)
 
     integrated = LayerIntegratedGradients(logits, runner.model.get_input_embeddings())
-    with runner.loaded.lock:
+    with runner.loaded.hooked():  # Captum hooks the shared embedding layer: no run of this model meanwhile
         output = float(runner.infer(batch)[0, target])
         baseline_output = float(runner.infer({**batch, "input_ids": baseline})[0, target])
         while True:

@@ -28,9 +28,10 @@ class ProcessorExtras:
 
 @dataclass(frozen=True)
 class TokenizerExtras:
-    """transformers text models."""
+    """transformers text models; classifiers also carry their labels (the runtime may not keep the config)."""
 
     tokenizer: Any
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

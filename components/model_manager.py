@@ -12,14 +12,48 @@ import os
 import threading
 import time
 from collections import Counter, OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from components.model_extras import Extras
 
 BUDGET_ENV = "MODEL_EXPLORER_MEMORY_BUDGET_MB"
 STATS_ENV = "MODEL_EXPLORER_STATS_FILE"  # opt-in: after each load / eviction, write the counts there as JSON
 DEFAULT_BUDGET_MB = 8192  # a third of a 24 GiB machine: room for the app, the browser and data
+
+
+class SharedExclusiveLock:
+    """Many shared holders at once (runs), or one exclusive holder (an explainer that hooks the model)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._shared = 0
+        self._exclusive = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._exclusive)
+            self._shared += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._shared -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._exclusive and not self._shared)
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._exclusive = False
+                self._condition.notify_all()
 
 
 @dataclass
@@ -34,6 +68,23 @@ class LoadedModel:
     extras: Extras | None = None  # the engine's typed record (transform, tokenizer, …)
     thread_safe: bool = True  # False: calls are serialised through ``lock`` (stateful engines)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    access: SharedExclusiveLock = field(default_factory=SharedExclusiveLock, repr=False)
+
+    @contextmanager
+    def in_use(self) -> Iterator[None]:
+        """Around a run: shared with other runs (one at a time for stateful engines), never during hooking."""
+        with self.access.shared():
+            if self.thread_safe:
+                yield
+            else:
+                with self.lock:
+                    yield
+
+    @contextmanager
+    def hooked(self) -> Iterator[None]:
+        """Around an explanation that puts hooks on the shared module: no run of this model meanwhile."""
+        with self.access.exclusive():
+            yield
 
 
 def budget_from_env() -> float:

@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["MODEL_EXPLORER_OFFLINE"] = "1"  # tests run as if there were no network
 os.environ.setdefault("MODEL_EXPLORER_HISTORY", str(ROOT / "artifacts" / "test-history.sqlite"))
 os.environ.setdefault("MODEL_EXPLORER_ONNX_DIR", str(ROOT / "artifacts" / "onnx"))  # exports stay in the tree
+os.environ.setdefault("MODEL_EXPLORER_FEATURES_DIR", str(ROOT / "artifacts" / "features"))  # so do Adapt's
 
 from components.runtime import set_hf_offline  # noqa: E402
 

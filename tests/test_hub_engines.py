@@ -408,3 +408,14 @@ def test_a_checkpoint_without_a_trained_head_is_refused_for_text_classification(
 
     with pytest.raises(IncompleteCheckpoint, match="no trained classification head .*BertModel"):
         load_transformers_text_classifier(get_entry("distilbert_sst2"), "cpu", str(hub.folder("all_minilm_l12_v2")))
+
+
+def test_a_hub_text_classifier_runs_on_onnx_with_its_own_labels(hub, monkeypatch, tmp_path):
+    """ONNX keeps no transformers config: the labels travel in the loader's extras."""
+    _place(monkeypatch, hub.folder_env())
+    monkeypatch.setenv("MODEL_EXPLORER_ONNX_DIR", str(tmp_path))
+    entry, manager, text = get_entry("distilbert_sst2"), ModelManager(), ["What a wonderful lesson."]
+    eager = create_runner(entry, "sentiment-analysis", "real", manager=manager).run(text).output[0]
+    onnx = create_runner(entry, "sentiment-analysis", "real", manager=manager, runtime="onnx").run(text).output[0]
+    assert onnx["label"] == eager["label"] == "positive"
+    assert onnx["scores"].keys() == eager["scores"].keys()

@@ -52,3 +52,47 @@ def test_load_time_recorded():
     manager = ModelManager(budget_mb=100)
     loaded = manager.get("slow", _loader("slow", 1, [], 0.05))
     assert loaded.load_s >= 0.05
+
+
+def test_an_explainer_waits_for_runs_and_runs_wait_for_the_explainer():
+    """Runs share a model; an explainer's hooks need it alone (integrated gradients broke otherwise)."""
+    import threading
+    import time
+
+    from components.model_manager import LoadedModel
+
+    loaded = LoadedModel(object(), 1.0, "cpu", "real")
+    order: list[str] = []
+    run_started, release_run = threading.Event(), threading.Event()
+
+    def run() -> None:
+        with loaded.in_use():
+            order.append("run in")
+            run_started.set()
+            release_run.wait(5)
+            order.append("run out")
+
+    def explain() -> None:
+        with loaded.hooked():
+            order.append("explain")
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    run_started.wait(5)
+    explainer = threading.Thread(target=explain)
+    explainer.start()
+    time.sleep(0.1)
+    assert order == ["run in"]  # the explainer waits while a run holds the model
+    release_run.set()
+    runner.join(5)
+    explainer.join(5)
+    assert order == ["run in", "run out", "explain"]
+    with loaded.hooked():
+        blocked = threading.Thread(target=run)
+        release_run.clear()
+        run_started.clear()
+        blocked.start()
+        assert not run_started.wait(0.1)  # no run while hooked
+    assert run_started.wait(5)
+    release_run.set()
+    blocked.join(5)

@@ -5,7 +5,7 @@ import pytest
 
 from components.catalog import default_catalog, get_entry
 from components.model_manager import ModelManager
-from components.runners import factory, registry
+from components.runners import factory, registry, runtimes
 from components.runners.factory import CannotRun, create_runner, runner_tasks
 from components.runners.registry import engine_key, get_engine, register_engine, runner_class
 from components.runners.runtimes import EAGER, Runtime, register_runtime, runtime_names
@@ -97,6 +97,7 @@ class CountingRuntime(Runtime):
 
 def test_a_runtime_is_chosen_apart_from_the_catalog_entry(chelsea, monkeypatch):
     monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
+    monkeypatch.setattr(runtimes, "_RUNTIMES", dict(runtimes._RUNTIMES))  # undone after the test
     register_runtime(CountingRuntime())
     lite = get_engine("efficientnet_lite")
     register_engine(lite.name, lite.loader, lite.runners, runtimes=("eager", "counting"))

@@ -90,5 +90,6 @@ def load_transformers_text_classifier(entry: CatalogEntry, device: str, weights_
                                    f"{', '.join(heads) or 'no architecture'}): a base checkpoint would answer with "
                                    f"a random head; use a fine-tuned classifier such as FinBERT")
     model = AutoModelForSequenceClassification.from_pretrained(where).eval().to(device)
+    labels = tuple(model.config.id2label[i] for i in range(len(model.config.id2label)))
     return LoadedModel(model, module_size_mb(model), device, "real",
-                       extras=TokenizerExtras(AutoTokenizer.from_pretrained(where)))
+                       extras=TokenizerExtras(AutoTokenizer.from_pretrained(where), labels))

@@ -82,11 +82,9 @@ class Runner:
         return outputs
 
     def run(self, inputs: Any, **options: Any) -> RunResult:
-        """Run the three stages on one input, timing each."""
-        if not self.loaded.thread_safe:
-            with self.loaded.lock:
-                return self._run(inputs, **options)
-        return self._run(inputs, **options)
+        """Run the three stages on one input, timing each (never while an explainer hooks the model)."""
+        with self.loaded.in_use():
+            return self._run(inputs, **options)
 
     def _run(self, inputs: Any, **options: Any) -> RunResult:
         stages: dict[str, float] = {}
@@ -109,11 +107,9 @@ class Runner:
     def flops_call(self, inputs: Any, **options: Any) -> tuple[Any, tuple]:
         """(callable, args) whose call is the forward pass, for FLOP counting (locked like ``run``)."""
         batch = self.preprocess(inputs, **options)
-        if self.loaded.thread_safe:
-            return self.infer, (batch,)
 
         def locked_forward(prepared: Any) -> Any:
-            with self.loaded.lock:
+            with self.loaded.in_use():
                 return self.infer(prepared)
 
         return locked_forward, (batch,)

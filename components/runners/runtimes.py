@@ -1,9 +1,9 @@
 """The runtime seam: how a loaded model's forward pass executes, chosen apart from the catalog entry.
 
-Today one runtime, ``eager``: the engine's own call (PyTorch eager for torch models, the engine's
-library otherwise), without autograd unless a caller asks for gradients. Another runtime (ONNX
-Runtime, int8…) registers here, converts a loaded model in :meth:`Runtime.prepare`, and engines
-list it in their ``runtimes``.
+``eager`` (here): the engine's own call (PyTorch eager for torch models, the engine's library
+otherwise), without autograd unless a caller asks for gradients. Another runtime registers here,
+converts a loaded model in :meth:`Runtime.prepare`, and engines list it in their ``runtimes``
+(``onnx_runtime.py`` adds ONNX Runtime fp32 and int8 this way).
 """
 from __future__ import annotations
 

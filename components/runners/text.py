@@ -5,6 +5,7 @@ from typing import Any
 
 from components.backends import text
 from components.backends.text import embed, predict_languages, tokenize
+from components.model_extras import TokenizerExtras
 from components.runners.base import InputError, Runner, label_list
 from components.runners.registry import TORCH_RUNTIMES, register_engine
 
@@ -117,7 +118,7 @@ class TextClassificationRunner(Runner):
         return self.model(**batch).logits
 
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
-        id2label = self.model.config.id2label
+        id2label = self.extras(TokenizerExtras).labels
         results = []
         for text, row in zip(_lines(inputs), outputs.float().softmax(-1).cpu().tolist()):
             best = max(range(len(row)), key=row.__getitem__)

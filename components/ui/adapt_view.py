@@ -13,6 +13,7 @@ from components.adapt_heads import embedding_map
 from components.catalog import get_entry
 from components.inputs import InputError, load_audio, load_image, wav_bytes
 from components.labelled_sets import LabelledSet
+from components.runners.factory import CannotRun
 
 MAX_COLUMNS = 2
 GALLERY = 12
@@ -117,7 +118,14 @@ def show_try_it(result: dict[str, Any], models_dir: str | None) -> None:
         item = text or None
     if item is not None and st.button("Classify", icon=":material/label:", key="adapt_try"):
         entry = None if run.row["weights"] == "none" else get_entry(run.row["backbone_id"])
-        ranked = classify(run, entry, item, extra_dir=models_dir)
+        try:
+            ranked = classify(run, entry, item, extra_dir=models_dir)
+        except (CannotRun, InputError) as exc:
+            st.error(str(exc), icon=":material/warning:")
+            return
+        except Exception as exc:  # noqa: BLE001 - a failing model is a message, never a traceback
+            st.error(f"Classifying failed: {type(exc).__name__}: {exc}", icon=":material/warning:")
+            return
         st.session_state["adapt_try_result"] = {"run": choice, "ranked": ranked}
     shown = st.session_state.get("adapt_try_result")
     if shown and shown["run"] == choice:

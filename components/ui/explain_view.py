@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
 from typing import Any
 
 import streamlit as st
@@ -13,6 +14,9 @@ from components.overlays import heatmap_overlay
 from components.runners.factory import CannotRun, create_runner
 from components.ui.format import format_latency_ms
 from components.ui.run import CardData
+from components.ui.state import models_dir
+
+log = logging.getLogger(__name__)
 
 OPACITY = 0.6
 STATE = "explain_results"  # session key: (input key, target) -> {model id: Explanation | error}
@@ -44,10 +48,18 @@ def vision_controls(cards: list[CardData], image: Any) -> None:
 
 def _explain_card(card: CardData, inputs: Any, target: str) -> Explanation | str:
     try:
-        runner = create_runner(card.entry, card.result.task, "real", runtime=card.result.runtime)
+        runner = create_runner(card.entry, card.result.task, "real", runtime=card.result.runtime,
+                               extra_dir=models_dir())
         return explain(runner, inputs, target or None)
     except (CannotRun, InputError) as exc:
         return str(exc)
+    except Exception as exc:  # noqa: BLE001 - one model's failure is a message on its card
+        return unexpected(card, exc)
+
+
+def unexpected(card: CardData, exc: Exception) -> str:
+    log.exception("explaining %s failed", card.entry.id)
+    return f"{card.entry.name} could not be explained: {type(exc).__name__}: {exc}"
 
 
 def show_card_explanation(card: CardData, image: Any) -> None:
@@ -73,11 +85,13 @@ def _sanity(card: CardData, image: Any, target: str, opacity: float) -> None:
                  help="Adebayo et al. (2018): the same method on the same architecture with random weights "
                       "must give a different map, or the map shows the photo, not the model."):
         try:
-            real = create_runner(card.entry, card.result.task, "real")
+            real = create_runner(card.entry, card.result.task, "real", extra_dir=models_dir())
             randomised = create_runner(card.entry, card.result.task, "random")
             st.session_state[SANITY] = (key, sanity_check(real, randomised, image, target or None))
         except (CannotRun, InputError) as exc:
             st.session_state[SANITY] = (key, str(exc))
+        except Exception as exc:  # noqa: BLE001
+            st.session_state[SANITY] = (key, unexpected(card, exc))
     stored = st.session_state.get(SANITY)
     if stored is None or stored[0] != key:
         return
@@ -138,10 +152,12 @@ def speech_words(card: CardData, audio: Any) -> None:
     key, clip = f"explain_words_{card.entry.id}", content_key(audio)
     if st.button("Words on the waveform", icon=":material/graphic_eq:", key=key):
         try:
-            runner = create_runner(card.entry, card.result.task, "real")
+            runner = create_runner(card.entry, card.result.task, "real", extra_dir=models_dir())
             st.session_state[key + "_result"] = (clip, whisper_words(runner, audio))
         except (CannotRun, InputError) as exc:
             st.session_state[key + "_result"] = (clip, str(exc))
+        except Exception as exc:  # noqa: BLE001
+            st.session_state[key + "_result"] = (clip, unexpected(card, exc))
     stored = st.session_state.get(key + "_result")
     if stored is None or stored[0] != clip:
         return

@@ -14,6 +14,7 @@ from components.model_extras import Extras
 from components.model_manager import get_manager
 from components.runners.base import RunResult
 from components.runners.factory import CannotRun, create_runner
+from components.ui.state import models_dir
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,12 @@ def run_models(entries: list[CatalogEntry], task: str, inputs: Any, runtime: str
         card = CardData(entry)
         cards.append(card)
         try:
-            was_loaded = any(key.startswith(f"{entry.id}:") and key.endswith(f":{runtime}")
-                             for key, _ in manager.loaded())
+            was_loaded = any(key.startswith(f"{entry.id}:") and f":{runtime}" in key for key, _ in manager.loaded())
             on = "" if runtime == "eager" else f" on {runtime} (the first time exports it, a few seconds)"
             bar.progress((2 * i) / steps, text=f"Loading {entry.name}{on} ({i + 1}/{len(entries)})…"
                          if not was_loaded else f"{entry.name} is loaded ({i + 1}/{len(entries)})")
             # the folder named in the sidebar made this model selectable: loading must look there too
-            runner = create_runner(entry, task, weights="real", runtime=runtime,
-                                   extra_dir=st.session_state.get("keep_models_dir", "").strip() or None)
+            runner = create_runner(entry, task, weights="real", runtime=runtime, extra_dir=models_dir())
             card.loaded_now = not was_loaded
             card.model_extras = runner.loaded.extras
             bar.progress((2 * i + 1) / steps, text=f"Running {entry.name} ({i + 1}/{len(entries)})…")

@@ -8,10 +8,12 @@ import streamlit as st
 from components.catalog import CatalogEntry
 from components.charts import robustness_curves
 from components.datasets import load_bundled
+from components.inputs import InputError
 from components.runners.factory import CannotRun, create_runner
 from components.stress import STRENGTHS, get_perturbation, perturb, perturbations_for, robustness_curve
 from components.tasks import get_task
 from components.ui.run import CardData, run_models
+from components.ui.state import models_dir
 
 
 def stress_section(models: list[CatalogEntry], task: str, inputs: Any, original: list[CardData] | None,
@@ -78,10 +80,12 @@ def _curves(models: list[CatalogEntry], task: str, name: str, runtime: str) -> d
 
     for entry in models:
         try:
-            runner = create_runner(entry, task, "real", runtime=runtime)
+            runner = create_runner(entry, task, "real", runtime=runtime, extra_dir=models_dir())
             found[entry.name] = robustness_curve(runner, dataset, name, STRENGTHS, tick=tick)
-        except CannotRun as exc:
+        except (CannotRun, InputError) as exc:
             found[entry.name] = str(exc)
+        except Exception as exc:  # noqa: BLE001 - one model's failure is a message, the others still run
+            found[entry.name] = f"failed: {type(exc).__name__}: {exc}"
     bar.empty()
     return found
 
