@@ -35,7 +35,7 @@ from components.adapt_heads import (
     split,
     tfidf_head,
 )
-from components.catalog import CatalogEntry, CatalogError, default_catalog, get_entry
+from components.catalog import CatalogEntry, CatalogError, default_catalog, entries_by_ids
 from components.labelled_sets import ADAPT_TASKS, LabelledSet, load_labelled
 
 HEADS = ("logistic", "finetune")
@@ -199,18 +199,15 @@ def parse_shots(text: str | None) -> list[int] | None:
 def resolve_backbones(task: str, ids: str) -> list[CatalogEntry]:
     from components.runners.factory import runner_tasks
 
-    names = [i.strip() for i in ids.split(",") if i.strip()]
-    if not names:
-        raise CliError("--backbones names no model")
+    try:
+        named = entries_by_ids(ids, "--backbones")
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     entries = []
-    for model_id in names:
-        try:
-            entry = get_entry(model_id, default_catalog())
-        except KeyError:
-            raise CliError(f"unknown model id '{model_id}' (ids are listed in catalog.yaml)") from None
+    for entry in named:
         runnable = runner_tasks(entry, "real")
         if not gives_features(entry, task) or not set(RUNNER_TASKS[task]) & set(runnable):
-            raise CliError(f"{model_id} cannot give features for {task} here "
+            raise CliError(f"{entry.id} cannot give features for {task} here "
                            f"(it runs: {', '.join(runnable) or 'nothing here'})")
         entries.append(entry)
     return entries

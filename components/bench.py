@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from components.catalog import CatalogEntry, CatalogError, default_catalog, get_entry
+from components.catalog import CatalogEntry, CatalogError, entries_by_ids
 from components.tasks import TASKS
 
 
@@ -48,15 +48,13 @@ def resolve_models(task: str, ids: str, weights: str = "auto") -> list[CatalogEn
 
     if task not in TASKS:
         raise CliError(f"unknown task '{task}' (tasks: {', '.join(TASKS)})")
-    names = [i.strip() for i in ids.split(",") if i.strip()]
-    if not names:
-        raise CliError("--models names no model")
+    try:
+        named = entries_by_ids(ids, "--models")
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     entries = []
-    for model_id in names:
-        try:
-            entry = get_entry(model_id, default_catalog())
-        except KeyError:
-            raise CliError(f"unknown model id '{model_id}' (ids are listed in catalog.yaml)") from None
+    for entry in named:
+        model_id = entry.id
         if task not in entry.tasks:
             raise CliError(f"{model_id} does not do {task} (it does: {', '.join(entry.tasks)})")
         runnable = runner_tasks(entry, weights)

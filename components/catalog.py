@@ -246,3 +246,17 @@ def get_entry(model_id: str, catalog: tuple[CatalogEntry, ...] | None = None) ->
         if entry.id == model_id:
             return entry
     raise KeyError(f"unknown model id '{model_id}'")
+
+
+def entries_by_ids(ids: str, flag: str) -> list[CatalogEntry]:
+    """The entries named in a comma-separated list (a CLI's ``flag``); ValueError names what is wrong."""
+    names = [i.strip() for i in ids.split(",") if i.strip()]
+    if not names:
+        raise ValueError(f"{flag} names no model")
+    entries = []
+    for model_id in names:
+        try:
+            entries.append(get_entry(model_id, default_catalog()))
+        except KeyError:
+            raise ValueError(f"unknown model id '{model_id}' (ids are listed in catalog.yaml)") from None
+    return entries
