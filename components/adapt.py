@@ -12,7 +12,6 @@ environment. ``--baseline`` adds each backbone with random weights (and TF-IDF f
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import threading
 import time
@@ -36,6 +35,7 @@ from components.adapt_heads import (
     tfidf_head,
 )
 from components.catalog import CatalogEntry, CatalogError, default_catalog, entries_by_ids
+from components.cli import CliError, fail, write_json
 from components.labelled_sets import ADAPT_TASKS, LabelledSet, load_labelled
 
 HEADS = ("logistic", "finetune")
@@ -47,10 +47,6 @@ EpochProgress = Callable[[int, int, float, float], None]
 
 # threadpool_limits changes the whole process and is not re-entrant: one fit at a time sets it
 BLAS_LIMIT = threading.RLock()
-
-
-class CliError(Exception):
-    """Reported as one line on stderr, exit status 1."""
 
 
 @dataclass
@@ -238,14 +234,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         rows = run(args)
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
-    except (CliError, CatalogError, DatasetError, CannotRun, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        write_json(args.json, rows)
+    except (CliError, CatalogError, DatasetError, CannotRun, OSError, KeyboardInterrupt) as exc:
+        return fail(exc)
     for row in rows:
         print(f"{row['backbone_id']:<22} {row['weights']:<6} accuracy {row['accuracy']:.3f}  "
               f"macro-F1 {row['macro_f1']:.3f}  embed {row['embed_s']:.1f} s  train {row['train_s']:.1f} s")

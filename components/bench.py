@@ -13,16 +13,12 @@ export) is reported on stderr and the other rows are still written; the exit sta
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from components.catalog import CatalogEntry, CatalogError, entries_by_ids
+from components.cli import CliError, fail, write_json
 from components.tasks import TASKS
-
-
-class CliError(Exception):
-    """Reported as one line on stderr, exit status 1."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -125,14 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         rows, failures = run(args)
         if not rows:
             raise CliError("; ".join(failures.values()))
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
-    except (CliError, CatalogError, DatasetError, BenchmarkError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        write_json(args.json, rows)
+    except (CliError, CatalogError, DatasetError, BenchmarkError, OSError, KeyboardInterrupt) as exc:
+        return fail(exc)
     for row in rows:
         print(summary_line(row))
     print(f"wrote {len(rows)} result(s) to {args.json}")

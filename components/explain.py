@@ -23,7 +23,6 @@ error prints one line on stderr and exits 1.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from components.cli import CliError, fail, write_json
 from components.inputs import InputError
 from components.model_extras import TokenizerExtras
 from components.runners.base import Runner
@@ -213,10 +213,6 @@ def sanity_check(real: Runner, random: Runner, image: Any, target: str | int | N
 
 # ---------------------------------------------------------------- CLI
 
-class CliError(Exception):
-    """Reported as one line on stderr, exit status 1."""
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m components.explain", description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="catalog id, e.g. efficientnet_lite0")
@@ -266,12 +262,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         explanation = run(args)
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(explanation.to_json()), encoding="utf-8")
-    except (CliError, CannotRun, InputError, CatalogError, KeyError, OSError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"error: {message}", file=sys.stderr)
-        return 1
+        write_json(args.json, explanation.to_json())
+    except (CliError, CannotRun, InputError, CatalogError, KeyError, OSError, KeyboardInterrupt) as exc:
+        return fail(exc)
     print(f"{explanation.model_id}: {explanation.method_label} of '{explanation.target}' "
           f"in {explanation.elapsed_ms:.0f} ms -> {args.json}")
     return 0
