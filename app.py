@@ -1,17 +1,21 @@
-"""Model Explorer entry point: page config and navigation, nothing else."""
+"""Model Explorer entry point: page config, navigation, and what every page shares (its link, presenter
+view, the lesson in progress)."""
 from pathlib import Path
 
 import streamlit as st
 
+from components.ui import lesson_view, presenter, share
 from components.ui.state import keep_widget_state
 
 ROOT = Path(__file__).parent
 
-st.set_page_config(page_title="Model Explorer", page_icon=":material/explore:", layout="wide")
+# a file, not :material/explore:, which the browser would fetch from fonts.gstatic.com as the favicon
+st.set_page_config(page_title="Model Explorer", page_icon=ROOT / "assets" / "favicon.png", layout="wide")
 keep_widget_state()
 
 PAGES = {
-    "Explore": [("home.py", "Home", ":material/home:"), ("catalog.py", "Catalog", ":material/menu_book:")],
+    "Explore": [("home.py", "Home", ":material/home:"), ("catalog.py", "Catalog", ":material/menu_book:"),
+                ("lessons.py", "Lessons", ":material/school:")],
     "Playgrounds": [("vision.py", "Vision", ":material/image:"), ("text.py", "Text", ":material/notes:"),
                     ("speech.py", "Speech", ":material/mic:"), ("multimodal.py", "Multimodal", ":material/hub:")],
     "Measure": [("compare.py", "Compare", ":material/bar_chart:")],
@@ -23,4 +27,12 @@ navigation = {
               for file, title, icon in pages if (ROOT / "app_pages" / file).exists()]
     for section, pages in PAGES.items()
 }
-st.navigation({section: pages for section, pages in navigation.items() if pages}).run()
+page = st.navigation({section: pages for section, pages in navigation.items() if pages})
+name = share.page_name(page.url_path)
+share.restore(name)  # a link's settings, before the page draws its widgets
+presenter.style()
+share.show_notes(name)
+lesson_view.panel(name)
+page.run()
+share.publish(name)  # the settings now shown, back into the link
+presenter.toggle()

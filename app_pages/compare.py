@@ -4,17 +4,23 @@ import time
 
 import streamlit as st
 
-from components.benchmark import BenchmarkConfig, BenchmarkError, benchmark_model, row_key
+from components.benchmark import BenchmarkConfig
 from components.compare_charts import (
     accuracy_vs_latency, int8_slower_notes, latency_distribution, memory_and_size, published_vs_measured,
     results_table, runtime_comparison, throughput_by_batch,
 )
-from components.datasets import Dataset, DatasetError, load_bundled, load_upload
+from components.catalog import get_entry
+from components.datasets import Dataset, DatasetError, load_bundled, load_dataset, load_upload
+from components.executors.base import ExecutorError
+from components.runs import RunPlan, dataset_ref, done_keys, run_recorded
 from components.runners.factory import resolve_weights, runner_tasks
 from components.runners.runtimes import get_runtime, runtime_names
 from components.store import HistoryStore, to_csv, to_json
 from components.tasks import TASKS
 from components.ui.catalog_view import availability_map, catalog_or_stop
+from components.ui.compare_run import executor_settings, resume_request, server_path_set
+from components.ui.chart_view import show_chart
+from components.ui.report_view import compare_report_button
 
 RESULTS, FAILURES = "compare_results", "compare_failures"
 
@@ -51,13 +57,18 @@ chosen_runtimes = st.multiselect(
          "report their speed-up over eager and their agreement with eager on the same samples; int8 is "
          "static (calibrated on the bundled photos) for image models and dynamic for text encoders.")
 
+ON_SERVER = "A file or folder on this server"
 source = "Bundled" if evaluation is None else st.radio(
-    "Evaluation set", ["Bundled", "Upload my own"], horizontal=True, key="keep_cmp_source")
-dataset = None
+    "Evaluation set", ["Bundled", "Upload my own", ON_SERVER], horizontal=True, key="keep_cmp_source")
+dataset, set_ref = None, "bundled"  # set_ref: how the history names the set, to resume a run (None: an upload)
 try:
     if source == "Bundled":
         dataset = load_bundled(task)
+    elif source == ON_SERVER:
+        dataset = server_path_set(task)
+        set_ref = dataset_ref(st.session_state["keep_cmp_path"].strip()) if dataset is not None else None
     else:
+        set_ref = None
         upload = st.file_uploader(f"Your set: {evaluation.upload}", key="cmp_upload")
         if upload is not None:
             dataset = uploaded_set(task, upload.name, upload.getvalue())
@@ -79,16 +90,34 @@ with st.expander("Measurement settings"):
                "FLOPs: torch's FlopCounterMode on one input. Parameters: counted from the loaded network, or "
                "the catalog's figure where the engine is not torch (marked in the table). Peak RSS is the "
                "whole app process: it includes models loaded earlier and other sessions' work.")
+    executor = executor_settings()
 
 run_clicked = st.button("Run comparison", icon=":material/play_arrow:", type="primary",
                         disabled=not (chosen_ids and dataset is not None), key="cmp_run")
-if run_clicked:
+try:
+    history = HistoryStore()
+except Exception:  # noqa: BLE001 - a broken history setting must not break the page
+    history = None
+resuming = None if run_clicked else resume_request(history, task)
+if run_clicked or resuming:
     cancel_slot = st.empty()
     cancel_slot.button("Cancel", icon=":material/stop:", key="cmp_cancel",
                        help="Stops after the current step; finished models are kept.")
-    st.session_state[RESULTS], st.session_state[FAILURES] = [], {}
+    run_id, saved = None, []
+    try:
+        if resuming:
+            run_id, plan, saved = resuming
+            run_entries, run_set = [get_entry(m) for m in plan.model_ids], load_dataset(plan.task, plan.dataset_ref)
+        else:
+            run_entries = [e for e in candidates if e.id in chosen_ids]
+            plan = RunPlan(task, tuple(e.id for e in run_entries), tuple(chosen_runtimes or ["eager"]),
+                           BenchmarkConfig(runs=runs, warmup=warmup, models_dir=models_dir or None), set_ref)
+            run_set = dataset
+    except (DatasetError, KeyError) as exc:
+        st.error(f"Run #{run_id} cannot be resumed: {exc}", icon=":material/warning:")
+        st.stop()
+    st.session_state[RESULTS], st.session_state[FAILURES] = list(saved), {}
     st.session_state["compare_cancelled"] = True  # cleared when the run completes
-    config = BenchmarkConfig(runs=runs, warmup=warmup, models_dir=models_dir or None)
     bar = st.progress(0.0, text="Starting…")
     started = time.perf_counter()
 
@@ -97,23 +126,20 @@ if run_clicked:
         eta = f" · about {elapsed * (1 - fraction) / fraction:.0f} s left" if fraction > 0.02 else ""
         bar.progress(min(fraction, 1.0), text=f"{message}{eta}")
 
-    rows = [(e, r) for e in candidates if e.id in chosen_ids for r in chosen_runtimes or ["eager"]]
-    for index, (entry, runtime) in enumerate(rows):
-        try:
-            result = benchmark_model(entry, dataset, config, progress, model_index=index, n_models=len(rows),
-                                     runtime=runtime)
-            st.session_state[RESULTS].append(result.to_dict())
-        except BenchmarkError as exc:
-            st.session_state[FAILURES][row_key(entry.id, runtime)] = str(exc)
+    try:
+        run_id, outcome = run_recorded(
+            history, plan, run_entries, run_set, run_id=run_id, skip=done_keys(saved), executor=executor,
+            progress=progress, on_result=lambda result: st.session_state[RESULTS].append(result.to_dict()),
+            on_start=lambda new_id: st.session_state.update(compare_run_id=new_id))
+        st.session_state[FAILURES] = outcome.failures
+    except ExecutorError as exc:
+        st.error(str(exc), icon=":material/warning:")
     st.session_state["compare_cancelled"] = False
     cancel_slot.empty()
     bar.progress(1.0, text=f"Done in {time.perf_counter() - started:.0f} s")
-    if st.session_state[RESULTS]:
-        try:
-            st.session_state["compare_run_id"] = HistoryStore().save_run(
-                st.session_state[RESULTS], task, dataset.source, {"runs": runs, "warmup": warmup})
-        except (OSError, sqlite3.Error) as exc:
-            st.warning(f"The results are shown but could not be saved to the history: {exc}")
+    if run_id is None and st.session_state[RESULTS]:
+        st.warning("The results are shown but could not be saved to the history "
+                   f"({history.path if history else 'no history file'}).")
 
 results = [r for r in st.session_state.get(RESULTS) or [] if r["task"] == task]  # a run belongs to its task
 if st.session_state.get("compare_cancelled") and not run_clicked:
@@ -156,20 +182,23 @@ if shown:
     figures = [f for f in figures if f is not None]
     for start in range(0, len(figures), 2):
         for column, figure in zip(st.columns(2), figures[start:start + 2]):
-            column.plotly_chart(figure, width="stretch")
+            with column:
+                show_chart(figure)
     runtimes_figure = runtime_comparison(shown)  # three panels: the full width
     if runtimes_figure is not None:
-        st.plotly_chart(runtimes_figure, width="stretch")
+        show_chart(runtimes_figure)
     env = shown[0].get("env") or {}
     st.caption("Measured on: " + ", ".join(f"{k} {v}" for k, v in env.items() if k in
                                             ("cpu", "cpu_flags", "cores", "torch_threads", "device", "torch",
-                                             "transformers", "timm", "onnxruntime")))
+                                             "transformers", "timm", "onnxruntime", "executor", "hostname")))
     for note in int8_slower_notes(shown):
         st.info(note, icon=":material/info:")
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     c1.download_button("Download CSV", to_csv(shown), icon=":material/download:", file_name=f"compare-{task}.csv",
                        mime="text/csv", key="cmp_csv")
     c2.download_button("Download JSON", to_json(shown), icon=":material/download:", file_name=f"compare-{task}.json",
                        mime="application/json", key="cmp_json")
+    with c3:
+        compare_report_button(shown, task, dataset)
 elif not run_clicked:
     st.info("Pick models and a set, then press Run. Earlier runs can be overlaid from the sidebar.")

@@ -4,8 +4,9 @@ import streamlit as st
 from components.catalog import get_entry
 from components.overlays import draw_ocr_boxes
 from components.ui.cards import show_cards, top_k_chart
-from components.ui.input_widgets import image_input
+from components.ui.input_widgets import current_raw, image_input
 from components.ui.picker import pick_models, runnable_models
+from components.ui.report_view import image_given, playground_report_button
 from components.ui.run import CardData, run_models
 
 KEY = "multimodal_input"
@@ -26,7 +27,7 @@ mode = st.segmented_control("Tool", ["Zero-shot labels", "Caption", "Image → O
 
 if checked is not None:
     image = checked.data
-    st.image(image, width=320)
+    st.image(image, width=320, caption=f"{current_raw(KEY).name} · {image.width}×{image.height}")
 
     if mode == "Zero-shot labels":
         st.session_state.setdefault("keep_mm_labels", DEFAULT_LABELS)
@@ -50,6 +51,8 @@ if checked is not None:
         stored = st.session_state.get(f"{KEY}_results")
         if stored and stored[0] == "zs":
             show_cards(stored[1], render_labels)
+            playground_report_button("Multimodal playground", image_given(KEY, image, f"labels: {', '.join(labels)}"),
+                                     [("zero-shot-image-classification", stored[1])], key="mm_report")
 
     elif mode == "Caption":
         ready, blocked = runnable_models("image-captioning")
@@ -69,6 +72,8 @@ if checked is not None:
             stored = st.session_state.get(f"{KEY}_results")
             if stored and stored[0] == "cap":
                 show_cards(stored[1], lambda card: st.markdown(f"> {card.result.output['text']}"))
+                playground_report_button("Multimodal playground", image_given(KEY, image),
+                                         [("image-captioning", stored[1])], key="mm_report")
 
     else:
         st.caption("RapidOCR reads the text in the image; fastText names its language; VADER rates its tone.")
@@ -87,7 +92,8 @@ if checked is not None:
                 if task == "ocr":
                     def render_ocr(card: CardData) -> None:
                         lines = card.result.output["lines"]
-                        st.image(draw_ocr_boxes(image, lines), width="stretch")
+                        st.image(draw_ocr_boxes(image, lines), width="stretch",
+                                 caption=f"The {len(lines)} text region(s) found, numbered as detected")
                         st.text(card.result.output["text"] or "(no text found)")
                     show_cards(cards, render_ocr)
                     if cards[0].result and not cards[0].result.output["lines"]:
@@ -97,3 +103,4 @@ if checked is not None:
                     show_cards(cards, lambda card: st.dataframe(
                         [{k: v for k, v in row.items() if k in ("text", "lang", "label", "score")}
                          for row in card.result.output], hide_index=True))
+            playground_report_button("Multimodal playground", image_given(KEY, image), stored[1], key="mm_report")

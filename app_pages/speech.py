@@ -8,11 +8,14 @@ from components.charts import mel_spectrogram, waveform
 from components.scoring import word_error_rate
 from components.inputs import SAMPLE_RATE, wav_bytes
 from components.ui.cards import show_cards
+from components.ui.chart_view import NO_MODE_BAR, show_chart
 from components.ui.explain_view import speech_words
 from components.ui.format import format_latency_ms
 from components.ui.input_widgets import DATA, audio_input, current_raw
 from components.ui.picker import pick_models
+from components.ui.report_view import audio_given, playground_report_button
 from components.ui.run import CardData, run_models
+from components.ui.stress_view import stress_section
 
 KEY = "speech_input"
 
@@ -43,9 +46,13 @@ if checked is not None:
                 + (f" ({format_latency_ms(vad.result.latency_ms)})" if vad.result else f" — {vad.error}"))
     if vad.result and not segments:
         st.warning("No speech detected in this clip (silence or noise): transcripts may be empty or invented.")
-    st.plotly_chart(waveform(audio, segments), width="stretch", config={"displayModeBar": False})
+    spans = ", ".join(f"{s['start']:.1f}–{s['end']:.1f} s" for s in segments) or "none"
+    show_chart(waveform(audio, segments), config=NO_MODE_BAR,
+               summary=f"Waveform of {duration:.1f} s of audio, amplitude -1 to 1; speech segments (shaded): {spans}.")
     with st.expander("Mel spectrogram — what speech models look at"):
-        st.plotly_chart(mel_spectrogram(audio), width="stretch", config={"displayModeBar": False})
+        show_chart(mel_spectrogram(audio), config=NO_MODE_BAR,
+                   summary=f"Mel spectrogram: 64 mel bands (low to high pitch) over {duration:.1f} s in 10 ms "
+                           "steps, loudness in dB (bright = loud).")
 
     models = pick_models("speech-recognition", "keep_speech_models", ("whisper_tiny_en_ct2", "pocketsphinx_en_us"))
     if st.button("Transcribe", icon=":material/play_arrow:", type="primary", disabled=not models, key="speech_run"):
@@ -67,3 +74,7 @@ if checked is not None:
     if st.session_state.get(f"{KEY}_results"):
         st.subheader("Transcripts")
         show_cards(st.session_state[f"{KEY}_results"], render_transcript)
+        playground_report_button("Speech playground", audio_given(KEY, audio),
+                                 [("voice-activity-detection", [vad]),
+                                  ("speech-recognition", st.session_state[f"{KEY}_results"])], key="speech_report")
+    stress_section(models, "speech-recognition", audio)

@@ -9,8 +9,12 @@ from components.inputs import text_lines
 from components.ui.cards import show_cards, top_k_chart
 from components.ui.explain_view import text_explanation
 from components.ui.format import language_name
+from components.ui.chart_view import NO_MODE_BAR, show_chart
 from components.ui.picker import pick_models, pick_runtime
+from components.ui.report_view import playground_report_button, text_given
 from components.ui.run import CardData, run_models
+from components.ui.attention_view import attention_section
+from components.ui.stress_view import stress_section
 from components.ui.text_widgets import DATA, text_input
 
 st.title(":material/notes: Text playground")
@@ -19,7 +23,7 @@ st.caption("Type or paste sentences (one per line), pick a tool and models, pres
 checked = text_input()
 lines = text_lines(checked.data) if checked else []
 
-TOOLS = ["Similarity & search", "Zero-shot labels", "Language", "Sentiment", "Tokenizer view"]
+TOOLS = ["Similarity & search", "Zero-shot labels", "Language", "Sentiment", "Tokenizer view", "Attention"]
 st.session_state.setdefault("keep_text_tool", TOOLS[0])
 tool = st.segmented_control("Tool", TOOLS, key="keep_text_tool") or TOOLS[0]
 
@@ -37,6 +41,10 @@ def run_section(task: str, defaults: tuple[str, ...], render, with_runtime: bool
         if stored[0] != lines:
             st.caption("The text changed since this run: press Run to refresh.")
         show_cards(stored[1], render)
+        playground_report_button("Text playground", text_given(stored[0]), [(task, stored[1])],
+                                 key=f"report_{task}")
+    if lines:
+        stress_section(models, task, lines, runtime=runtime, **options)
 
 
 def render_similarity(card: CardData) -> None:
@@ -45,8 +53,7 @@ def render_similarity(card: CardData) -> None:
         st.markdown(f"**Closest to** “{out['query']}”")
         top_k_chart([{"label": r["text"][:60], "score": r["score"]} for r in out["ranking"][:5]], percent=False)
         st.caption("Cosine similarity to the query (1 = same meaning).")
-    st.plotly_chart(similarity_heatmap(out["sentences"], out["matrix"]), width="stretch",
-                    config={"displayModeBar": False})
+    show_chart(similarity_heatmap(out["sentences"], out["matrix"]), config=NO_MODE_BAR)
     st.caption("Cosine similarity of sentence embeddings: 1 = same meaning, 0 = unrelated.")
     if len(lines) >= 2:
         text_explanation(card, lines[:2], "Each word's score: how much the similarity of lines 1 and 2 drops "
@@ -99,6 +106,10 @@ elif tool == "Language":
     run_section("language-identification", ("fasttext_lid176",), render_language)
 elif tool == "Sentiment":
     run_section("sentiment-analysis", ("vader",), render_sentiment)
+elif tool == "Attention":
+    st.caption("Self-attention of a transformer text model: for each token, how much it looks at every other "
+               "token, in each layer and head.")
+    attention_section(lines)
 else:
     name = st.selectbox("Tokenizer", list(TOKENIZERS), key="keep_text_tokenizer")
     kind = TOKENIZERS[name]

@@ -4,10 +4,11 @@ import streamlit as st
 from components.overlays import draw_ocr_boxes
 from components.ui.cards import show_cards, top_k_chart
 from components.ui.explain_view import show_card_explanation, vision_controls
-from components.ui.input_widgets import image_input
+from components.ui.input_widgets import current_raw, image_input
 from components.ui.picker import pick_models, pick_runtime
 from components.ui.run import CardData, run_models
 from components.ui.preprocess_view import show_model_input
+from components.ui.report_view import image_given, playground_report_button
 from components.ui.stress_view import stress_section
 
 KEY = "vision_input"
@@ -27,7 +28,7 @@ runtime = pick_runtime("keep_vision_runtime") if task == "image-classification" 
 if checked is not None:
     image = checked.data
     left, right = st.columns([1, 2])
-    left.image(image, caption=f"{image.width}×{image.height}", width="stretch")
+    left.image(image, caption=f"{current_raw(KEY).name} · {image.width}×{image.height}", width="stretch")
     with right:
         if st.button("Run", icon=":material/play_arrow:", type="primary", disabled=not models, key="vision_run"):
             st.session_state[f"{KEY}_results"] = (task, run_models(models, task, image, runtime=runtime))
@@ -47,7 +48,8 @@ def render_ocr(card: CardData) -> None:
     if not lines:
         st.info("No text found in this image.")
         return
-    st.image(draw_ocr_boxes(checked.data, lines), width="stretch")
+    st.image(draw_ocr_boxes(checked.data, lines), width="stretch",
+             caption=f"The {len(lines)} text region(s) found, numbered as in the table below")
     st.dataframe([{"#": i, "text": l["text"], "score": round(l["score"], 3)}
                   for i, l in enumerate(lines, start=1)], hide_index=True, width="stretch",
                  column_config={"#": st.column_config.NumberColumn(width=36),
@@ -62,5 +64,7 @@ if checked is not None and stored is not None:
     if done_task == "image-classification":
         vision_controls(cards, checked.data)
     show_cards(cards, render_classification if done_task == "image-classification" else render_ocr)
+    playground_report_button("Vision playground", image_given(KEY, checked.data), [(done_task, cards)],
+                             key="vision_report")
 if checked is not None and task == "image-classification":
     stress_section(models, task, checked.data, stored[1] if stored and stored[0] == task else None, runtime)

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777")
+from components.charts import PALETTE
 
 
 def row_label(row: dict[str, Any]) -> str:

@@ -3,29 +3,40 @@
     python -m components.bench --task image-classification \\
         --models efficientnet_lite0,efficientnet_lite1 [--dataset bundled|PATH] [--runs N] \\
         [--warmup N] [--batch-sizes 1,4,16] [--weights real|random] [--runtime eager,onnx,onnx-int8] \
-        --json OUT.json
+        [--executor local|ray [--address ADDR]] --json OUT.json
+    python -m components.bench --resume RUN_ID [--executor local|ray [--address ADDR]] --json OUT.json
 
 OUT.json is a list with one object per (model, runtime) (see BenchmarkResult). Any error (unknown
 model or runtime, a model that does not do the task, a bad dataset, a model that cannot run) exits
 non-zero with one line on stderr and no traceback. With several runtimes, a row that fails (an ONNX
 export) is reported on stderr and the other rows are still written; the exit status is then 1.
+
+``--dataset PATH`` takes a CSV, a ZIP or a folder; a folder or ZIP is streamed (thousands of samples,
+decoded a batch at a time). ``--executor ray`` runs each row as a task on a Ray cluster: a local one, or
+the one at ``--address`` (default: $MODEL_EXPLORER_RAY_ADDRESS). Every run is recorded in the history
+(components.store) row by row; ``--resume RUN_ID`` finishes a run that was cut short, measuring only
+the rows it lacks, and writes all of the run's rows.
 """
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 from components.catalog import CatalogEntry, CatalogError, entries_by_ids
 from components.cli import CliError, fail, write_json
+from components.executors.base import row_key
 from components.tasks import TASKS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m components.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--task", required=True, help="task, e.g. image-classification")
-    parser.add_argument("--models", required=True, help="comma-separated catalog ids")
-    parser.add_argument("--dataset", default="bundled", help="'bundled' (default) or a CSV / ZIP path")
+    parser.add_argument("--task", help="task, e.g. image-classification (required unless --resume)")
+    parser.add_argument("--models", help="comma-separated catalog ids (required unless --resume)")
+    parser.add_argument("--dataset", default="bundled",
+                        help="'bundled' (default), a CSV or ZIP file, or a folder (ZIPs and folders are streamed)")
     parser.add_argument("--runs", type=int, default=20, help="timed runs per model (default 20)")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up runs per model (default 3)")
     parser.add_argument("--batch-sizes", default="1,4,16", help="throughput batch sizes (default 1,4,16)")
@@ -33,8 +44,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="default: real when available, else random for architecture-only models")
     parser.add_argument("--runtime", default="eager",
                         help="comma-separated runtimes: eager (default), onnx, onnx-int8; one row each")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="local (default): one row after another here; ray: rows as tasks on a Ray cluster")
+    parser.add_argument("--address", default=None,
+                        help="Ray cluster address (with --executor ray; default $MODEL_EXPLORER_RAY_ADDRESS, "
+                             "empty: start a local Ray)")
+    parser.add_argument("--resume", type=int, default=None, metavar="RUN_ID",
+                        help="finish an unfinished run from the history: only its missing rows are measured")
     parser.add_argument("--json", required=True, type=Path, help="where to write the results")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.resume is None and (args.task is None or args.models is None):
+        parser.error("--task and --models are required (or --resume RUN_ID)")
+    return args
 
 
 def resolve_models(task: str, ids: str, weights: str = "auto") -> list[CatalogEntry]:
@@ -82,10 +103,19 @@ def runtimes(text: str) -> tuple[str, ...]:
     return names
 
 
-def run(args: argparse.Namespace) -> tuple[list[dict], dict[str, str]]:
-    """Validate everything first, then benchmark every (model, runtime); (rows, failures)."""
-    from components.benchmark import BenchmarkConfig, compare
-    from components.datasets import load_dataset
+def make_executor(args: argparse.Namespace) -> Any:
+    """The executor the flags ask for (Ray is imported only when chosen)."""
+    from components.executors import make_executor
+
+    if args.executor == "local" and args.address:
+        raise CliError("--address needs --executor ray")
+    return make_executor(args.executor, args.address)
+
+
+def plan_from_args(args: argparse.Namespace) -> tuple[Any, list[CatalogEntry]]:
+    """The run the flags describe, validated: (RunPlan, catalog entries)."""
+    from components.benchmark import BenchmarkConfig
+    from components.runs import RunPlan, dataset_ref
 
     weights = args.weights or "auto"
     entries = resolve_models(args.task, args.models, weights)
@@ -93,17 +123,48 @@ def run(args: argparse.Namespace) -> tuple[list[dict], dict[str, str]]:
         raise CliError("--runs must be >= 1 and --warmup >= 0")
     config = BenchmarkConfig(runs=args.runs, warmup=args.warmup, batch_sizes=batch_sizes(args.batch_sizes),
                              weights=weights)
-    chosen = runtimes(args.runtime)
-    dataset = load_dataset(args.task, args.dataset)
+    plan = RunPlan(args.task, tuple(e.id for e in entries), runtimes(args.runtime), config,
+                   dataset_ref(args.dataset))
+    return plan, entries
+
+
+def run(args: argparse.Namespace) -> tuple[list[dict], dict[str, str]]:
+    """Validate everything first, then benchmark every (model, runtime) missing from the run; (rows, failures)."""
+    from components.datasets import load_dataset
+    from components.runs import done_keys, load_resumable, run_recorded
+    from components.store import HistoryStore
+
+    store = HistoryStore()
+    previous: list[dict] = []
+    if args.resume is not None:
+        plan, previous = load_resumable(store, args.resume)
+        entries = resolve_models(plan.task, ",".join(plan.model_ids), plan.config.weights)
+    else:
+        plan, entries = plan_from_args(args)
+    executor = make_executor(args)
+    dataset = load_dataset(plan.task, plan.dataset_ref)
 
     def progress(fraction: float, message: str) -> None:
         print(f"\r[{fraction:4.0%}] {message:<60}", end="", file=sys.stderr, flush=True)
 
-    outcome = compare(entries, dataset, config, stop_on_error=len(chosen) == 1,
-                      progress=progress if sys.stderr.isatty() else None, runtimes=chosen)
+    run_id, outcome = run_recorded(store, plan, entries, dataset, run_id=args.resume, skip=done_keys(previous),
+                                   executor=executor, stop_on_error=stop_on_error(args, plan, previous),
+                                   progress=progress if sys.stderr.isatty() else None)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    return [result.to_dict() for result in outcome.results], outcome.failures
+    if run_id is not None:
+        print(f"run #{run_id} in the history {store.path}"
+              + ("" if not outcome.cancelled and not outcome.failures else f" (finish it: --resume {run_id})"))
+    order = {key: i for i, key in enumerate(plan.row_keys)}
+    rows = previous + [result.to_dict() for result in outcome.results]
+    rows.sort(key=lambda r: order.get(row_key(r["model_id"], r.get("runtime", "eager")), len(order)))
+    return rows, outcome.failures
+
+
+def stop_on_error(args: argparse.Namespace, plan: Any, previous: list[dict]) -> bool:
+    """One runtime, run here, from scratch: the first failure ends the run (one line, no JSON). On Ray, a
+    failed row (a worker that died) never stops the others."""
+    return len(plan.runtimes) == 1 and not previous and args.executor == "local"
 
 
 def summary_line(row: dict) -> str:
@@ -116,13 +177,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from components.benchmark import BenchmarkError
     from components.datasets import DatasetError
+    from components.executors.base import ExecutorError
+    from components.runs import ResumeError
 
     try:
         rows, failures = run(args)
         if not rows:
             raise CliError("; ".join(failures.values()))
         write_json(args.json, rows)
-    except (CliError, CatalogError, DatasetError, BenchmarkError, OSError, KeyboardInterrupt) as exc:
+    except (CliError, CatalogError, DatasetError, BenchmarkError, ExecutorError, ResumeError, OSError,
+            sqlite3.Error, KeyboardInterrupt) as exc:
         return fail(exc)
     for row in rows:
         print(summary_line(row))

@@ -5,21 +5,27 @@ timed runs of ``runner.run`` on one fixed sample (p50 / p90 / p99 / mean / std, 
 throughput at several batch sizes where the runner batches, accuracy over the whole set, peak
 resident memory during all of it, parameters, FLOPs per input, size and the environment.
 A progress callback and a cancel flag let a page show a bar with an ETA and a Cancel button.
+:func:`compare` runs many (model, runtime) rows through an executor (components.executors: this
+process, or a Ray cluster), saving each finished row through ``on_result``.
 """
 from __future__ import annotations
 
 import importlib.metadata
 import math
+import socket
 import statistics
 import threading
 import time
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 from components.catalog import CatalogEntry
 from components.agreement import agreement
 from components.datasets import Dataset
-from components.evaluate import evaluate
+from components.evaluate import compute_metrics, evaluate
+from components.executors.base import Executor, Job, Row, RowDone, row_key
+from components.executors.local import LocalExecutor
 from components.measure import (
     PeakMemory,
     count_flops,
@@ -194,9 +200,11 @@ def model_revision(entry: CatalogEntry, weights: str) -> str:
 def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConfig = BenchmarkConfig(),
                     progress: Progress | None = None, cancel: threading.Event | None = None,
                     manager: ModelManager | None = None, model_index: int = 0,
-                    n_models: int = 1, runtime: str = "eager") -> BenchmarkResult:
+                    n_models: int = 1, runtime: str = "eager", *, accuracy: bool = True) -> BenchmarkResult:
     """Measure one model on ``dataset.task`` and ``runtime``. Raises BenchmarkError (cannot run) or
-    Cancelled. A row on another runtime than eager also measures its agreement with eager."""
+    Cancelled. A row on another runtime than eager also measures its agreement with eager.
+    ``accuracy=False``: the caller scores the set itself (sharded across workers); the row's metrics
+    stay empty and ``n_samples`` 0 until it does."""
     task = dataset.task
     manager = manager or get_manager()
     pinned = steady_allocator()
@@ -215,7 +223,7 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
         evaluating = loaded.weights == "real" and dataset.labelled
         items = dataset.items()
         tick.total = (config.warmup + config.runs + throughput_units(task, config.batch_sizes, config.runs)
-                      + (len(dataset) if evaluating else 0))
+                      + (len(dataset) if evaluating and accuracy else 0))
         sample = items[0]
         options = get_task(task).bench_options  # e.g. the labels a zero-shot model ranks
         try:
@@ -224,7 +232,7 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
             rates = throughput(runner, items, task, config.batch_sizes, config.runs,
                                statistics.fmean(latencies), lambda n: tick(n, f"{name}: throughput"), options)
             metrics, n_eval = {}, 0
-            if evaluating:
+            if evaluating and accuracy:
                 metrics, _ = evaluate(runner, dataset, lambda n: tick(n, f"{name}: evaluating"))
                 n_eval = len(dataset)
             agreed = None if runtime == "eager" else _agreement_with_eager(runner, entry, task, items, config, manager)
@@ -239,6 +247,7 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
     env = environment(runner.device)
     env["model_revision"] = model_revision(entry, loaded.weights)
     env["malloc_thresholds_pinned"] = pinned
+    env["hostname"] = socket.gethostname()
     return BenchmarkResult(
         model_id=entry.id, model_name=entry.name, task=task, weights=loaded.weights,
         dataset=dataset.source, n_samples=n_eval, metrics=metrics,
@@ -289,30 +298,89 @@ def _gpu_peak(device: str) -> float | None:
     return torch.cuda.max_memory_allocated() / 2**20
 
 
+def measure_row(row: Row, dataset: Dataset, config: BenchmarkConfig, progress: Progress | None,
+                cancel: threading.Event | None, manager: ModelManager | None, position: int, n_rows: int,
+                accuracy: bool = True) -> RowDone:
+    """One row of a comparison, in this process: its result, or its failure as one line. Cancelled
+    passes through. Executors call this (the local one here, Ray's on a worker)."""
+    try:
+        return RowDone(row, benchmark_model(row.entry, dataset, config, progress, cancel, manager, position,
+                                            n_rows, row.runtime, accuracy=accuracy))
+    except BenchmarkError as exc:
+        return RowDone(row, error=str(exc))
+
+
+def predict_shard(row: Row, dataset: Dataset, config: BenchmarkConfig, start: int, stop: int,
+                  tick: Callable[[int], None] | None = None) -> list[Any]:
+    """The per-sample predictions of ``row`` on samples ``start`` to ``stop``, for accuracy sharded
+    across workers; :func:`components.evaluate.compute_metrics` scores them all at once afterwards.
+    Shards start at multiples of the evaluation batch, so every runner call sees the batch it would
+    see unsharded. Raises BenchmarkError."""
+    task = dataset.task
+    try:
+        runner = create_runner(row.entry, task, config.weights, extra_dir=config.models_dir, runtime=row.runtime)
+        return evaluate(runner, dataset.window(start, stop), tick)[1]
+    except CannotRun as exc:
+        raise BenchmarkError(f"{row.entry.id} cannot run here: {exc}") from None
+    except InputError as exc:
+        raise BenchmarkError(f"{row.entry.id} cannot take the {task} samples: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - an engine failure becomes one readable line
+        raise BenchmarkError(f"{row.entry.id} failed while evaluating: {type(exc).__name__}: {exc}") from None
+
+
+def expected_work(row: Row, dataset: Dataset, config: BenchmarkConfig) -> float:
+    """A row's rough cost, so that an executor running rows side by side can start the longest first:
+    parameters (a proxy for time per sample) x samples run. Real weights run the timed calls, the
+    throughput batches and the labelled set; random weights (architecture-only runners) run the timed
+    calls alone, one input at a time."""
+    from components.availability import compute_availability
+    from components.runners.factory import resolve_weights
+
+    calls = config.warmup + config.runs
+    try:
+        weights = resolve_weights(row.entry, config.weights, compute_availability(row.entry, config.models_dir),
+                                  dataset.task)
+    except CannotRun:
+        return 0.0  # it fails at once
+    if weights == "real":
+        calls += throughput_units(dataset.task, config.batch_sizes, config.runs)
+        calls += len(dataset) if dataset.labelled else 0
+    return float(row.entry.params or 1) * calls
+
+
 def compare(entries: Sequence[CatalogEntry], dataset: Dataset, config: BenchmarkConfig = BenchmarkConfig(),
             progress: Progress | None = None, cancel: threading.Event | None = None,
             stop_on_error: bool = False, manager: ModelManager | None = None,
-            runtimes: Sequence[str] = ("eager",)) -> Comparison:
-    """Benchmark each (model, runtime) in turn. One that cannot run is recorded in ``failures`` under
-    :func:`row_key` (or raised with ``stop_on_error``); Cancel stops between runs and keeps the rest."""
-    outcome = Comparison([], {})
-    rows = [(entry, runtime) for entry in entries for runtime in runtimes]
-    for index, (entry, runtime) in enumerate(rows):
-        try:
-            outcome.results.append(benchmark_model(entry, dataset, config, progress, cancel, manager,
-                                                   index, len(rows), runtime))
-        except BenchmarkError as exc:
-            if stop_on_error:
-                raise
-            outcome.failures[row_key(entry.id, runtime)] = str(exc)
-        except Cancelled:
-            outcome.cancelled = True
-            break
+            runtimes: Sequence[str] = ("eager",), *, executor: Executor | None = None,
+            skip: Collection[str] = (),
+            on_result: Callable[[BenchmarkResult], None] | None = None) -> Comparison:
+    """Benchmark each (model, runtime) on ``executor`` (default: one after another in this process).
+
+    A row that cannot run is recorded in ``failures`` under :func:`row_key` (or raised with
+    ``stop_on_error``); Cancel stops the work and keeps the finished rows. ``skip`` names rows (by
+    row_key) already measured, e.g. when resuming a run; ``on_result`` sees each result as it finishes.
+    Results and failures come back in row order, whatever order the executor finished them in.
+    """
+    rows = [Row(i, entry, runtime) for i, (entry, runtime) in
+            enumerate((e, r) for e in entries for r in runtimes) if row_key(entry.id, runtime) not in skip]
+    job = Job(dataset, config, measure_row, predict_shard, compute_metrics, expected_work, progress, cancel,
+              manager)
+    finished: list[RowDone] = []
+    cancelled = False
+    try:
+        with closing(iter((executor or LocalExecutor()).run(rows, job))) as outcomes:
+            for done in outcomes:
+                if done.error is not None and stop_on_error:
+                    raise BenchmarkError(done.error)
+                finished.append(done)
+                if done.result is not None and on_result is not None:
+                    on_result(done.result)
+    except Cancelled:
+        cancelled = True
+    cancelled = cancelled or (cancel is not None and cancel.is_set() and len(finished) < len(rows))
+    finished.sort(key=lambda done: done.row.index)
+    outcome = Comparison([d.result for d in finished if d.result is not None],
+                         {d.row.key: d.error for d in finished if d.error is not None}, cancelled)
     if progress is not None and not outcome.cancelled:
         progress(1.0, "done")
     return outcome
-
-
-def row_key(model_id: str, runtime: str) -> str:
-    """A row's name in failures: the model id, with its runtime unless eager."""
-    return model_id if runtime == "eager" else f"{model_id} ({runtime})"

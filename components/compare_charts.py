@@ -7,10 +7,11 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from components.charts import BLUE, GREY, ORANGE, PALETTE, PURPLE, VERMILLION
 from components.tasks import TASKS
 
-LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=380)
-RUNTIME_COLORS = {"eager": "#9ca3af", "onnx": "#2563eb", "onnx-int8": "#16a34a"}
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=380, colorway=list(PALETTE))
+RUNTIME_COLORS = {"eager": GREY, "onnx": BLUE, "onnx-int8": ORANGE}
 
 
 def headline(task: str) -> tuple[str, str, bool]:
@@ -98,9 +99,9 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
     fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers+text",
                              text=[label(r) for r in rows], textposition="top center",
                              marker=dict(size=[max(8, min(40, (r["params"] or 0) / 1e6)) for r in rows],
-                                         color="#2563eb", opacity=0.7), name="models"))
+                                         color=BLUE, opacity=0.7), name="models"))
     fig.add_trace(go.Scatter(x=[points[i][0] for i in front], y=[points[i][1] for i in front],
-                             mode="lines", line=dict(color="#dc2626", dash="dash"), name="Pareto frontier"))
+                             mode="lines", line=dict(color=VERMILLION, dash="dash"), name="Pareto frontier"))
     fig.update_layout(title=f"{metric_label} vs latency ({'up' if higher else 'down'}-left is better; "
                             f"size ~ params)",
                       xaxis_title="p50 latency (ms)", yaxis_title=metric_label, **LAYOUT)
@@ -122,7 +123,8 @@ def throughput_by_batch(results: list[dict[str, Any]]) -> go.Figure | None:
     if not rows:
         return None
     frame = pd.DataFrame(rows, columns=["model", "batch size", "items per second"]).sort_values("batch size")
-    fig = px.line(frame, x="batch size", y="items per second", color="model", markers=True, log_x=True)
+    fig = px.line(frame, x="batch size", y="items per second", color="model", markers=True, log_x=True,
+                  color_discrete_sequence=list(PALETTE))
     sizes = sorted(frame["batch size"].unique())
     fig.update_xaxes(tickvals=sizes, ticktext=[str(s) for s in sizes])
     fig.update_layout(title="Throughput vs batch size", **LAYOUT)
@@ -171,7 +173,7 @@ def runtime_comparison(results: list[dict[str, Any]]) -> go.Figure | None:
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=(
         "Speed-up over eager (p50, x)", "Size on disk (MB)", "Agreement with eager"))
     for runtime in dict.fromkeys(r["runtime"] for r, _ in rows):
-        color = RUNTIME_COLORS.get(runtime, "#7c3aed")
+        color = RUNTIME_COLORS.get(runtime, PURPLE)
         chosen = [(r, e) for r, e in rows if r["runtime"] == runtime]
         names = [label(dict(r, runtime="eager")) for r, _ in chosen]
         deltas = [_delta(r, e, key) for r, e in chosen]
@@ -190,7 +192,7 @@ def runtime_comparison(results: list[dict[str, Any]]) -> go.Figure | None:
     eager_sizes = {label(dict(e, runtime="eager")): e["size_mb"] for _, e in rows}
     fig.add_trace(go.Bar(name="eager", x=list(eager_sizes), y=list(eager_sizes.values()), legendgroup="eager",
                          marker_color=RUNTIME_COLORS["eager"]), 1, 2)
-    fig.add_hline(y=1.0, line_dash="dot", line_color="#6b7280", row=1, col=1)
+    fig.add_hline(y=1.0, line_dash="dot", line_color=GREY, row=1, col=1)
     fig.update_layout(barmode="group", title="Runtimes: the same model on eager PyTorch and ONNX Runtime",
                       **dict(LAYOUT, height=440, margin=dict(l=10, r=10, t=80, b=10)))
     return fig
@@ -215,3 +217,10 @@ def int8_slower_notes(results: list[dict[str, Any]]) -> list[str]:
                          f"({r['latency_ms']['p50']:.3g} vs {fp32['latency_ms']['p50']:.3g} ms p50; CPU features: "
                          f"{flags}). int8 pays off where the CPU has VNNI / AMX and the model is MatMul-bound.")
     return notes
+
+
+def compare_figures(results: list[dict[str, Any]]) -> list[go.Figure]:
+    """Every Compare chart that has something to show for ``results``, in the page's order."""
+    figures = [accuracy_vs_latency(results), latency_distribution(results), memory_and_size(results),
+               throughput_by_batch(results), published_vs_measured(results), runtime_comparison(results)]
+    return [f for f in figures if f is not None]

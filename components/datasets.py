@@ -1,17 +1,23 @@
-"""Labelled evaluation sets: the bundled ones in ``data/`` and the user's own uploads.
+"""Labelled evaluation sets: the bundled ones in ``data/``, the user's uploads and large sets on disk.
 
 Every defect in an upload (not a zip, a zip bomb, missing columns, an undecodable file, an unknown
 class name) raises :class:`DatasetError` with one line a user can act on. Nothing is extracted to
 disk: ZIP members are read into memory after their declared sizes pass the limits.
+
+A folder or a ZIP named by its path (the CLI's ``--dataset PATH``, the Compare page's server path) is
+*streamed*: the set keeps file paths or member names, and each sample is read and decoded when a
+runner asks for it (a batch or a shard at a time), so thousands of samples never sit decoded in memory.
 """
 from __future__ import annotations
 
 import csv
 import io
+import os
 import unicodedata
 import zipfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
 
@@ -25,6 +31,7 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 MAX_ZIP_BYTES = 200 * 2**20  # total uncompressed size
 MAX_ZIP_RATIO = 100  # uncompressed / compressed, per member and overall
 MAX_ZIP_FILES = 2000
+MAX_STREAMED_FILES = 50_000  # a folder or ZIP read from disk keeps only names, not samples
 MAX_CSV_ROWS = 10000
 MAX_AUDIO_S = 3600.0  # total decoded audio
 
@@ -35,10 +42,63 @@ class DatasetError(ValueError):
     """The evaluation set cannot be used; the message (one line) says why."""
 
 
-class ImageFiles(Sequence):
-    """Encoded images kept as bytes, decoded to RGB PIL images on access (bounded memory)."""
+class FileBlobs(Sequence):
+    """The bytes of files on disk, read on access (only the paths are held)."""
 
-    def __init__(self, blobs: list[bytes]) -> None:
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self._paths = list(paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __getitem__(self, index: int) -> bytes:
+        return read_file(self._paths[index])
+
+
+class ZipArchive(Mapping):
+    """Member name -> bytes of a ZIP file on disk, read on access; pickles as its path (Ray workers)."""
+
+    def __init__(self, path: Path, names: Sequence[str]) -> None:
+        self.path, self._names = path, tuple(names)
+        self._archive: zipfile.ZipFile | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "_names": self._names, "_archive": None}
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self._names:
+            raise KeyError(name)
+        try:
+            if self._archive is None:
+                self._archive = zipfile.ZipFile(self.path)
+            return self._archive.read(name)
+        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError) as exc:
+            raise DatasetError(f"'{self.path.name}': member '{name}' cannot be read ({exc})") from None
+
+
+class MemberBlobs(Sequence):
+    """Chosen members of a name -> bytes mapping, looked up on access."""
+
+    def __init__(self, members: Mapping[str, bytes], names: Sequence[str]) -> None:
+        self._members, self._names = members, list(names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __getitem__(self, index: int) -> bytes:
+        return self._members[self._names[index]]
+
+
+class ImageFiles(Sequence):
+    """Encoded images (bytes in memory or read from disk per access), decoded to RGB PIL images on access."""
+
+    def __init__(self, blobs: Sequence[bytes]) -> None:
         self._blobs = blobs
 
     def __len__(self) -> int:
@@ -50,6 +110,41 @@ class ImageFiles(Sequence):
         from PIL import Image
 
         return Image.open(io.BytesIO(self._blobs[index])).convert("RGB")
+
+
+class AudioFiles(Sequence):
+    """Encoded audio clips, decoded to 16 kHz mono float32 on access (one clip at a time)."""
+
+    def __init__(self, blobs: Sequence[bytes], names: Sequence[str]) -> None:
+        self._blobs, self._names = blobs, list(names)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return decode_audio(self._blobs[index], self._names[index])
+
+
+class Window(Sequence):
+    """Items ``start`` to ``stop`` of a sequence, without copying or decoding anything up front."""
+
+    def __init__(self, items: Sequence[Any], start: int, stop: int) -> None:
+        self._items, self._start, self._stop = items, start, stop
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step == 1:
+                return self._items[self._start + start : self._start + stop]
+            return [self[i] for i in range(start, stop, step)]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self._items[self._start + index % len(self)]
 
 
 @dataclass(frozen=True)
@@ -80,19 +175,82 @@ class Dataset:
             return [sentence for pair in self.inputs for sentence in pair]
         return self.inputs
 
+    def window(self, start: int, stop: int) -> "Dataset":
+        """Samples ``start`` to ``stop`` as a set of their own (a shard), still decoded only on access."""
+        stop = min(stop, len(self))
+        return Dataset(self.task, self.source, self.ids[start:stop], Window(self.inputs, start, stop),
+                       None if self.labels is None else self.labels[start:stop])
+
 
 # ---------------------------------------------------------------- entry points
 
 def load_dataset(task: str, source: str | Path = "bundled") -> Dataset:
-    """The bundled set for ``task`` (``"bundled"``) or the user's file at ``source``."""
+    """The bundled set for ``task`` (``"bundled"``), or the user's folder or file at ``source``.
+
+    Folders and ZIP files are streamed (see the module docstring); CSV files are read whole.
+    """
     if str(source) == "bundled":
         return load_bundled(task)
-    path = Path(source)
+    path = Path(source).expanduser()
+    if path.is_dir():
+        return load_folder(task, path)
+    if path.is_file() and zipfile.is_zipfile(path) and _streamable(task):
+        return load_zip_file(task, path)
     return load_upload(task, path.name, read_file(path))
 
 
+def _streamable(task: str) -> bool:
+    evaluation = get_task(task).evaluation
+    return evaluation is not None and evaluation.format in _STREAM_READERS
+
+
+def load_folder(task: str, root: Path) -> Dataset:
+    """A folder laid out like the task's ZIP upload, streamed from disk (up to MAX_STREAMED_FILES files)."""
+    evaluation = get_task(task).evaluation
+    if not _streamable(task):
+        wanted = evaluation.upload if evaluation else "a labelled set"
+        raise DatasetError(f"'{root}' is a folder; {task} needs {wanted}")
+    members = FolderFiles(root)
+    return _STREAM_READERS[evaluation.format](task, root.name, members)
+
+
+def load_zip_file(task: str, path: Path) -> Dataset:
+    """A ZIP on disk, checked like an upload, streamed member by member (up to MAX_STREAMED_FILES files)."""
+    return _STREAM_READERS[get_task(task).evaluation.format](task, path.name, open_zip(path))
+
+
+class FolderFiles(Mapping):
+    """Relative POSIX path -> bytes of the files under ``root`` (hidden ones skipped), read on access."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        names = []
+        for folder, subfolders, files in os.walk(root):  # stops at the limit, not after walking everything
+            subfolders[:] = [d for d in subfolders if not d.startswith(".") and d != "__MACOSX"]
+            base = Path(folder).relative_to(root)
+            names += [(base / name).as_posix() for name in files if not name.startswith(".")]
+            if len(names) > MAX_STREAMED_FILES:
+                raise DatasetError(f"'{root}' holds more than {MAX_STREAMED_FILES} files; "
+                                   f"the limit for a folder is {MAX_STREAMED_FILES}")
+        if not names:
+            raise DatasetError(f"'{root}' holds no files")
+        self._names = tuple(sorted(names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __getitem__(self, name: str) -> bytes:
+        return read_file(self.root / name)
+
+    def paths(self, names: Sequence[str]) -> FileBlobs:
+        return FileBlobs([self.root / name for name in names])
+
+
 def read_file(path: Path) -> bytes:
-    """A user's dataset file, or a DatasetError that says why it cannot be read."""
+    """A user's dataset file (or one sample of a streamed set), or a DatasetError that says why it cannot be read."""
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -210,20 +368,12 @@ def read_zip(data: bytes, name: str) -> dict[str, bytes]:
     except (zipfile.BadZipFile, ValueError):
         raise DatasetError(f"'{name}' is not a valid ZIP file (corrupt or truncated)") from None
     with archive:
-        infos = [i for i in archive.infolist() if not i.is_dir() and not _hidden(i.filename)]
-        if not infos:
-            raise DatasetError(f"'{name}' holds no files")
-        if len(infos) > MAX_ZIP_FILES:
-            raise DatasetError(f"'{name}' holds {len(infos)} files; the limit is {MAX_ZIP_FILES}")
+        infos = _checked_members(archive, name, MAX_ZIP_FILES)
         total = sum(i.file_size for i in infos)
         if total > MAX_ZIP_BYTES:
             raise DatasetError(f"'{name}' unpacks to {total / 2**20:.0f} MB; the limit is "
                                f"{MAX_ZIP_BYTES / 2**20:.0f} MB")
         packed = sum(i.compress_size for i in infos)
-        for info in infos:
-            if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1) and info.file_size > 2**20:
-                raise DatasetError(f"'{name}' looks like a zip bomb: '{info.filename}' expands "
-                                   f"{info.file_size / max(info.compress_size, 1):.0f}x")
         if total > MAX_ZIP_RATIO * max(packed, 1) and total > 2**20:
             raise DatasetError(f"'{name}' looks like a zip bomb: it expands {total / max(packed, 1):.0f}x")
         members = {}
@@ -235,13 +385,41 @@ def read_zip(data: bytes, name: str) -> dict[str, bytes]:
     return members
 
 
+def open_zip(path: Path) -> ZipArchive:
+    """A ZIP on disk, its members checked (count up to MAX_STREAMED_FILES, no zip bomb), none read yet."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = _checked_members(archive, path.name, MAX_STREAMED_FILES)
+    except (zipfile.BadZipFile, ValueError):
+        raise DatasetError(f"'{path.name}' is not a valid ZIP file (corrupt or truncated)") from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read dataset {path}: {exc.strerror or exc}") from None
+    return ZipArchive(path, [i.filename for i in infos])
+
+
+def _checked_members(archive: zipfile.ZipFile, name: str, max_files: int) -> list[zipfile.ZipInfo]:
+    """The visible files of ``archive``: at least one, at most ``max_files``, none a zip bomb."""
+    infos = [i for i in archive.infolist() if not i.is_dir() and not _hidden(i.filename)]
+    if not infos:
+        raise DatasetError(f"'{name}' holds no files")
+    if len(infos) > max_files:
+        raise DatasetError(f"'{name}' holds {len(infos)} files; the limit is {max_files}")
+    for info in infos:
+        if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1) and info.file_size > 2**20:
+            raise DatasetError(f"'{name}' looks like a zip bomb: '{info.filename}' expands "
+                               f"{info.file_size / max(info.compress_size, 1):.0f}x")
+    return infos
+
+
 def _hidden(path: str) -> bool:
     parts = PurePosixPath(path).parts
     return any(p.startswith(".") or p == "__MACOSX" for p in parts)
 
 
-def _zip_images(task: str, name: str, members: dict[str, bytes]) -> Dataset:
-    ids, blobs, labels = [], [], []
+def _zip_images(task: str, name: str, members: Mapping[str, bytes], streamed: bool = False) -> Dataset:
+    """Class-named image folders. In memory, each image is decoded once to check it; streamed, only its
+    header is read here (a file that then fails to decode fails its row, with its name)."""
+    ids, labels = [], []
     for path in sorted(members):
         pure = PurePosixPath(path)
         if pure.suffix.lower() not in IMAGE_EXTENSIONS:
@@ -249,16 +427,18 @@ def _zip_images(task: str, name: str, members: dict[str, bytes]) -> Dataset:
         if len(pure.parts) < 2:
             raise DatasetError(f"'{name}': image '{path}' is not inside a class folder "
                                f"(expected <class name>/<image>)")
-        check_image(members[path], path)
+        (check_image_header if streamed else check_image)(members[path], path)
         ids.append(path)
-        blobs.append(members[path])
         labels.append(imagenet_indices(pure.parent.name))
     if not ids:
         raise DatasetError(f"'{name}' holds no images ({', '.join(IMAGE_EXTENSIONS)}) in class folders")
+    blobs = members.paths(ids) if isinstance(members, FolderFiles) else MemberBlobs(members, ids)
     return Dataset(task, name, tuple(ids), ImageFiles(blobs), tuple(labels))
 
 
-def _zip_speech(task: str, name: str, members: dict[str, bytes]) -> Dataset:
+def _zip_speech(task: str, name: str, members: Mapping[str, bytes], streamed: bool = False) -> Dataset:
+    """Audio files with a transcripts.csv. In memory, clips are decoded here (and the total duration is
+    capped); streamed, each clip is decoded when a runner asks for it."""
     csv_paths = [p for p in members if PurePosixPath(p).name.lower() == "transcripts.csv"]
     if len(csv_paths) != 1:
         problem = "has no" if not csv_paths else "has more than one"
@@ -267,21 +447,27 @@ def _zip_speech(task: str, name: str, members: dict[str, bytes]) -> Dataset:
                     ("file", "transcript"))
     folder = PurePosixPath(csv_paths[0]).parent
     by_name = {PurePosixPath(p).name: p for p in members}
-    ids, clips, transcripts = [], [], []
+    ids, paths, clips, transcripts = [], [], [], []
     total_s = 0.0
     for row in rows:
         path = str(folder / row["file"])
         if path not in members:
             path = by_name.get(PurePosixPath(row["file"]).name)
         if path is None:
-            raise DatasetError(f"'{name}': transcripts.csv lists '{row['file']}' but the ZIP has no such file")
+            raise DatasetError(f"'{name}': transcripts.csv lists '{row['file']}' but the set has no such file")
+        ids.append(row["file"])
+        paths.append(path)
+        transcripts.append(row["transcript"])
+        if streamed:
+            continue
         audio = decode_audio(members[path], path)
         total_s += len(audio) / SAMPLE_RATE
         if total_s > MAX_AUDIO_S:
             raise DatasetError(f"'{name}' holds more than {MAX_AUDIO_S / 60:.0f} minutes of audio")
-        ids.append(row["file"])
         clips.append(audio)
-        transcripts.append(row["transcript"])
+    if streamed:
+        blobs = members.paths(paths) if isinstance(members, FolderFiles) else MemberBlobs(members, paths)
+        return Dataset(task, name, tuple(ids), AudioFiles(blobs, paths), tuple(transcripts))
     return Dataset(task, name, tuple(ids), clips, tuple(transcripts))
 
 
@@ -302,6 +488,20 @@ def check_image(data: bytes, path: str) -> None:
         raise
     except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
         raise DatasetError(f"image '{path}' cannot be decoded ({type(exc).__name__}: {exc})") from None
+
+
+def check_image_header(data: bytes, path: str) -> None:
+    """Raise DatasetError unless ``data`` starts like an image of sane size (header only, no decode)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+    except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
+        raise DatasetError(f"image '{path}' cannot be decoded ({type(exc).__name__}: {exc})") from None
+    if width * height > MAX_IMAGE_PIXELS:
+        raise DatasetError(f"image '{path}' is {width}x{height}; the limit is "
+                           f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels")
 
 
 def decode_audio(data: bytes, path: str) -> np.ndarray:
@@ -372,3 +572,4 @@ def _bundled_speech(task: str, labelled: bool) -> Dataset:
 # Per evaluation format (components.tasks): how an upload or bundled file becomes a Dataset.
 _PARSERS = {"text-label": _labelled_text, "sentence-pairs": _sentence_pairs}
 _ZIP_READERS = {"image-folders": _zip_images, "transcripts": _zip_speech}
+_STREAM_READERS = {fmt: partial(reader, streamed=True) for fmt, reader in _ZIP_READERS.items()}

@@ -1,10 +1,13 @@
 """Why a model answered: one explanation per (model, input), the same for the playgrounds and the CLI.
 
-Libraries: Captum 0.9 (``captum.attr``: LayerGradCam, Occlusion, LayerIntegratedGradients), for every
-gradient and perturbation method; ``grad-cam`` (pytorch-grad-cam) was not taken: it pulls in
-opencv-python-headless, which clashes with the opencv-python already here. Methods, per engine:
+Libraries: Captum 0.9 (``captum.attr``: LayerGradCam, LayerGradientXActivation, LayerActivation, Occlusion,
+LayerIntegratedGradients), for every gradient and perturbation method; Grad-CAM++ and Score-CAM (not in
+Captum) are written on top of Captum's layer gradients / activations in ``explain_cam``. ``grad-cam``
+(pytorch-grad-cam) was not taken: it requires opencv-python-headless, which clashes with the opencv-python
+already here, and ttach. Methods, per engine:
 
-- image classifiers (torch, eager): Grad-CAM on the last feature map (``explain_image.target_layer``);
+- image classifiers (torch, eager): Grad-CAM (the default), Grad-CAM++ or Score-CAM on the last feature map,
+  for CNNs and for ViT / DeiT / Swin with their tokens laid out on the patch grid (``explain_cam``);
   engines without gradients (ONNX Runtime): occlusion sensitivity, labelled as such;
 - transformers text classifiers: integrated gradients on the word embeddings (``explain_text``);
 - sentence similarity: leave-one-word-out on the cosine; VADER: its own per-word valences.
@@ -13,7 +16,8 @@ opencv-python-headless, which clashes with the opencv-python already here. Metho
 architecture with random weights must give a different map (Spearman correlation of the two maps).
 
     python -m components.explain --model ID --input PATH [--target CLASS] \\
-        [--method gradcam|occlusion|ig|loo|lexicon] [--runtime eager|onnx|onnx-int8] --json OUT.json
+        [--method gradcam|gradcam++|scorecam|occlusion|ig|loo|lexicon] [--runtime eager|onnx|onnx-int8] \\
+        --json OUT.json
 
 OUT.json: model_id, method, target, predicted (top-5 with scores), heatmap (2-D list in [0, 1], row-major,
 in the photo's orientation and size), heatmap_shape, elapsed_ms; for a .txt input ``tokens`` [{token,
@@ -27,18 +31,20 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from components.cli import CliError, fail, write_json
+from components.explain_image import CAM_METHODS
 from components.inputs import InputError
 from components.model_extras import TokenizerExtras
 from components.runners.base import Runner
 from components.runners.registry import CannotRun
 
-METHODS = {"gradcam": "Grad-CAM", "occlusion": "occlusion sensitivity", "ig": "integrated gradients",
-           "loo": "leave-one-word-out", "lexicon": "VADER lexicon (by design)"}
+METHODS = {"gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++", "scorecam": "Score-CAM",
+           "occlusion": "occlusion sensitivity", "ig": "integrated gradients", "loo": "leave-one-word-out",
+           "lexicon": "VADER lexicon (by design)"}
 TOP_K = 5
 
 
@@ -87,7 +93,7 @@ def methods_for(runner: Runner) -> tuple[str, ...]:
     from components.runners.text import SentenceSimilarityRunner, TextClassificationRunner, VaderSentimentRunner
 
     if isinstance(runner, ImageClassificationRunner):
-        return ("gradcam", "occlusion") if has_gradients(runner) else ("occlusion",)
+        return (*CAM_METHODS, "occlusion") if has_gradients(runner) else ("occlusion",)
     if isinstance(runner, TextClassificationRunner):
         return ("ig",) if runner.runtime.name == "eager" else ()
     if isinstance(runner, SentenceSimilarityRunner):
@@ -114,10 +120,13 @@ def resolve_target(labels: tuple[str, ...] | list[str], target: str | int | None
     raise InputError(f"'{text}' is not a class of {model} (it has {len(labels)} classes, e.g. {examples})")
 
 
-def explain(runner: Runner, inputs: Any, target: str | int | None = None, method: str | None = None) -> Explanation:
+def explain(runner: Runner, inputs: Any, target: str | int | None = None, method: str | None = None,
+            progress: Callable[[float], None] | None = None) -> Explanation:
     """Explain ``runner``'s answer on ``inputs`` (a PIL image, or text: one string; similarity: two).
 
-    Raises CannotRun (no explainer for this engine / method) or InputError (bad class or input).
+    ``method``: a key of METHODS (None: the runner's first, with occlusion for a token model no class
+    activation map knows). ``progress``: called with the share done (Score-CAM). Raises CannotRun (no
+    explainer for this engine / method) or InputError (bad class or input).
     """
     offered = methods_for(runner)
     if runner.loaded.weights != "real":
@@ -128,23 +137,29 @@ def explain(runner: Runner, inputs: Any, target: str | int | None = None, method
     requested, method = method, method or offered[0]
     if method not in offered:
         raise CannotRun(f"{runner.entry.name} on {runner.runtime.name} is explained by "
-                        f"{' or '.join(offered)}, not {method}")
+                        f"{', '.join(METHODS[m] for m in offered)}, not {METHODS.get(method, method)}")
     start = time.perf_counter()
-    if method in ("gradcam", "occlusion"):
-        try:
-            return _explain_image(runner, inputs, target, method, start)
-        except CannotRun:
-            if requested is not None or method != "gradcam":
-                raise
-            return _explain_image(runner, inputs, target, "occlusion", start)  # a token model: no feature map
-    return _explain_text(runner, inputs, target, method, start)
+    if method not in (*CAM_METHODS, "occlusion"):
+        return _explain_text(runner, inputs, target, method, start)
+    try:
+        found = _explain_image(runner, inputs, target, method, start, progress)
+    except CannotRun:
+        if requested is not None or method != "gradcam":
+            raise
+        found = _explain_image(runner, inputs, target, "occlusion", start)  # a token model no rule knows
+        found.details["instead"] = "no class activation map knows this model's tokens"
+    if requested is None and method == "occlusion":
+        found.details["instead"] = f"the {runner.runtime.name} runtime computes no gradients"
+    return found
 
 
-def _explain_image(runner: Runner, image: Any, target: str | int | None, method: str, start: float) -> Explanation:
+def _explain_image(runner: Runner, image: Any, target: str | int | None, method: str, start: float,
+                   progress: Callable[[float], None] | None = None) -> Explanation:
     from components.explain_image import explain_pixels
 
     index = resolve_target(runner.loaded.extras.labels, target, runner.entry.name)
-    return _image_explanation(runner, image, explain_pixels(runner, image, index, method), index, method, start)
+    found = explain_pixels(runner, image, index, method, progress=progress)
+    return _image_explanation(runner, image, found, index, method, start)
 
 
 def _image_explanation(runner: Runner, image: Any, found: Any, index: int | None, method: str,
@@ -189,26 +204,36 @@ def _explain_text(runner: Runner, inputs: Any, target: str | int | None, method:
                        (time.perf_counter() - start) * 1000, tokens=scores.tokens, details=scores.details)
 
 
-def sanity_check(real: Runner, random: Runner, image: Any, target: str | int | None = None) -> SanityCheck:
-    """The real model's Grad-CAM beside the same architecture's with random weights, on the same input
-    tensor and class; their Spearman correlation at the feature map's own resolution (upsampling would
-    only add smoothness both maps share)."""
+def sanity_check(real: Runner, random: Runner, image: Any, target: str | int | None = None,
+                 method: str = "gradcam", progress: Callable[[float], None] | None = None) -> SanityCheck:
+    """The real model's class activation map (``method``) beside the same architecture's with random weights,
+    on the same input tensor and class; their Spearman correlation at the feature map's own resolution
+    (upsampling would only add smoothness both maps share)."""
     from components.explain_image import explain_pixels, map_correlation
 
-    if real.loaded.weights != "real" or "gradcam" not in methods_for(real):
-        raise CannotRun(f"the sanity check compares Grad-CAM maps: {real.entry.name} has no real weights "
-                        "with gradients here")
+    if method not in CAM_METHODS:
+        raise CannotRun(f"the sanity check compares class activation maps "
+                        f"({', '.join(METHODS[m] for m in CAM_METHODS)}), not {METHODS.get(method, method)}")
+    if real.loaded.weights != "real" or method not in methods_for(real):
+        raise CannotRun(f"the sanity check compares {METHODS[method]} maps: {real.entry.name} has no real "
+                        "weights with gradients here")
     start = time.perf_counter()
     index = resolve_target(real.loaded.extras.labels, target, real.entry.name)
-    found = explain_pixels(real, image, index, "gradcam")
-    explained = _image_explanation(real, image, found, index, "gradcam", start)
+    found = explain_pixels(real, image, index, method, progress=_half(progress, 0))
+    explained = _image_explanation(real, image, found, index, method, start)
     start = time.perf_counter()
     index = explained.details["target_index"]
-    randomised = explain_pixels(random, image, index, "gradcam", preprocessing=real)
-    shuffled = Explanation(random.entry.id, f"{random.entry.name} (random weights)", "gradcam", explained.target,
+    randomised = explain_pixels(random, image, index, method, preprocessing=real,
+                                progress=_half(progress, 1))
+    shuffled = Explanation(random.entry.id, f"{random.entry.name} (random weights)", method, explained.target,
                            [], (time.perf_counter() - start) * 1000, heatmap=randomised.heatmap,
                            details={"layer": randomised.layer, "target_index": index, "weights": "random"})
     return SanityCheck(explained, shuffled, map_correlation(found.model_map, randomised.model_map))
+
+
+def _half(progress: Callable[[float], None] | None, which: int) -> Callable[[float], None] | None:
+    """``progress`` for one of two equal halves of a job (0: the first)."""
+    return None if progress is None else lambda share: progress((which + share) / 2)
 
 
 # ---------------------------------------------------------------- CLI

@@ -1,15 +1,14 @@
-"""Image explanations: Grad-CAM where the engine gives gradients, occlusion sensitivity where it does not.
-
-Both come from Captum (``captum.attr.LayerGradCam``, ``captum.attr.Occlusion``). The map is computed on the
-tensor the model saw (resized and centre-cropped by its own preprocessing), then pasted back into the
-photo's own frame: a 2-D float array in [0, 1] of the photo's height x width, 0 where the model saw nothing.
+"""Image explanations: class activation maps (Grad-CAM, Grad-CAM++, Score-CAM: ``explain_cam``) where the
+engine is a torch module with gradients, occlusion sensitivity (``captum.attr.Occlusion``) where it is not.
+The map is computed on the tensor the model saw (resized and centre-cropped by its own preprocessing), then
+pasted back into the photo's own frame: a 2-D float array in [0, 1] of the photo's height x width, 0 where
+the model saw nothing.
 """
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -17,10 +16,10 @@ from components.model_extras import ImageTransformExtras, ProcessorExtras
 from components.runners.base import Runner
 from components.runners.registry import CannotRun
 
+Progress = Callable[[float], None]
 Box = tuple[float, float, float, float]  # left, top, right, bottom in the photo's pixels
+CAM_METHODS = ("gradcam", "gradcam++", "scorecam")  # class activation maps (explain_cam): eager torch models
 OCCLUSION_WINDOW = 5  # the occluding square is 1/5 of the model's input side, moved by half of that
-TOKEN_MODULES = 12  # more modules than this after the last feature map: a token (transformer) model
-_LAYERS: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class ImageMap:
     model_map: np.ndarray
     box: Box
     logits: Any  # the forward pass's output (1 x classes), for the top-5
-    layer: str  # Grad-CAM's layer; "" for occlusion
+    layer: str  # the class activation map's layer; "" for occlusion
 
 
 def has_gradients(runner: Runner) -> bool:
@@ -45,60 +44,6 @@ def has_gradients(runner: Runner) -> bool:
             return True
     except CannotRun:
         return False
-
-
-def target_layer(model: Any, batch: Any) -> str:
-    """The last module (in execution order) whose output is a feature map with height and width > 1.
-
-    Per architecture this is EfficientNet's ``bn2`` (conv head + BN + ReLU6), ResNet's ``layer4``, DenseNet's and
-    MobileNet's ``features``, VGG's ``avgpool`` (7 x 7), ConvNeXt's ``norm_pre``: the last place that still knows
-    *where*. Token models (ViT-like) have none: CannotRun. Found by one traced forward pass per model, remembered.
-    """
-    import torch
-
-    if model in _LAYERS:
-        return _LAYERS[model]
-    finished: list[tuple[str, bool]] = []  # (module, whether its output is a feature map), in finishing order
-    names = {module: name for name, module in model.named_modules() if name}
-
-    def record(module: Any, _inputs: Any, output: Any) -> None:
-        if torch.is_tensor(output):
-            finished.append((names[module], output.dim() == 4 and min(output.shape[-2:]) > 1))
-
-    hooks = [module.register_forward_hook(record) for module in names]
-    try:
-        with torch.no_grad():
-            model(batch)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    maps = [i for i, (_, spatial) in enumerate(finished) if spatial]
-    if not maps or len(finished) - maps[-1] > TOKEN_MODULES:  # ViT-like: the map is only the patch embedding
-        raise CannotRun("Grad-CAM needs a convolutional feature map; this model works on tokens: use occlusion")
-    _LAYERS[model] = finished[maps[-1]][0]
-    return _LAYERS[model]
-
-
-def grad_cam(runner: Runner, batch: Any, target: int | None) -> tuple[np.ndarray, Any, str]:
-    """(map at the layer's resolution, logits, layer name) for class ``target`` (None: the top class).
-
-    One forward and one backward pass: with no target the explained score is the top logit itself.
-    """
-    import torch
-    from captum.attr import LayerGradCam
-
-    layer_name = target_layer(runner.model, batch)
-    layer = runner.model.get_submodule(layer_name)
-    outputs: list[Any] = []
-
-    def score(pixels: Any) -> Any:
-        logits = runner.infer(pixels, gradients=True)
-        outputs.append(logits.detach())
-        index = torch.full((logits.shape[0], 1), target) if target is not None else logits.argmax(1, keepdim=True)
-        return logits.gather(1, index.to(logits.device))
-
-    cam = LayerGradCam(score, layer).attribute(batch, target=0, relu_attributions=True)
-    return cam[0, 0].detach().float().cpu().numpy(), outputs[0], layer_name
 
 
 def occlusion(runner: Runner, batch: Any, target: int | None) -> tuple[np.ndarray, Any]:
@@ -116,20 +61,23 @@ def occlusion(runner: Runner, batch: Any, target: int | None) -> tuple[np.ndarra
 
 
 def explain_pixels(runner: Runner, image: Any, target: int | None, method: str,
-                   preprocessing: Runner | None = None) -> ImageMap:
-    """Grad-CAM or occlusion of ``runner``'s classifier on a PIL ``image``, in the photo's frame.
+                   preprocessing: Runner | None = None, progress: Progress | None = None) -> ImageMap:
+    """A class activation map (``explain_cam.CAM_METHODS``) or occlusion of ``runner``'s classifier on a PIL
+    ``image``, in the photo's frame.
 
     ``preprocessing``: another runner whose input to use (the sanity check feeds a random-weights model
-    exactly what the real one saw).
+    exactly what the real one saw). ``progress``: called with the share done (Score-CAM's many passes).
     """
+    from components.explain_cam import class_activation_map
+
     preprocessing = preprocessing or runner
     batch = preprocessing.preprocess(image)
     with runner.loaded.hooked():  # hooks on a shared module: no run of this model meanwhile
-        if method == "gradcam":
+        if method in CAM_METHODS:
             if not has_gradients(runner):
                 raise CannotRun(f"{runner.entry.name} runs on {runner.runtime.name}, which computes no "
-                                "gradients: use occlusion")
-            raw, logits, layer = grad_cam(runner, batch, target)
+                                "gradients and shows no inner layer: use occlusion")
+            raw, logits, layer = class_activation_map(runner, batch, target, method, progress)
         else:
             (raw, logits), layer = occlusion(runner, batch, target), ""
     model_map = normalise(raw)

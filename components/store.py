@@ -3,6 +3,10 @@
 Default file: ``~/.model_explorer/history.sqlite``; the ``MODEL_EXPLORER_HISTORY`` environment
 variable or the ``path`` argument overrides it. Each run holds its metadata (time, task, dataset, …)
 and the result dicts of its models, stored as JSON so new result fields need no migration.
+
+A run can also be recorded as it goes (:meth:`HistoryStore.start_run`, one :meth:`add_result` per
+finished row, :meth:`finish_run`): its ``meta["status"]`` stays "running" until it finishes, so a run
+cut short by a crash is still in the history with the rows it finished, ready to be resumed.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 HISTORY_ENV = "MODEL_EXPLORER_HISTORY"
+RUNNING, FINISHED = "running", "finished"  # meta["status"] of a recorded run (absent: saved whole, finished)
 DEFAULT_PATH = Path("~/.model_explorer/history.sqlite")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -72,13 +77,41 @@ class HistoryStore:
                 [(run_id, i, str(r.get("model_id", "")), json.dumps(r)) for i, r in enumerate(results)])
         return run_id
 
+    def start_run(self, task: str, dataset: str, models: Sequence[str], meta: dict[str, Any] | None = None) -> int:
+        """Record a run before its first result (status "running"); returns the run id."""
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with closing(self._connect()) as db, db:
+            cursor = db.execute(
+                "INSERT INTO runs (created_at, task, dataset, models, meta) VALUES (?, ?, ?, ?, ?)",
+                (created, task, dataset, ",".join(models), json.dumps({**(meta or {}), "status": RUNNING})))
+        return int(cursor.lastrowid)
+
+    def add_result(self, run_id: int, result: dict[str, Any]) -> None:
+        """Append one finished row's result dict to a recorded run (committed at once)."""
+        with closing(self._connect()) as db, db:
+            db.execute("INSERT INTO results (run_id, position, model_id, data) VALUES (?, "
+                       "(SELECT COUNT(*) FROM results WHERE run_id = ?), ?, ?)",
+                       (run_id, run_id, str(result.get("model_id", "")), json.dumps(result)))
+
+    def finish_run(self, run_id: int, status: str = FINISHED) -> None:
+        """Set a recorded run's status ("finished", or e.g. "cancelled")."""
+        with closing(self._connect()) as db, db:
+            db.execute("UPDATE runs SET meta = json_set(meta, '$.status', ?) WHERE id = ?", (status, run_id))
+
     def list_runs(self) -> list[dict[str, Any]]:
-        """Every run, newest first: id, created_at, task, dataset, models (list), meta."""
+        """Every run, newest first: id, created_at, task, dataset, models (list), meta, n_results."""
         with closing(self._connect()) as db:
             rows = db.execute(
-                "SELECT id, created_at, task, dataset, models, meta FROM runs ORDER BY id DESC").fetchall()
+                "SELECT id, created_at, task, dataset, models, meta, "
+                "(SELECT COUNT(*) FROM results WHERE results.run_id = runs.id) FROM runs ORDER BY id DESC").fetchall()
         return [{"id": r[0], "created_at": r[1], "task": r[2], "dataset": r[3],
-                 "models": [m for m in r[4].split(",") if m], "meta": json.loads(r[5])} for r in rows]
+                 "models": [m for m in r[4].split(",") if m], "meta": json.loads(r[5]), "n_results": r[6]}
+                for r in rows]
+
+    def unfinished_runs(self, task: str | None = None) -> list[dict[str, Any]]:
+        """Recorded runs still marked running (crashed, interrupted, or under way), newest first."""
+        return [r for r in self.list_runs() if r["meta"].get("status") not in (None, FINISHED)
+                and (task is None or r["task"] == task)]
 
     def load_run(self, run_id: int) -> dict[str, Any]:
         """One run's metadata with its ``results`` (in saved order); KeyError when unknown."""

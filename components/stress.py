@@ -1,5 +1,6 @@
-"""Stress tests: perturb an input with a strength in [0, 1] (0 leaves it unchanged), and a robustness
-curve: the task's headline metric on the bundled labelled set at several strengths, scored by
+"""Stress tests: perturb an input with a strength in [0, 1] (0 leaves it unchanged), read each item's
+headline answer from a run's output (to set it beside the original's), and a robustness curve: the task's
+headline metric on the bundled labelled set at several strengths, scored by
 :func:`components.evaluate.evaluate` with the task table's metrics.
 
 Every perturbation is seeded, so the same (input, strength, seed) gives the same result.
@@ -21,6 +22,16 @@ SAMPLE_RATE = 16000
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)
 AUXILIARIES = {"is", "are", "was", "were", "am", "do", "does", "did", "can", "could", "will", "would",
                "should", "has", "have", "had", "must", "may", "might"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One item's headline answer in a run's output (the photo, a line of text, the clip)."""
+
+    item: str  # "photo", "line 2", "query", "clip"
+    answer: str
+    confidence: float | None  # the model's score for its answer; None where it gives none (a transcript)
+    scores: dict[str, float]  # every answer the output scores: the original answer's score after a perturbation
 
 
 @dataclass(frozen=True)
@@ -220,3 +231,47 @@ def robustness_curve(runner: Any, dataset: Dataset, name: str, strengths: Sequen
         metrics, _ = evaluate(runner, shaken, tick)
         points.append({"strength": float(strength), "metrics": metrics})
     return points
+
+
+# ---------------------------------------------------------------- answers in a run's output
+
+def answers(task: str, output: Any) -> list[Answer]:
+    """The headline answer per item of a runner's ``output`` for ``task`` (the tasks the playgrounds stress)."""
+    if task == "image-classification":
+        return [Answer("photo", output[0]["label"], output[0]["score"], {r["label"]: r["score"] for r in output})]
+    if task == "sentiment-analysis":
+        return [Answer(f"line {i}", r["label"], r["score"], _label_scores(r)) for i, r in enumerate(output, 1)]
+    if task == "language-identification":
+        return [Answer(f"line {i}", r["lang"], r["score"], {t["lang"]: t["score"] for t in r["top"]})
+                for i, r in enumerate(output, 1)]
+    if task == "zero-shot-classification":
+        return [Answer(f"line {i}", r["labels"][0]["label"], r["labels"][0]["score"],
+                       {label["label"]: label["score"] for label in r["labels"]}) for i, r in enumerate(output, 1)]
+    if task == "sentence-similarity":
+        return _closest_lines(output)
+    if task == "speech-recognition":
+        return [Answer("clip", output["text"], None, {})]
+    raise KeyError(f"no stress-test answers for {task}")
+
+
+def _label_scores(row: dict[str, Any]) -> dict[str, float]:
+    """A classifier's probability per label where its ``scores`` are those (VADER's are not: its label's
+    score is |compound|, its ``scores`` are word shares)."""
+    scores = row.get("scores") or {}
+    return scores if abs(scores.get(row["label"], -1.0) - row["score"]) < 1e-9 else {row["label"]: row["score"]}
+
+
+def _closest_lines(output: dict[str, Any]) -> list[Answer]:
+    """Similarity: the line closest to the query (when there is one), else each line's closest other line."""
+    sentences, matrix = output["sentences"], output["matrix"]
+    if "ranking" in output:
+        cosines = {f"line {sentences.index(r['text']) + 1}": r["score"] for r in output["ranking"]}
+        best = max(cosines, key=cosines.__getitem__)
+        return [Answer("query", best, cosines[best], cosines)]
+    found = []
+    for i, row in enumerate(matrix):
+        cosines = {f"line {j + 1}": cosine for j, cosine in enumerate(row) if j != i}
+        if cosines:
+            best = max(cosines, key=cosines.__getitem__)
+            found.append(Answer(f"line {i + 1}", best, cosines[best], cosines))
+    return found

@@ -64,6 +64,9 @@ def test_architecture_only_rows_have_published_params(tmp_path, task, model_id, 
      "missing column(s) label"),
     (["--task", "image-classification", "--models", "resnet50", "--weights", "real"], "resnet50 cannot run here"),
     (["--task", "image-classification", "--models", "efficientnet_lite0", "--runs", "0"], "--runs must be"),
+    (["--task", "image-classification", "--models", "efficientnet_lite0", "--address", "head:6379"],
+     "--address needs --executor ray"),
+    (["--resume", "987654321"], "no saved run with id 987654321"),
 ])
 def test_errors_exit_non_zero_with_one_line(tmp_path, args, message):
     bad = tmp_path / "bad.csv"
@@ -73,3 +76,58 @@ def test_errors_exit_non_zero_with_one_line(tmp_path, args, message):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], done.stderr
     assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.slow
+def test_ray_executor_rows_have_the_local_schema(tmp_path):
+    out = tmp_path / "out.json"
+    done = bench("--task", "language-identification", "--models", "fasttext_lid176", "--runs", "2", "--warmup", "1",
+                 "--executor", "ray", out=out)
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(out.read_text())
+    assert SCHEMA <= set(row) and row["metrics"]["accuracy"] > 0.9 and row["n_samples"] > 100
+    assert row["env"]["executor"] == "ray" and row["env"]["ray_node_id"] and row["env"]["hostname"]
+
+
+def test_a_folder_dataset_is_read_from_disk(tmp_path, chelsea, coffee):
+    for folder, photo in (("tabby cat", chelsea), ("espresso", coffee)):
+        (tmp_path / "set" / folder).mkdir(parents=True)
+        for i in range(3):
+            photo.resize((96, 64)).save(tmp_path / "set" / folder / f"{i}.png")
+    out = tmp_path / "out.json"
+    done = bench("--task", "image-classification", "--models", "efficientnet_lite0", "--runs", "2", "--warmup", "1",
+                 "--batch-sizes", "1", "--dataset", str(tmp_path / "set"), out=out)
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(out.read_text())
+    assert row["dataset"] == "set" and row["n_samples"] == 6 and row["metrics"]["top5"] == 1.0
+
+
+@pytest.mark.slow
+def test_resume_measures_only_the_rows_a_crashed_run_lacks(tmp_path, monkeypatch):
+    from components.benchmark import BenchmarkConfig
+    from components.catalog import get_entry
+    from components.datasets import load_bundled
+    from components.runs import RunPlan, run_recorded
+    from components.store import HistoryStore
+
+    monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "history.sqlite"))
+    plan = RunPlan("sentiment-analysis", ("vader", "distilbert_sst2"), ("eager",),
+                   BenchmarkConfig(runs=2, warmup=1, batch_sizes=(1,)), "bundled")
+
+    def crash(fraction: float, message: str) -> None:
+        if message.startswith("DistilBERT"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_recorded(HistoryStore(), plan, [get_entry(m) for m in plan.model_ids], load_bundled(plan.task),
+                     progress=crash)
+    (crashed,) = HistoryStore().unfinished_runs()
+    out = tmp_path / "out.json"
+    done = bench("--resume", str(crashed["id"]), out=out)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text())
+    assert [r["model_id"] for r in rows] == ["vader", "distilbert_sst2"]
+    assert rows[0] == HistoryStore().load_run(crashed["id"])["results"][0]  # kept, not measured again
+    assert HistoryStore().unfinished_runs() == []
+    again = bench("--resume", str(crashed["id"]), out=tmp_path / "again.json")
+    assert again.returncode == 1 and "has finished" in again.stderr

@@ -123,3 +123,15 @@ def test_image_zip_evaluates_with_efficientnet(chelsea, coffee):
                                                                                        batch_sizes=(1,)))
     assert result.n_samples == 2 and result.metrics["top5"] == 1.0
     assert result.params == 4652008 and result.flops > 1e8 and result.stages_ms["forward"] > 0
+
+
+def test_expected_work_ranks_rows_for_running_side_by_side():
+    from components.benchmark import expected_work
+    from components.executors.base import Row
+
+    dataset = load_dataset("image-classification")
+    work = {m: expected_work(Row(0, get_entry(m)), dataset, BenchmarkConfig()) for m in
+            ("efficientnet_lite0", "efficientnet_lite2", "resnet18", "gpt4")}
+    assert work["efficientnet_lite2"] > work["efficientnet_lite0"] > work["resnet18"] > work["gpt4"] == 0.0
+    # ResNet-18 has 2.5x Lite0's parameters, but random weights neither batch nor evaluate
+    assert get_entry("resnet18").params > 2 * get_entry("efficientnet_lite0").params

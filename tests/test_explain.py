@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from composed_photos import SIDE, cat_left_coffee_right, left_share
 from components.catalog import get_entry
 from components.datasets import load_bundled
 from components.explain import explain, resolve_target, sanity_check
@@ -22,23 +23,11 @@ from components.runners.factory import CannotRun, create_runner
 from components.stress import perturb, perturbations_for, robustness_curve
 
 ROOT = Path(__file__).resolve().parents[1]
-SIDE = 224  # each photo fills a SIDE x 2 SIDE half: the model's centre crop keeps most of both
-
-
-def _portrait(image: Image.Image) -> Image.Image:
-    """The photo's centre, cropped to 1:2 (width:height) and scaled to SIDE x 2 SIDE."""
-    width, height = image.size
-    crop_w = min(width, height / 2)
-    left = (width - crop_w) / 2
-    return image.crop((left, 0, left + crop_w, height)).resize((SIDE, 2 * SIDE))
 
 
 @pytest.fixture(scope="module")
 def cat_and_coffee(chelsea, coffee) -> Image.Image:
-    both = Image.new("RGB", (2 * SIDE, 2 * SIDE))
-    both.paste(_portrait(chelsea), (0, 0))
-    both.paste(_portrait(coffee), (SIDE, 0))
-    return both
+    return cat_left_coffee_right(chelsea, coffee)
 
 
 @pytest.fixture(scope="module")
@@ -46,17 +35,13 @@ def lite0():
     return create_runner(get_entry("efficientnet_lite0"), "image-classification", "real")
 
 
-def _left_share(heatmap: np.ndarray) -> float:
-    return float(heatmap[:, :SIDE].sum() / heatmap.sum())
-
-
 def test_grad_cam_puts_each_class_on_its_half(lite0, cat_and_coffee):
     cat = explain(lite0, cat_and_coffee, "tiger cat")
     cup = explain(lite0, cat_and_coffee, "espresso")
     assert cat.method == "gradcam" and cat.details["layer"] == "bn2"
     assert cat.heatmap.shape == (2 * SIDE, 2 * SIDE) and 0 <= cat.heatmap.min() and cat.heatmap.max() <= 1
-    assert _left_share(cat.heatmap) >= 0.6, _left_share(cat.heatmap)
-    assert 1 - _left_share(cup.heatmap) >= 0.6, _left_share(cup.heatmap)
+    assert left_share(cat.heatmap) >= 0.6, left_share(cat.heatmap)
+    assert 1 - left_share(cup.heatmap) >= 0.6, left_share(cup.heatmap)
     assert len(cat.predicted) == 5 and cat.predicted[0]["score"] >= cat.predicted[-1]["score"]
 
 
@@ -71,8 +56,8 @@ def test_random_weights_map_differs(lite0, cat_and_coffee):
 def test_onnx_runtime_gets_occlusion_which_agrees_on_the_cat(cat_and_coffee):
     onnx = create_runner(get_entry("efficientnet_lite0"), "image-classification", "real", runtime="onnx")
     occluded = explain(onnx, cat_and_coffee, "tiger cat")
-    assert occluded.method == "occlusion" and _left_share(occluded.heatmap) >= 0.6
-    with pytest.raises(CannotRun, match="explained by occlusion, not gradcam"):
+    assert occluded.method == "occlusion" and left_share(occluded.heatmap) >= 0.6
+    with pytest.raises(CannotRun, match="explained by occlusion sensitivity, not Grad-CAM"):
         explain(onnx, cat_and_coffee, "tiger cat", "gradcam")
 
 

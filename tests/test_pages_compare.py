@@ -49,7 +49,8 @@ def test_small_image_comparison_draws_every_chart(compare_page):
     pareto = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                   if "vs latency" in json.loads(c.proto.spec)["layout"]["title"]["text"])
     assert any(trace.get("name") == "Pareto frontier" for trace in pareto["data"])
-    assert len(at.get("download_button")) == 2
+    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download JSON", "Download report"]
+    assert at.table, "each chart's data table (its text alternative) is on the page"
 
     # the run is in the history, and a fresh session can overlay it
     fresh = AppTest.from_file(str(APP), default_timeout=300)
@@ -99,3 +100,48 @@ def test_corrupt_zip_gives_an_error(compare_page):
     at.radio(key="keep_cmp_source").set_value("Upload my own").run()
     at.file_uploader(key="cmp_upload").set_value(("set.zip", buffer.getvalue(), "application/zip")).run()
     assert not at.exception and at.error
+
+
+def test_a_folder_on_the_server_and_an_unreachable_ray_cluster(compare_page, tmp_path, monkeypatch, chelsea, coffee):
+    for folder, photo in (("tabby cat", chelsea), ("espresso", coffee)):
+        (tmp_path / "set" / folder).mkdir(parents=True)
+        for i in range(3):
+            photo.resize((96, 64)).save(tmp_path / "set" / folder / f"{i}.png")
+    at = compare_page
+    at.radio(key="keep_cmp_source").set_value("A file or folder on this server").run()
+    at.text_input(key="keep_cmp_path").set_value(str(tmp_path / "set")).run()
+    assert not at.error and any("6 labelled samples from set" in c.value for c in at.caption)
+    monkeypatch.setenv("MODEL_EXPLORER_RAY_ADDRESS", "127.0.0.1:1")  # nothing listens there
+    at.radio(key="keep_cmp_executor").set_value("ray").run()
+    assert at.text_input(key="keep_cmp_ray_address").value == "127.0.0.1:1"
+    at.multiselect(key="keep_cmp_models_image-classification").set_value(["efficientnet_lite0"]).run()
+    at.button(key="cmp_run").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "no Ray cluster answers at 127.0.0.1:1" in at.error[0].value
+
+
+def test_resume_finishes_an_unfinished_run(compare_page):
+    from components.benchmark import BenchmarkConfig
+    from components.catalog import get_entry
+    from components.datasets import load_bundled
+    from components.runs import RunPlan, run_recorded
+    from components.store import HistoryStore
+
+    plan = RunPlan("sentiment-analysis", ("distilbert_sst2", "vader"), ("eager",),
+                   BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,)), "bundled")
+
+    def crash(fraction: float, message: str) -> None:
+        if message.startswith("VADER"):
+            raise KeyboardInterrupt  # the server died while measuring the second row
+
+    with pytest.raises(KeyboardInterrupt):
+        run_recorded(HistoryStore(), plan, [get_entry(m) for m in plan.model_ids], load_bundled(plan.task),
+                     progress=crash)
+    at = compare_page
+    at.selectbox(key="keep_cmp_task").set_value("sentiment-analysis").run()
+    assert "1 of 2 rows" in at.selectbox(key="cmp_resume_run").format_func(at.selectbox(key="cmp_resume_run").value)
+    at.button(key="cmp_resume").click().run()
+    assert not at.exception and not at.error
+    assert list(at.dataframe[0].value["Model"].str.split(" ").str[0]) == ["DistilBERT", "VADER"]
+    (run,) = HistoryStore().list_runs()
+    assert run["meta"]["status"] == "finished" and run["n_results"] == 2

@@ -104,3 +104,48 @@ def test_whisper_words_on_the_waveform():
     words = [a["text"].split("<br>")[0].lower().strip(".") for a in spec["layout"]["annotations"]]
     assert {"quick", "fox", "lazy", "dog"} <= set(words), words
     assert "probability" in captions(at)
+
+
+def test_method_picker_grad_cam_plus_plus_and_its_sanity_check(vision):
+    vision.text_input(key="keep_explain_target").set_value("tiger cat")
+    vision.selectbox(key="keep_explain_method").set_value("gradcam++")
+    vision.run()
+    click(vision, "explain_run")
+    assert_clean(vision)
+    assert "Grad-CAM++ (layer bn2) for **tiger cat**" in captions(vision), captions(vision)
+    click(vision, f"sanity_{LITE0}")
+    assert_clean(vision)
+    assert "Grad-CAM++: Spearman correlation of the two maps" in captions(vision), captions(vision)
+    vision.selectbox(key="keep_explain_method").set_value("occlusion")  # chosen on eager: no "instead" note
+    vision.run()
+    click(vision, "explain_run")
+    assert_clean(vision)
+    text = captions(vision)
+    assert "occlusion sensitivity for **tiger cat**" in text and "computes no gradients" not in text, text
+    assert not any(b.key == f"sanity_{LITE0}" for b in vision.button)  # the check compares CAM maps only
+    vision.selectbox(key="keep_explain_method").set_value("automatic")
+    vision.text_input(key="keep_explain_target").set_value("")
+    vision.run()
+
+
+@pytest.mark.slow  # the ONNX export of Lite0 (cached on disk after the first run)
+def test_a_method_the_runtime_cannot_do_is_a_message():
+    at = open_page("app_pages/vision.py")
+    click(at, "vision_input_sample_chelsea.jpg")
+    at.radio(key="keep_vision_task").set_value("Image classification (ImageNet-1k)")
+    at.segmented_control(key="keep_vision_runtime").set_value("onnx")
+    at.run()
+    at.multiselect(key="keep_vision_models_image-classification").set_value([LITE0])
+    at.run()
+    click(at, "vision_run")
+    assert_clean(at)
+    at.selectbox(key="keep_explain_method").set_value("gradcam++")
+    at.run()
+    click(at, "explain_run")
+    assert_clean(at, errors_allowed=True)
+    assert any("is explained by occlusion sensitivity, not Grad-CAM++" in m for m in errors(at)), errors(at)
+    at.selectbox(key="keep_explain_method").set_value("automatic")
+    at.run()
+    click(at, "explain_run")
+    assert_clean(at)
+    assert "occlusion: the onnx runtime computes no gradients" in captions(at), captions(at)

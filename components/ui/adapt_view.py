@@ -14,6 +14,7 @@ from components.catalog import get_entry
 from components.inputs import InputError, load_audio, load_image, wav_bytes
 from components.labelled_sets import LabelledSet
 from components.runners.factory import CannotRun
+from components.ui.chart_view import show_chart
 
 MAX_COLUMNS = 2
 GALLERY = 12
@@ -34,7 +35,7 @@ def show_results(result: dict[str, Any], models_dir: str | None) -> None:
     st.subheader("Results", divider="gray")
     st.caption(f"Set: {dataset.source} — stratified split (seed 0), {runs[0].row['n_test']} held-out samples.")
     st.dataframe(summary_table(runs), hide_index=True, width="stretch")
-    st.plotly_chart(fewshot_chart([r.row for r in runs]), width="stretch", key="adapt_fewshot")
+    show_chart(fewshot_chart([r.row for r in runs]), key="adapt_fewshot")
     real = [r for r in runs if r.row["weights"] == "real"]
     for start in range(0, len(real), MAX_COLUMNS):
         for column, run in zip(st.columns(MAX_COLUMNS), real[start:start + MAX_COLUMNS]):
@@ -54,8 +55,8 @@ def _card(run: AdaptRun, baseline: AdaptRun | None, dataset: LabelledSet, maps: 
     delta = None if baseline is None else f"{(row['accuracy'] - baseline.row['accuracy']) * 100:+.0f} pts vs random weights"
     metric.metric("Held-out accuracy", f"{row['accuracy']:.0%}", delta)
     f1.metric("Macro-F1", f"{row['macro_f1']:.2f}")
-    st.plotly_chart(confusion_heatmap(row), width="stretch", key=f"adapt_cm_{row['backbone_id']}")
-    st.plotly_chart(per_class_bars(row), width="stretch", key=f"adapt_pc_{row['backbone_id']}")
+    show_chart(confusion_heatmap(row), key=f"adapt_cm_{row['backbone_id']}")
+    show_chart(per_class_bars(row), key=f"adapt_pc_{row['backbone_id']}")
     _gallery(run, dataset)
     method = st.radio("Embedding map", ["pca", "tsne"], horizontal=True, key=f"keep_adapt_map_{row['backbone_id']}",
                       format_func={"pca": "PCA", "tsne": "t-SNE"}.get)
@@ -64,9 +65,9 @@ def _card(run: AdaptRun, baseline: AdaptRun | None, dataset: LabelledSet, maps: 
         with st.spinner(f"Projecting features ({method})…"):
             maps[key] = embedding_map(run.features, method)
     hover = [_hover(dataset, i) for i in range(len(dataset))]
-    st.plotly_chart(embedding_scatter(maps[key], dataset.labels, hover,
-                                      f"{'PCA' if method == 'pca' else 't-SNE'} of {row['backbone_name']} features"),
-                    width="stretch", key=f"adapt_map_{row['backbone_id']}")
+    show_chart(embedding_scatter(maps[key], dataset.labels, hover,
+                                 f"{'PCA' if method == 'pca' else 't-SNE'} of {row['backbone_name']} features"),
+               key=f"adapt_map_{row['backbone_id']}")
 
 
 def _hover(dataset: LabelledSet, index: int) -> str:

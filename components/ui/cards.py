@@ -52,7 +52,9 @@ def _card(card: CardData, render: Renderer) -> None:
 
 
 def top_k_chart(rows: list[dict[str, Any]], percent: bool = True) -> None:
-    """Horizontal plotly bar chart of ranked scores (shares as %, or raw values such as cosines)."""
+    """Horizontal plotly bar chart of ranked scores (shares as %, or raw values such as cosines), with its
+    table under "Chart data"."""
     from components.charts import ranked_bars
+    from components.ui.chart_view import NO_MODE_BAR, show_chart
 
-    st.plotly_chart(ranked_bars(rows, percent=percent), width="stretch", config={"displayModeBar": False})
+    show_chart(ranked_bars(rows, percent=percent), config=NO_MODE_BAR)

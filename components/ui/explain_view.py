@@ -4,14 +4,16 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
 
-from components.explain import Explanation, explain, sanity_check
+from components.explain import METHODS, Explanation, explain, sanity_check
+from components.explain_image import CAM_METHODS
 from components.inputs import InputError
 from components.overlays import heatmap_overlay
 from components.runners.factory import CannotRun, create_runner
+from components.ui.chart_view import NO_MODE_BAR, show_chart
 from components.ui.format import format_latency_ms
 from components.ui.run import CardData
 from components.ui.state import models_dir
@@ -19,8 +21,16 @@ from components.ui.state import models_dir
 log = logging.getLogger(__name__)
 
 OPACITY = 0.6
-STATE = "explain_results"  # session key: (input key, target) -> {model id: Explanation | error}
-SANITY = "explain_sanity"  # session key: (input key, target, model id) -> SanityCheck | error
+STATE = "explain_results"  # session key: (input key, target, method) -> {model id: Explanation | error}
+SANITY = "explain_sanity"  # session key: (input key, target, method, model id) -> SanityCheck | error
+AUTOMATIC = "automatic"
+IMAGE_METHODS = {AUTOMATIC: "Automatic", "gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++",
+                 "scorecam": "Score-CAM (slow)", "occlusion": "Occlusion"}
+METHOD_HELP = ("Automatic: Grad-CAM, or occlusion where the runtime computes no gradients (ONNX). "
+               "Grad-CAM weighs the last feature map's channels by their mean gradient; Grad-CAM++ by their "
+               "positive gradients only (often covers more of an object, or several); Score-CAM by how much "
+               "each channel alone, used as a mask, keeps the class (no gradients: one forward pass per channel, "
+               "far slower). Occlusion hides one square at a time.")
 
 
 def content_key(data: Any) -> str:
@@ -29,28 +39,39 @@ def content_key(data: Any) -> str:
 
 
 def vision_controls(cards: list[CardData], image: Any) -> None:
-    """The shared controls (opacity, target) and the Explain button for every card with an answer."""
+    """The shared controls (opacity, target, method) and the Explain button for every card with an answer."""
     st.markdown("**:material/visibility: Explain** — where in the photo each model found its class")
-    left, right = st.columns(2)
+    opacity, target, method = st.columns(3)
     st.session_state.setdefault("keep_explain_opacity", OPACITY)
-    left.slider("Heatmap opacity", 0.0, 1.0, step=0.05, key="keep_explain_opacity")
-    right.text_input("Class to explain (name or index; empty: each model's top class)", key="keep_explain_target",
-                     placeholder="e.g. tabby, espresso, 285")
+    opacity.slider("Heatmap opacity", 0.0, 1.0, step=0.05, key="keep_explain_opacity")
+    target.text_input("Class to explain (name or index; empty: each model's top class)", key="keep_explain_target",
+                      placeholder="e.g. tabby, espresso, 285")
+    st.session_state.setdefault("keep_explain_method", AUTOMATIC)
+    method.selectbox("Method", tuple(IMAGE_METHODS), format_func=IMAGE_METHODS.get, key="keep_explain_method",
+                     help=METHOD_HELP)
     if st.button("Explain", icon=":material/visibility:", key="explain_run"):
         target = st.session_state.get("keep_explain_target", "").strip()
+        chosen = st.session_state.get("keep_explain_method", AUTOMATIC)
+        answered = [card for card in cards if card.result is not None]
+        bar = st.progress(0.0, text="Computing explanations…")
         found: dict[str, Any] = {}
-        with st.spinner("Computing explanations…"):
-            for card in cards:
-                if card.result is not None:
-                    found[card.entry.id] = _explain_card(card, image, target)
-        st.session_state[STATE] = ((content_key(image), target), found)
+        for number, card in enumerate(answered):
+            def progress(share: float, number: int = number, name: str = card.entry.name) -> None:
+                bar.progress(min(1.0, (number + share) / len(answered)), text=f"{name}: {share:.0%}")
+
+            progress(0.0)
+            found[card.entry.id] = _explain_card(card, image, target, None if chosen == AUTOMATIC else chosen,
+                                                 progress)
+        bar.empty()
+        st.session_state[STATE] = ((content_key(image), target, chosen), found)
 
 
-def _explain_card(card: CardData, inputs: Any, target: str) -> Explanation | str:
+def _explain_card(card: CardData, inputs: Any, target: str, method: str | None = None,
+                  progress: Callable[[float], None] | None = None) -> Explanation | str:
     try:
         runner = create_runner(card.entry, card.result.task, "real", runtime=card.result.runtime,
                                extra_dir=models_dir())
-        return explain(runner, inputs, target or None)
+        return explain(runner, inputs, target or None, method, progress)
     except (CannotRun, InputError) as exc:
         return str(exc)
     except Exception as exc:  # noqa: BLE001 - one model's failure is a message on its card
@@ -72,26 +93,35 @@ def show_card_explanation(card: CardData, image: Any) -> None:
         st.error(found)
         return
     opacity = st.session_state.get("keep_explain_opacity", OPACITY)
-    st.image(heatmap_overlay(image, found.heatmap, opacity), width="stretch")
+    st.image(heatmap_overlay(image, found.heatmap, opacity), width="stretch",
+             caption=f"Heatmap over the photo: bright where {found.target} draws its evidence")
+    instead = found.details.get("instead")
     st.caption(f"{found.method_label} for **{found.target}** · {format_latency_ms(found.elapsed_ms)}"
-               + (" · occlusion: this runtime computes no gradients" if found.method == "occlusion" else ""))
-    if found.method == "gradcam":
-        _sanity(card, image, stored[0][1], opacity)
+               + (f" · occlusion: {instead}" if instead else ""))
+    if not found.heatmap.any():
+        st.info(f"The map is empty: no place in the photo raises the score of {found.target} at this layer.",
+                icon=":material/info:")
+    if found.method in CAM_METHODS:
+        _sanity(card, image, stored[0][1], found.method, opacity)
 
 
-def _sanity(card: CardData, image: Any, target: str, opacity: float) -> None:
-    key = (content_key(image), target, card.entry.id)
+def _sanity(card: CardData, image: Any, target: str, method: str, opacity: float) -> None:
+    key = (content_key(image), target, method, card.entry.id)
     if st.button("Sanity check", icon=":material/science:", key=f"sanity_{card.entry.id}",
                  help="Adebayo et al. (2018): the same method on the same architecture with random weights "
                       "must give a different map, or the map shows the photo, not the model."):
+        bar = st.progress(0.0, text="Real and random weights…")
         try:
             real = create_runner(card.entry, card.result.task, "real", extra_dir=models_dir())
             randomised = create_runner(card.entry, card.result.task, "random")
-            st.session_state[SANITY] = (key, sanity_check(real, randomised, image, target or None))
+            check = sanity_check(real, randomised, image, target or None, method,
+                                 lambda share: bar.progress(share, text=f"Real and random weights: {share:.0%}"))
+            st.session_state[SANITY] = (key, check)
         except (CannotRun, InputError) as exc:
             st.session_state[SANITY] = (key, str(exc))
         except Exception as exc:  # noqa: BLE001
             st.session_state[SANITY] = (key, unexpected(card, exc))
+        bar.empty()
     stored = st.session_state.get(SANITY)
     if stored is None or stored[0] != key:
         return
@@ -104,19 +134,23 @@ def _sanity(card: CardData, image: Any, target: str, opacity: float) -> None:
     right.image(heatmap_overlay(image, check.random.heatmap, opacity), caption="random weights", width="stretch")
     verdict = ("low: this map depends on what the model learned" if check.correlation < 0.5 else
                "high: part of this map comes from the architecture and the photo, not from what was learned")
-    st.caption(f"Spearman correlation of the two maps **{check.correlation:.2f}** (1 = the same map, 0 = unrelated) "
-               f"— {verdict}.")
+    empty = ("" if check.random.heatmap.any() else
+             " The random-weights map is empty: no gradient or score reaches its class there (torchvision's ViT, "
+             "for one, starts its classifier at zero).")
+    st.caption(f"{METHODS[method]}: Spearman correlation of the two maps **{check.correlation:.2f}** (1 = the same "
+               f"map, 0 = unrelated) — {verdict}.{empty}")
 
 
 # ---------------------------------------------------------------- text
 
 def token_chips(tokens: list[dict[str, Any]]) -> str:
-    """HTML: each token tinted by its score (green supports, red opposes), the score on hover."""
+    """HTML: each token tinted by its score (blue supports, vermillion opposes: colour-blind safe), the score
+    on hover."""
     peak = max((abs(t["score"]) for t in tokens), default=0.0) or 1.0
     chips = []
     for token in tokens:
         share = token["score"] / peak
-        colour = f"rgba(22,163,74,{share:.2f})" if share >= 0 else f"rgba(220,38,38,{-share:.2f})"
+        colour = f"rgba(0,114,178,{share:.2f})" if share >= 0 else f"rgba(213,94,0,{-share:.2f})"
         title = f"{token['score']:+.3f}" + (f" (lexicon {token['lexicon']:+.1f})" if "lexicon" in token else "")
         chips.append(f"<span title='{title}' style='background:{colour};padding:2px 4px;margin:1px;"
                      f"border-radius:4px;display:inline-block'>{html.escape(token['token'])}</span>")
@@ -137,7 +171,16 @@ def text_explanation(card: CardData, lines: list[str], caption: str) -> None:
         return
     for sentence in sorted({t.get("sentence", 1) for t in found.tokens}):
         st.html(token_chips([t for t in found.tokens if t.get("sentence", 1) == sentence]))
-    st.caption(f"{found.method_label} of {found.target} · {format_latency_ms(found.elapsed_ms)}. {caption}")
+    st.caption(f"{found.method_label} of {found.target} · {format_latency_ms(found.elapsed_ms)}. "
+               f"{strongest_tokens(found.tokens)} Blue supports the answer, vermillion opposes it. {caption}")
+
+
+def strongest_tokens(tokens: list[dict[str, Any]], count: int = 3) -> str:
+    """The text alternative of the token chips: the tokens that most support and most oppose the answer."""
+    ranked = sorted(tokens, key=lambda t: t["score"])
+    support = [f"{t['token']} ({t['score']:+.2f})" for t in reversed(ranked[-count:]) if t["score"] > 0]
+    against = [f"{t['token']} ({t['score']:+.2f})" for t in ranked[:count] if t["score"] < 0]
+    return (f"Most support: {', '.join(support) or 'none'}; most against: {', '.join(against) or 'none'}.")
 
 
 # ---------------------------------------------------------------- speech
@@ -164,6 +207,8 @@ def speech_words(card: CardData, audio: Any) -> None:
     if isinstance(stored[1], str):
         st.error(stored[1])
         return
-    st.plotly_chart(waveform_words(audio, stored[1]), width="stretch", config={"displayModeBar": False})
+    show_chart(waveform_words(audio, stored[1]), config=NO_MODE_BAR,
+               summary=f"{len(stored[1])} words: " + ", ".join(f"{w['word'].strip()} {w['probability']:.2f}"
+                                                               for w in stored[1][:20]))
     st.caption("Each word spans the time Whisper aligned it to (cross-attention timestamps); the number is its "
-               "probability: green ≥ 0.5, red below — where the model was unsure.")
+               "probability: bluish green ≥ 0.5, vermillion below — where the model was unsure.")

@@ -16,7 +16,8 @@ def show_model_input(card: CardData, image: Image.Image) -> None:
         return
     config, transform = extras.data_config, extras.transform
     with st.expander("What the model saw (preprocessing)"):
-        st.image(tensor_to_image(transform(image), config["mean"], config["std"]), width=224)
+        st.image(tensor_to_image(transform(image), config["mean"], config["std"]), width=224,
+                 caption="The model's input tensor, shown as an image")
         st.caption(f"Resized with {config['interpolation']} interpolation, centre crop "
                    f"{config['crop_pct']:.3f}, {config['input_size'][1]}×{config['input_size'][2]} px, "
                    f"normalised with mean {config['mean']} and std {config['std']}.")

@@ -1,0 +1,96 @@
+"""Self-attention of transformer text models: one text + a loaded runner -> its tokens and every head's
+attention map, an array [layers, heads, T, T] whose row q is how token q spreads its attention over the tokens.
+
+transformers (5.x) runs these models with PyTorch's fused SDPA attention by default, which returns no
+attention weights: for this one call the shared model is switched to the "eager" attention implementation
+(``PreTrainedModel.set_attn_implementation``, same weights, same outputs within float error) under its
+exclusive lock, then switched back. Engines without attention weights (ONNX Runtime, fastText, VADER)
+raise :class:`NoAttention` with one line that says why.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from components.inputs import InputError
+from components.model_extras import TokenizerExtras
+from components.runners.base import Runner
+from components.runners.runtimes import Runtime
+
+MAX_TOKENS = 64  # a longer text is cut: a 64 x 64 map is already at the edge of readable
+
+
+class NoAttention(ValueError):
+    """This model or runtime gives no attention weights (the message says why, in one line)."""
+
+
+@dataclass(frozen=True)
+class AttentionMaps:
+    model_id: str
+    tokens: list[str]  # as the tokenizer splits the text, special tokens included
+    weights: np.ndarray  # float32 [layers, heads, T, T]; each row sums to 1
+    truncated: bool  # the text had more than ``MAX_TOKENS`` tokens
+    elapsed_ms: float
+
+    @property
+    def layers(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def heads(self) -> int:
+        return self.weights.shape[1]
+
+
+def attention_maps(runner: Runner, text: str, max_tokens: int = MAX_TOKENS) -> AttentionMaps:
+    """Every layer's and head's attention on ``text`` (cut to ``max_tokens`` tokens)."""
+    import torch
+
+    if not text or not text.strip():
+        raise InputError("There is no text to look at: type a sentence first.")
+    model, tokenizer = _transformer(runner)
+    started = time.perf_counter()
+    batch = tokenizer([text], truncation=True, max_length=max_tokens, return_tensors="pt")
+    truncated = len(tokenizer(text)["input_ids"]) > max_tokens
+    batch = {name: tensor.to(runner.device) for name, tensor in batch.items()}
+    with runner.loaded.hooked():  # the implementation switch is seen by every user of the shared model
+        previous = model.config._attn_implementation
+        model.set_attn_implementation("eager")
+        try:
+            with torch.inference_mode():
+                attentions = model(**batch, output_attentions=True).attentions
+        finally:
+            model.set_attn_implementation(previous)
+    if not attentions:
+        raise NoAttention(f"{runner.entry.name} returned no attention weights: its {previous} attention cannot "
+                          "be switched to the eager implementation that returns them")
+    weights = torch.stack(attentions)[:, 0].float().cpu().numpy()  # [layers, 1, heads, T, T] -> one text
+    tokens = tokenizer.convert_ids_to_tokens(batch["input_ids"][0].tolist())
+    return AttentionMaps(runner.entry.id, tokens, weights, truncated, (time.perf_counter() - started) * 1000)
+
+
+def _transformer(runner: Runner) -> tuple[Any, Any]:
+    """(the transformers model, its tokenizer), or NoAttention saying why this runner has none."""
+    name = runner.entry.name
+    check_runtime(name, runner.runtime)
+    model, extras = runner.model, runner.loaded.extras
+    if not hasattr(model, "set_attn_implementation") or not isinstance(extras, TokenizerExtras):
+        raise NoAttention(f"{name} is not a transformer (engine: {runner.entry.source.engine}): it has no "
+                          "attention weights to show")
+    return model, extras.tokenizer
+
+
+def check_runtime(model_name: str, runtime: Runtime) -> None:
+    """NoAttention unless ``runtime`` is eager: an exported graph (ONNX Runtime) returns only the outputs."""
+    if runtime.name != "eager":
+        raise NoAttention(f"{model_name} on {runtime.label} returns no attention weights: pick the PyTorch "
+                          "eager runtime to see them")
+
+
+def head_entropy(weights: np.ndarray) -> np.ndarray:
+    """[layers, heads]: each head's attention entropy in bits, averaged over its query tokens (0: every token
+    looks at one token; log2 T: every token looks at all of them evenly)."""
+    p = np.clip(weights.astype(np.float64), 1e-12, 1.0)
+    return (-(weights * np.log2(p)).sum(-1)).mean(-1)

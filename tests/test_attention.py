@@ -1,0 +1,80 @@
+"""Attention maps (issue 10): all-MiniLM-L6-v2 with its real weights, tiny local BERT and DistilBERT checkpoints
+in the Hub format, and the engines that have no attention."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hub_checkpoints import build_all
+
+from components.attention import MAX_TOKENS, NoAttention, attention_maps, check_runtime, head_entropy
+from components.catalog import get_entry
+from components.inputs import InputError
+from components.model_manager import ModelManager
+from components.runners.factory import create_runner
+from components.runners.runtimes import get_runtime
+
+SENTENCE = "The cat sat on the mat because it was tired."
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return create_runner(get_entry("all_minilm_l6_v2"), "sentence-similarity", "real")
+
+
+def test_minilm_maps_are_its_own_softmax_and_leave_the_model_as_it_was(minilm):
+    import torch
+
+    before = minilm.run([SENTENCE]).output
+    maps = attention_maps(minilm, SENTENCE)
+    tokens = minilm.loaded.extras.tokenizer(SENTENCE)["input_ids"]
+    assert maps.weights.shape == (6, 12, len(tokens), len(tokens)) and maps.weights.dtype == np.float32
+    assert maps.tokens[:3] == ["[CLS]", "the", "cat"] and maps.tokens[-1] == "[SEP]" and not maps.truncated
+    assert (maps.weights >= 0).all() and np.allclose(maps.weights.sum(-1), 1.0, atol=1e-5)
+    # layer 1 recomputed by hand from the embeddings and the query / key projections
+    model = minilm.model
+    batch = minilm.loaded.extras.tokenizer([SENTENCE], return_tensors="pt")
+    with torch.inference_mode():
+        hidden = model.embeddings(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"])
+        attention = model.encoder.layer[0].attention.self
+        q, k = (proj(hidden).view(1, -1, 12, 32).transpose(1, 2) for proj in (attention.query, attention.key))
+        expected = (q @ k.transpose(-1, -2) * attention.scaling).softmax(-1)[0].numpy()
+    assert np.allclose(maps.weights[0], expected, atol=1e-5)
+    assert not np.allclose(maps.weights[0, 0], maps.weights[0, 1], atol=1e-2)  # heads differ
+    assert model.config._attn_implementation == "sdpa"  # switched back for everyone else
+    after = minilm.run([SENTENCE]).output
+    assert np.allclose(before["matrix"], after["matrix"], atol=1e-6)
+
+
+def test_entropy_and_truncation(minilm):
+    maps = attention_maps(minilm, SENTENCE)
+    entropy = head_entropy(maps.weights)
+    assert entropy.shape == (6, 12)
+    assert (entropy >= -1e-9).all() and (entropy <= np.log2(len(maps.tokens)) + 1e-9).all()
+    uniform = np.full((1, 1, 8, 8), 1 / 8)
+    assert np.allclose(head_entropy(uniform), 3.0)  # evenly over 8 tokens: log2 8 bits
+    long = attention_maps(minilm, "word " * 200)
+    assert long.truncated and long.weights.shape[-1] == MAX_TOKENS
+
+
+def test_tiny_local_bert_and_distilbert(tmp_path):
+    hub = build_all(tmp_path, ["all_minilm_l12_v2", "distilbert_sst2"])
+    manager = ModelManager()
+    for model_id, task in (("all_minilm_l12_v2", "sentence-similarity"), ("distilbert_sst2", "sentiment-analysis")):
+        runner = create_runner(get_entry(model_id), task, "real", manager=manager, extra_dir=str(hub.models_dir))
+        maps = attention_maps(runner, "the cat sat on the sofa")
+        assert maps.tokens == ["[CLS]", "the", "cat", "sat", "on", "the", "sofa", "[SEP]"], maps.tokens
+        assert maps.weights.shape == (2, 2, 8, 8), (model_id, maps.weights.shape)
+        assert np.allclose(maps.weights.sum(-1), 1.0, atol=1e-5)
+
+
+def test_engines_without_attention_and_empty_text(minilm):
+    for model_id, task in (("vader", "sentiment-analysis"), ("fasttext_lid176", "language-identification")):
+        runner = create_runner(get_entry(model_id), task, "real")
+        with pytest.raises(NoAttention, match="is not a transformer"):
+            attention_maps(runner, SENTENCE)
+    with pytest.raises(NoAttention, match="ONNX Runtime fp32 returns no attention weights"):
+        check_runtime("all-MiniLM-L6-v2", get_runtime("onnx"))
+    check_runtime("all-MiniLM-L6-v2", get_runtime("eager"))
+    with pytest.raises(InputError, match="no text"):
+        attention_maps(minilm, "  ")

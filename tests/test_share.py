@@ -1,0 +1,202 @@
+"""Shareable links (issue 13): the codecs, each page's params both ways, and pages opened from a link (AppTest)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components.ui import share
+from components.ui.input_widgets import RawInput
+from components.ui.text_widgets import english_sample
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+TIMEOUT = 120
+VISION_LINK = {"task": "image-classification", "sample": "coffee", "models": "efficientnet_lite1,efficientnet_lite2",
+               "runtime": "onnx", "target": "espresso", "method": "gradcam", "stress": "blur", "strength": "0.7"}
+
+
+# ---------------------------------------------------------------- codecs
+
+def test_choice_maps_url_text_to_the_widget_value_and_refuses_others():
+    codec = share.Choice(share.VISION_TASKS)
+    assert codec.decode("ocr", {}) == "Read text (OCR)"
+    assert codec.encode("Read text (OCR)", {}) == "ocr"
+    with pytest.raises(ValueError, match="not one of image-classification, ocr"):
+        codec.decode("detection", {})
+
+
+def test_many_checks_every_item_against_the_task():
+    codec = share.Many(share._ids_for_task)
+    ctx = {"task": "image-classification"}
+    assert codec.decode("efficientnet_lite0, efficientnet_lite2", ctx) == ["efficientnet_lite0", "efficientnet_lite2"]
+    assert codec.encode(["efficientnet_lite0", "efficientnet_lite2"], ctx) == "efficientnet_lite0,efficientnet_lite2"
+    assert codec.decode("", ctx) == []
+    with pytest.raises(ValueError, match="unknown here: vader"):  # a real model, but not an image classifier
+        codec.decode("efficientnet_lite0,vader", ctx)
+
+
+@pytest.mark.parametrize(("codec", "text", "value"), [
+    (share.Number(0.0, 1.0), "0.45", 0.45), (share.Number(3, 100, integer=True), "20", 20),
+    (share.Flag(), "1", True), (share.Flag(), "0", False), (share.Text(10), "tabby", "tabby")])
+def test_scalar_codecs_round_trip(codec, text, value):
+    assert codec.decode(text, {}) == value
+    assert codec.encode(value, {}) == text
+
+
+@pytest.mark.parametrize(("codec", "text", "reason"), [
+    (share.Number(0.0, 1.0), "1.5", "outside 0–1"), (share.Number(0.0, 1.0), "strong", "not a number"),
+    (share.Number(3, 100, integer=True), "2.5", "not an integer"), (share.Flag(), "yes", "not 0 or 1"),
+    (share.Text(5), "a long text", "longer than 5 characters")])
+def test_scalar_codecs_refuse_bad_text_with_a_reason(codec, text, reason):
+    with pytest.raises(ValueError, match=reason):
+        codec.decode(text, {})
+
+
+def test_a_bundled_sample_travels_by_name_and_an_upload_stays_behind():
+    codec = share.Sample("images", ("*.jpg", "*.png"), "image")
+    raw = codec.decode("chelsea", {})
+    assert raw == RawInput("chelsea.jpg", (ROOT / "data" / "images" / "chelsea.jpg").read_bytes(), "sample")
+    assert codec.encode(raw, {}) == "chelsea"
+    assert codec.stays_behind(raw) is None
+    upload = RawInput("holiday.jpg", b"...", "upload")
+    assert codec.encode(upload, {}) is None
+    assert "cannot carry uploads" in codec.stays_behind(upload)
+    with pytest.raises(ValueError, match="no bundled sample named 'holiday'"):
+        codec.decode("holiday", {})
+
+
+def test_text_travels_as_a_sample_name_or_as_the_typed_text():
+    sample, typed = share.TextSample(), share.TypedText()
+    assert sample.encode(english_sample(), {}) == "english" and typed.encode(english_sample(), {}) is None
+    assert sample.encode("my own line", {}) is None and typed.encode("my own line", {}) == "my own line"
+    long_text = "x" * (share.MAX_TEXT + 1)
+    assert typed.encode(long_text, {}) is None and "longer than" in typed.stays_behind(long_text)
+
+
+def test_every_fixed_choice_is_a_value_its_widget_offers():
+    """The share table repeats the widgets' option labels: a renamed label must fail here, not in a class."""
+    sources = "\n".join(path.read_text(encoding="utf-8") for path in [*(ROOT / "app_pages").glob("*.py"),
+                                                                      *(ROOT / "components" / "ui").glob("*.py")]
+                        if path.name != "share.py")
+    for page, spec in share.PAGES.items():
+        for param in spec.params:
+            if isinstance(param.codec, share.Choice) and not callable(param.codec.options):
+                for value in param.codec.options.values():
+                    assert f'"{value}"' in sources, f"{page}.{param.name}: no widget offers {value!r}"
+
+
+# ---------------------------------------------------------------- pages: URL -> state -> URL
+
+LINKS = {  # id: (page, link params)
+    "vision": ("vision", VISION_LINK),
+    "text": ("text", {"tool": "zero-shot", "text": "A cat naps.\nStocks fell.", "labels": "animals, money",
+                      "models": "all_minilm_l6_v2", "runtime": "onnx"}),
+    "attention": ("text", {"tool": "attention", "sample": "english", "model": "all_minilm_l6_v2", "line": "1"}),
+    "speech": ("speech", {"sample": "clip01", "models": "whisper_tiny_en_ct2"}),
+    "multimodal": ("multimodal", {"tool": "zero-shot", "sample": "rocket", "labels": "rocket, cat",
+                                  "models": "conse_effnet_minilm"}),
+    "compare": ("compare", {"task": "sentence-similarity", "models": "all_minilm_l6_v2", "runtimes": "eager,onnx",
+                            "set": "bundled", "runs": "5", "warmup": "1"}),
+    "adapt": ("adapt", {"data": "text", "set": "bundled", "backbones": "all_minilm_l6_v2", "head": "finetune",
+                        "baseline": "0"}),
+    "catalog": ("catalog", {"q": "bert", "modality": "text", "size": "< 1B", "model": "bert_base_uncased"}),
+}
+
+
+@pytest.mark.parametrize("link", list(LINKS))
+def test_a_link_decodes_to_state_that_encodes_to_the_same_link(link):
+    page, params = LINKS[link]
+    state, notes = share.decode(page, params, {})
+    assert notes == []
+    assert share.current(page, state) == (params, [])
+
+
+def test_problems_name_an_unknown_page_setting_or_value():
+    assert "unknown page 'gallery'" in share.problems("gallery", {})[0]
+    assert "unknown setting 'colour' for page vision" in share.problems("vision", {"colour": "red"})[0]
+    assert share.problems("vision", {"models": "gpt4"}) == ["The link's models was not used: unknown here: gpt4."]
+    assert share.problems("vision", VISION_LINK) == []
+
+
+# ---------------------------------------------------------------- pages opened from a link (AppTest)
+
+def open_with(page: str, params: dict[str, str], url: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    if url:
+        at.context["url"] = url
+    at.run()
+    at.switch_page(f"app_pages/{page}.py")
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_vision_opened_from_a_link_shows_its_models_sample_and_settings():
+    at = open_with("vision", VISION_LINK, url="http://classroom:8501/vision")
+    assert at.multiselect(key="keep_vision_models_image-classification").value == VISION_LINK["models"].split(",")
+    assert at.session_state["vision_input"].name == "coffee.jpg"
+    assert any(b.key == "vision_run" for b in at.button)  # the sample is decoded: Run is offered
+    assert at.session_state["keep_vision_runtime"] == "onnx"
+    assert at.session_state["keep_explain_target"] == "espresso"  # its field shows with results
+    assert at.selectbox(key="keep_stress_kind_image-classification").value == "blur"
+    assert at.slider(key="keep_stress_strength_image-classification").value == 0.7
+    assert at.query_params == VISION_LINK  # the URL mirrors the state
+    link = at.sidebar.code[0].value
+    assert link.startswith("http://classroom:8501/vision?task=image-classification&sample=coffee&")
+    assert not at.warning
+
+
+def test_a_widget_change_goes_into_the_link_and_is_not_undone_by_the_old_url():
+    at = open_with("vision", VISION_LINK)
+    at.multiselect(key="keep_vision_models_image-classification").set_value(["efficientnet_lite0"]).run()
+    assert at.query_params["models"] == "efficientnet_lite0"
+    at.run()
+    assert at.multiselect(key="keep_vision_models_image-classification").value == ["efficientnet_lite0"]
+
+
+def test_text_page_opened_from_a_link_shows_its_tool_text_and_model():
+    at = open_with("text", {"tool": "sentiment", "sample": "english", "models": "vader"})
+    assert at.session_state["keep_text_tool"] == "Sentiment"
+    assert at.text_area(key="keep_text_input").value == english_sample()
+    assert at.multiselect(key="keep_text_models_sentiment-analysis").value == ["vader"]
+    assert {"tool": "sentiment", "sample": "english", "models": "vader"}.items() <= at.query_params.items()
+
+
+def test_compare_opened_from_a_link_shows_its_task_models_and_runtimes():
+    at = open_with(*LINKS["compare"])
+    assert at.selectbox(key="keep_cmp_task").value == "sentence-similarity"
+    assert at.multiselect(key="keep_cmp_models_sentence-similarity").value == ["all_minilm_l6_v2"]
+    assert at.multiselect(key="keep_cmp_runtimes").value == ["eager", "onnx"]
+    assert at.slider(key="keep_cmp_runs").value == 5
+
+
+def test_a_bad_value_in_a_link_is_a_one_line_note_and_the_rest_still_applies():
+    at = open_with("vision", {"sample": "chelsea", "models": "gpt4", "strength": "9", "colour": "red"})
+    notes = [w.value for w in at.warning]
+    assert "The link's models was not used: unknown here: gpt4." in notes
+    assert "The link's strength was not used: 9 is outside 0–1." in notes
+    assert "The link's setting 'colour' means nothing on this page: ignored." in notes
+    assert at.session_state["vision_input"].name == "chelsea.jpg"
+    assert not at.error
+
+
+def test_an_upload_is_named_as_staying_behind_and_left_out_of_the_link():
+    at = open_with("vision", {})
+    at.file_uploader(key="vision_input_upload").set_value(
+        ("mine.jpg", (ROOT / "data" / "images" / "rocket.jpg").read_bytes(), "image/jpeg"))
+    at.run()
+    assert at.session_state["vision_input"].origin == "upload"
+    assert "sample" not in at.query_params
+    assert any("cannot carry uploads" in c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("link", list(LINKS))
+def test_every_page_opened_from_a_link_keeps_it_whole(link):
+    """The page draws cleanly with the link's settings, and its own link carries all of them back."""
+    page, params = LINKS[link]
+    at = open_with(page, params)
+    assert not at.warning and not at.error, [w.value for w in (*at.warning, *at.error)]
+    assert params.items() <= at.query_params.items(), at.query_params
