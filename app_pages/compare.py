@@ -18,7 +18,7 @@ from components.runners.runtimes import get_runtime, runtime_names
 from components.store import HistoryStore, to_csv, to_json
 from components.tasks import TASKS
 from components.ui.catalog_view import availability_map, catalog_or_stop
-from components.ui.compare_run import executor_settings, resume_request, server_path_set
+from components.ui.compare_run import data_roots, executor_settings, resume_request, server_path_set
 from components.ui.chart_view import show_chart
 from components.ui.report_view import compare_report_button
 
@@ -107,7 +107,8 @@ if run_clicked or resuming:
     try:
         if resuming:
             run_id, plan, saved = resuming
-            run_entries, run_set = [get_entry(m) for m in plan.model_ids], load_dataset(plan.task, plan.dataset_ref)
+            run_entries, run_set = ([get_entry(m) for m in plan.model_ids],
+                                     load_dataset(plan.task, plan.dataset_ref, roots=data_roots()))
         else:
             run_entries = [e for e in candidates if e.id in chosen_ids]
             plan = RunPlan(task, tuple(e.id for e in run_entries), tuple(chosen_runtimes or ["eager"]),

@@ -27,6 +27,7 @@ from typing import Any
 
 from components.catalog import CatalogEntry, CatalogError, entries_by_ids
 from components.cli import CliError, fail, write_json
+from components.executors import EXECUTORS
 from components.executors.base import row_key
 from components.tasks import TASKS
 
@@ -44,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="default: real when available, else random for architecture-only models")
     parser.add_argument("--runtime", default="eager",
                         help="comma-separated runtimes: eager (default), onnx, onnx-int8; one row each")
-    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+    parser.add_argument("--executor", choices=tuple(EXECUTORS), default="local",
                         help="local (default): one row after another here; ray: rows as tasks on a Ray cluster")
     parser.add_argument("--address", default=None,
                         help="Ray cluster address (with --executor ray; default $MODEL_EXPLORER_RAY_ADDRESS, "

@@ -224,9 +224,9 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
         items = dataset.items()
         tick.total = (config.warmup + config.runs + throughput_units(task, config.batch_sizes, config.runs)
                       + (len(dataset) if evaluating and accuracy else 0))
-        sample = items[0]
         options = get_task(task).bench_options  # e.g. the labels a zero-shot model ranks
         try:
+            sample = items[0]  # a streamed set decodes it here: a bad file fails this row, with its name
             latencies, stages = timed_runs(runner, sample, config.runs, config.warmup,
                                            lambda: tick(1, f"{name}: timing"), options)
             rates = throughput(runner, items, task, config.batch_sizes, config.runs,

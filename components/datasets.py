@@ -13,7 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 import unicodedata
+import weakref
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -56,14 +58,15 @@ class FileBlobs(Sequence):
 
 
 class ZipArchive(Mapping):
-    """Member name -> bytes of a ZIP file on disk, read on access; pickles as its path (Ray workers)."""
+    """Member name -> bytes of a ZIP file on disk, read on access; pickles as its path (Ray workers).
+    The archive is opened on first access and closed when this mapping is collected (weakref.finalize)."""
 
     def __init__(self, path: Path, names: Sequence[str]) -> None:
-        self.path, self._names = path, tuple(names)
+        self.path, self._names, self._known = path, tuple(names), frozenset(names)
         self._archive: zipfile.ZipFile | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"path": self.path, "_names": self._names, "_archive": None}
+        return {**self.__dict__, "_archive": None}
 
     def __len__(self) -> int:
         return len(self._names)
@@ -71,15 +74,22 @@ class ZipArchive(Mapping):
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._known
+
     def __getitem__(self, name: str) -> bytes:
-        if name not in self._names:
+        if name not in self._known:
             raise KeyError(name)
         try:
-            if self._archive is None:
-                self._archive = zipfile.ZipFile(self.path)
-            return self._archive.read(name)
+            return self._open().read(name)
         except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError) as exc:
             raise DatasetError(f"'{self.path.name}': member '{name}' cannot be read ({exc})") from None
+
+    def _open(self) -> zipfile.ZipFile:
+        if self._archive is None:
+            self._archive = zipfile.ZipFile(self.path)
+            weakref.finalize(self, self._archive.close)
+        return self._archive
 
 
 class MemberBlobs(Sequence):
@@ -96,10 +106,11 @@ class MemberBlobs(Sequence):
 
 
 class ImageFiles(Sequence):
-    """Encoded images (bytes in memory or read from disk per access), decoded to RGB PIL images on access."""
+    """Encoded images (bytes in memory or read from disk per access), decoded to RGB PIL images on access;
+    one that cannot be decoded raises DatasetError with its name (file or member path)."""
 
-    def __init__(self, blobs: Sequence[bytes]) -> None:
-        self._blobs = blobs
+    def __init__(self, blobs: Sequence[bytes], names: Sequence[str] = ()) -> None:
+        self._blobs, self._names = blobs, list(names)
 
     def __len__(self) -> int:
         return len(self._blobs)
@@ -109,7 +120,12 @@ class ImageFiles(Sequence):
             return [self[i] for i in range(*index.indices(len(self)))]
         from PIL import Image
 
-        return Image.open(io.BytesIO(self._blobs[index])).convert("RGB")
+        data = self._blobs[index]
+        try:
+            return Image.open(io.BytesIO(data)).convert("RGB")
+        except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
+            name = self._names[index] if self._names else f"sample {index}"
+            raise DatasetError(f"image '{name}' cannot be decoded ({type(exc).__name__}: {exc})") from None
 
 
 class AudioFiles(Sequence):
@@ -184,19 +200,30 @@ class Dataset:
 
 # ---------------------------------------------------------------- entry points
 
-def load_dataset(task: str, source: str | Path = "bundled") -> Dataset:
+def load_dataset(task: str, source: str | Path = "bundled", roots: Sequence[Path] | None = None) -> Dataset:
     """The bundled set for ``task`` (``"bundled"``), or the user's folder or file at ``source``.
 
-    Folders and ZIP files are streamed (see the module docstring); CSV files are read whole.
+    Folders and ZIP files are streamed (see the module docstring); CSV files are read whole (up to
+    MAX_ZIP_BYTES). ``roots``: the only folders the set may come from, its files included (the Compare
+    page's MODEL_EXPLORER_DATA_ROOTS; a folder's files that resolve elsewhere, e.g. through a symlink,
+    are skipped); None: anywhere (the CLI).
     """
     if str(source) == "bundled":
         return load_bundled(task)
     path = Path(source).expanduser()
+    if roots is not None and not within(path, roots):
+        raise DatasetError(f"'{source}' is outside the folders this server shares")
     if path.is_dir():
-        return load_folder(task, path)
+        return load_folder(task, path, roots)
     if path.is_file() and zipfile.is_zipfile(path) and _streamable(task):
         return load_zip_file(task, path)
-    return load_upload(task, path.name, read_file(path))
+    return load_upload(task, path.name, read_whole(path))
+
+
+def within(path: Path, roots: Sequence[Path]) -> bool:
+    """Whether ``path``, symlinks resolved, lies inside one of ``roots``."""
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(Path(root).resolve()) for root in roots)
 
 
 def _streamable(task: str) -> bool:
@@ -204,13 +231,13 @@ def _streamable(task: str) -> bool:
     return evaluation is not None and evaluation.format in _STREAM_READERS
 
 
-def load_folder(task: str, root: Path) -> Dataset:
+def load_folder(task: str, root: Path, roots: Sequence[Path] | None = None) -> Dataset:
     """A folder laid out like the task's ZIP upload, streamed from disk (up to MAX_STREAMED_FILES files)."""
     evaluation = get_task(task).evaluation
     if not _streamable(task):
         wanted = evaluation.upload if evaluation else "a labelled set"
         raise DatasetError(f"'{root}' is a folder; {task} needs {wanted}")
-    members = FolderFiles(root)
+    members = FolderFiles(root, roots)
     return _STREAM_READERS[evaluation.format](task, root.name, members)
 
 
@@ -220,21 +247,23 @@ def load_zip_file(task: str, path: Path) -> Dataset:
 
 
 class FolderFiles(Mapping):
-    """Relative POSIX path -> bytes of the files under ``root`` (hidden ones skipped), read on access."""
+    """Relative POSIX path -> bytes of the files under ``root`` (hidden ones skipped), read on access.
+    With ``roots``, files that resolve outside them (symlinks out of the shared folders) are skipped."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, roots: Sequence[Path] | None = None) -> None:
         self.root = root
         names = []
         for folder, subfolders, files in os.walk(root):  # stops at the limit, not after walking everything
             subfolders[:] = [d for d in subfolders if not d.startswith(".") and d != "__MACOSX"]
             base = Path(folder).relative_to(root)
-            names += [(base / name).as_posix() for name in files if not name.startswith(".")]
+            names += [(base / name).as_posix() for name in files if not name.startswith(".")
+                      and (roots is None or within(Path(folder) / name, roots))]
             if len(names) > MAX_STREAMED_FILES:
                 raise DatasetError(f"'{root}' holds more than {MAX_STREAMED_FILES} files; "
                                    f"the limit for a folder is {MAX_STREAMED_FILES}")
         if not names:
             raise DatasetError(f"'{root}' holds no files")
-        self._names = tuple(sorted(names))
+        self._names, self._known = tuple(sorted(names)), frozenset(names)
 
     def __len__(self) -> int:
         return len(self._names)
@@ -242,11 +271,31 @@ class FolderFiles(Mapping):
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._known
+
     def __getitem__(self, name: str) -> bytes:
+        if name not in self._known:
+            raise KeyError(name)
         return read_file(self.root / name)
 
     def paths(self, names: Sequence[str]) -> FileBlobs:
         return FileBlobs([self.root / name for name in names])
+
+
+def read_whole(path: Path) -> bytes:
+    """A dataset file read whole (a CSV, a ZIP for a task that does not stream): a regular file of at most
+    MAX_ZIP_BYTES, checked before reading."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise DatasetError(f"cannot read dataset {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DatasetError(f"'{path}' is neither a file nor a folder")
+    if info.st_size > MAX_ZIP_BYTES:
+        raise DatasetError(f"'{path.name}' is {info.st_size / 2**20:.0f} MB; a file read whole (a CSV) may be at "
+                           f"most {MAX_ZIP_BYTES / 2**20:.0f} MB (folders and ZIPs of images or audio are streamed)")
+    return read_file(path)
 
 
 def read_file(path: Path) -> bytes:
@@ -433,7 +482,7 @@ def _zip_images(task: str, name: str, members: Mapping[str, bytes], streamed: bo
     if not ids:
         raise DatasetError(f"'{name}' holds no images ({', '.join(IMAGE_EXTENSIONS)}) in class folders")
     blobs = members.paths(ids) if isinstance(members, FolderFiles) else MemberBlobs(members, ids)
-    return Dataset(task, name, tuple(ids), ImageFiles(blobs), tuple(labels))
+    return Dataset(task, name, tuple(ids), ImageFiles(blobs, ids), tuple(labels))
 
 
 def _zip_speech(task: str, name: str, members: Mapping[str, bytes], streamed: bool = False) -> Dataset:
@@ -557,7 +606,7 @@ def _bundled_images(task: str, labelled: bool) -> Dataset:
         ids.append(row["file"])
         blobs.append(data)
         labels.append(accepted)
-    return Dataset(task, "bundled", tuple(ids), ImageFiles(blobs), tuple(labels) if labelled else None)
+    return Dataset(task, "bundled", tuple(ids), ImageFiles(blobs, ids), tuple(labels) if labelled else None)
 
 
 def _bundled_speech(task: str, labelled: bool) -> Dataset:

@@ -8,7 +8,9 @@ a ``FeatureTap``: an identity module that a forward hook on the chosen layer rou
 laid out as (B, C, H, W) (ViT / DeiT: the prefix tokens dropped, the patch tokens put back on their grid; Swin:
 permuted), then turned back into the layer's own layout for the rest of the forward pass. A hook, not a wrapper
 module swapped into the model: the model is shared by every run (the model manager's cache), so it is never
-changed; the hook lives only while one map is computed, under the model's exclusive ``hooked()`` lock.
+changed; the hook lives only while the layer is read, under the model's exclusive ``hooked()`` lock. Score-CAM's
+many masked passes need no hook: they run after it is removed, under the shared ``in_use()`` lock, so other
+sessions' runs of the model go on meanwhile.
 
 On the tap, Captum computes: Grad-CAM (``LayerGradCam``); the layer gradients for Grad-CAM++
 (``LayerGradientXActivation`` with ``multiply_by_inputs=False``), the tap keeping the activations of that same
@@ -172,7 +174,6 @@ def class_activation_map(runner: Runner, batch: Any, target: int | None, method:
 
     if method not in ("gradcam", "gradcam++", "scorecam"):
         raise ValueError(f"not a class activation map: {method}")
-    layer = feature_layer(runner.model, batch)
     outputs: list[Any] = []
 
     def score(pixels: Any) -> Any:  # the explained class's logit: one forward and one backward pass
@@ -185,17 +186,20 @@ def class_activation_map(runner: Runner, batch: Any, target: int | None, method:
         outputs.append(runner.infer(pixels))
         return outputs[-1]
 
-    with tapped(runner.model, layer, tuple(batch.shape[-2:])) as tap:
-        if method == "gradcam":
-            cam = LayerGradCam(score, tap).attribute(batch, target=0, relu_attributions=True)[0, 0]
-        elif method == "gradcam++":
-            gradients = LayerGradientXActivation(score, tap, multiply_by_inputs=False).attribute(batch, target=0)
-            cam = grad_cam_plus_plus(tap.seen.float(), gradients.float())[0]
-        else:
-            activations = LayerActivation(logits_of, tap).attribute(batch)
-    if method == "scorecam":  # the hook is off: the masked passes are plain forward passes
+    with runner.loaded.hooked():  # hooks on a shared module: no run of this model meanwhile
+        layer = feature_layer(runner.model, batch)  # a traced pass with hooks, once per model
+        with tapped(runner.model, layer, tuple(batch.shape[-2:])) as tap:
+            if method == "gradcam":
+                cam = LayerGradCam(score, tap).attribute(batch, target=0, relu_attributions=True)[0, 0]
+            elif method == "gradcam++":
+                gradients = LayerGradientXActivation(score, tap, multiply_by_inputs=False).attribute(batch, target=0)
+                cam = grad_cam_plus_plus(tap.seen.float(), gradients.float())[0]
+            else:
+                activations = LayerActivation(logits_of, tap).attribute(batch)
+    if method == "scorecam":  # the hook is off: the masked passes are plain runs, beside other sessions' runs
         index = int(outputs[0].argmax(-1)[0]) if target is None else target
-        cam = score_cam(runner, batch, activations.float(), index, progress)
+        with runner.loaded.in_use():
+            cam = score_cam(runner, batch, activations.float(), index, progress)
     return cam.detach().float().cpu().numpy(), outputs[0], layer.name
 
 

@@ -72,13 +72,13 @@ def explain_pixels(runner: Runner, image: Any, target: int | None, method: str,
 
     preprocessing = preprocessing or runner
     batch = preprocessing.preprocess(image)
-    with runner.loaded.hooked():  # hooks on a shared module: no run of this model meanwhile
-        if method in CAM_METHODS:
-            if not has_gradients(runner):
-                raise CannotRun(f"{runner.entry.name} runs on {runner.runtime.name}, which computes no "
-                                "gradients and shows no inner layer: use occlusion")
-            raw, logits, layer = class_activation_map(runner, batch, target, method, progress)
-        else:
+    if method in CAM_METHODS:  # takes the model's locks itself: exclusive only while its hook is on
+        if not has_gradients(runner):
+            raise CannotRun(f"{runner.entry.name} runs on {runner.runtime.name}, which computes no "
+                            "gradients and shows no inner layer: use occlusion")
+        raw, logits, layer = class_activation_map(runner, batch, target, method, progress)
+    else:
+        with runner.loaded.in_use():  # occlusion only runs the model on altered inputs: no hooks
             (raw, logits), layer = occlusion(runner, batch, target), ""
     model_map = normalise(raw)
     box = seen_box(preprocessing.loaded.extras, image.width, image.height)

@@ -3,19 +3,27 @@
 The CLI (``--resume RUN_ID``) and the Compare page (Resume) share this: a :class:`RunPlan` says what a
 run measures (task, set, models, runtimes, settings) and is stored in the run's ``meta``; each finished
 row is saved at once; resuming re-reads the plan and measures only the rows the history lacks.
+
+A run records its owner (pid and host of the process measuring it). A run still "running" is resumed
+only when that owner is gone: its host is this one and its pid no longer exists. A run marked running
+on another host is left to that host (only there can its process be checked).
 """
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import psutil
+
 from components.benchmark import BenchmarkConfig, BenchmarkResult, Comparison, compare
 from components.catalog import CatalogEntry
 from components.datasets import Dataset
 from components.executors.base import Executor, row_key
-from components.store import FINISHED, HistoryStore
+from components.store import FINISHED, RUNNING, HistoryStore
 
 CANCELLED, INCOMPLETE = "cancelled", "incomplete"  # statuses of a run that can be resumed (and "running")
 
@@ -70,11 +78,36 @@ def load_resumable(store: HistoryStore, run_id: int) -> tuple[RunPlan, list[dict
     status = run["meta"].get("status", FINISHED)
     if status == FINISHED:
         raise ResumeError(f"run #{run_id} has finished: nothing to resume")
+    busy = in_use(run)
+    if busy:
+        raise ResumeError(busy)
     plan = RunPlan.from_run(run)
     if plan.dataset_ref is None:
         raise ResumeError(f"run #{run_id} measured an uploaded set ({run['dataset']}), which is not kept: "
                           f"upload it again and run the comparison")
     return plan, run["results"]
+
+
+def owner() -> dict[str, Any]:
+    """Who measures a run: this process, on this host."""
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def in_use(run: dict[str, Any]) -> str | None:
+    """Why ``run`` may still be measured by another process (one line), or None when it can be resumed:
+    it is not "running", or it is and its owner is gone (this host, pid no longer alive; a run recorded
+    before owners were stored counts as gone)."""
+    meta = run["meta"]
+    who = meta.get("owner")
+    if meta.get("status") != RUNNING or not isinstance(who, dict):
+        return None
+    if who.get("host") != socket.gethostname():
+        return (f"run #{run['id']} is marked running on {who.get('host')} (pid {who.get('pid')}): resume it there, "
+                f"where its process can be checked")
+    pid = who.get("pid")
+    if isinstance(pid, int) and pid > 0 and psutil.pid_exists(pid):
+        return f"run #{run['id']} is still running (process {who.get('pid')} on this host)"
+    return None
 
 
 def done_keys(results: Sequence[dict[str, Any]]) -> set[str]:
@@ -90,32 +123,54 @@ def run_recorded(store: HistoryStore | None, plan: RunPlan, entries: Sequence[Ca
                  ) -> tuple[int | None, Comparison]:
     """Run ``plan`` (or, with ``run_id``, the rows of that run not in ``skip``), saving each row as it
     finishes; at the end the run is marked finished, cancelled, or incomplete (a row failed: resuming
-    measures it again). A run cut short (a crash, Ctrl-C, a closed page) stays "running". Without a store
+    measures it again). An error that stops the whole run (ExecutorError, BenchmarkError, DatasetError, …)
+    marks it incomplete, or deletes a new run that saved no row, and is raised again; an interruption
+    (Ctrl-C, the page's Cancel or rerun: KeyboardInterrupt, Streamlit's stop) marks it cancelled and is
+    raised again. Only a crash leaves it "running" (with its owner, see :func:`in_use`). Without a store
     (or when the history cannot be written) the comparison runs unrecorded and the run id is None."""
-    if store is not None and run_id is None:
-        try:
-            run_id = store.start_run(plan.task, dataset.source, plan.model_ids, plan.meta())
-        except (OSError, sqlite3.Error):
-            store = None
+    started_here = run_id is None
+    try:
+        if store is not None and run_id is None:
+            run_id = store.start_run(plan.task, dataset.source, plan.model_ids, {**plan.meta(), "owner": owner()})
+        elif store is not None:
+            store.claim_run(run_id, owner())
+    except (OSError, sqlite3.Error):
+        store = None
     if run_id is not None and on_start is not None:
         on_start(run_id)
+    n_saved = 0
 
     def saved(result: BenchmarkResult) -> None:
+        nonlocal n_saved
         if store is not None and run_id is not None:
             try:
-                store.add_result(run_id, result.to_dict())
+                n_saved += store.add_result(run_id, result.to_dict())
             except (OSError, sqlite3.Error):  # the row is still returned; the run stays resumable
                 pass
         if on_result is not None:
             on_result(result)
 
-    outcome = compare(entries, dataset, plan.config, progress, cancel, stop_on_error, runtimes=plan.runtimes,
-                      executor=executor, skip=set(skip), on_result=saved)
-    if store is not None and run_id is not None:
+    def mark(final: str) -> None:
+        if store is None or run_id is None:
+            return
         try:
-            store.finish_run(run_id, status(outcome))
+            if final == INCOMPLETE and started_here and not n_saved:
+                store.delete_run(run_id)  # it measured nothing: nothing to resume
+            else:
+                store.finish_run(run_id, final)
         except (OSError, sqlite3.Error):
             pass
+
+    try:
+        outcome = compare(entries, dataset, plan.config, progress, cancel, stop_on_error, runtimes=plan.runtimes,
+                          executor=executor, skip=set(skip), on_result=saved)
+    except Exception:
+        mark(INCOMPLETE)
+        raise
+    except BaseException:
+        mark(CANCELLED)
+        raise
+    mark(status(outcome))
     return run_id, outcome
 
 

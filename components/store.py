@@ -6,7 +6,8 @@ and the result dicts of its models, stored as JSON so new result fields need no 
 
 A run can also be recorded as it goes (:meth:`HistoryStore.start_run`, one :meth:`add_result` per
 finished row, :meth:`finish_run`): its ``meta["status"]`` stays "running" until it finishes, so a run
-cut short by a crash is still in the history with the rows it finished, ready to be resumed.
+cut short by a crash is still in the history with the rows it finished, ready to be resumed
+(:meth:`claim_run` marks it running again, by the process that resumes it).
 """
 from __future__ import annotations
 
@@ -86,12 +87,24 @@ class HistoryStore:
                 (created, task, dataset, ",".join(models), json.dumps({**(meta or {}), "status": RUNNING})))
         return int(cursor.lastrowid)
 
-    def add_result(self, run_id: int, result: dict[str, Any]) -> None:
-        """Append one finished row's result dict to a recorded run (committed at once)."""
+    def add_result(self, run_id: int, result: dict[str, Any]) -> bool:
+        """Append one finished row's result dict to a recorded run (committed at once); False, and nothing
+        saved, when the run already holds that (model, runtime) row."""
+        model_id, runtime = str(result.get("model_id", "")), result.get("runtime", "eager")
         with closing(self._connect()) as db, db:
-            db.execute("INSERT INTO results (run_id, position, model_id, data) VALUES (?, "
-                       "(SELECT COUNT(*) FROM results WHERE run_id = ?), ?, ?)",
-                       (run_id, run_id, str(result.get("model_id", "")), json.dumps(result)))
+            cursor = db.execute(
+                "INSERT INTO results (run_id, position, model_id, data) "
+                "SELECT ?, (SELECT COUNT(*) FROM results WHERE run_id = ?), ?, ? WHERE NOT EXISTS "
+                "(SELECT 1 FROM results WHERE run_id = ? AND model_id = ? "
+                "AND COALESCE(json_extract(data, '$.runtime'), 'eager') = ?)",
+                (run_id, run_id, model_id, json.dumps(result), run_id, model_id, runtime))
+        return cursor.rowcount == 1
+
+    def claim_run(self, run_id: int, owner: dict[str, Any]) -> None:
+        """Mark a recorded run "running" again, by ``owner`` (the process that resumes it)."""
+        with closing(self._connect()) as db, db:
+            db.execute("UPDATE runs SET meta = json_set(meta, '$.status', ?, '$.owner', json(?)) WHERE id = ?",
+                       (RUNNING, json.dumps(owner), run_id))
 
     def finish_run(self, run_id: int, status: str = FINISHED) -> None:
         """Set a recorded run's status ("finished", or e.g. "cancelled")."""
@@ -109,7 +122,7 @@ class HistoryStore:
                 for r in rows]
 
     def unfinished_runs(self, task: str | None = None) -> list[dict[str, Any]]:
-        """Recorded runs still marked running (crashed, interrupted, or under way), newest first."""
+        """Recorded runs not finished (crashed, cancelled, incomplete, or under way), newest first."""
         return [r for r in self.list_runs() if r["meta"].get("status") not in (None, FINISHED)
                 and (task is None or r["task"] == task)]
 

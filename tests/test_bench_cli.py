@@ -131,3 +131,20 @@ def test_resume_measures_only_the_rows_a_crashed_run_lacks(tmp_path, monkeypatch
     assert HistoryStore().unfinished_runs() == []
     again = bench("--resume", str(crashed["id"]), out=tmp_path / "again.json")
     assert again.returncode == 1 and "has finished" in again.stderr
+
+
+def test_resume_refuses_a_run_still_under_way(tmp_path, monkeypatch):
+    """A run another live process still measures is not measured twice: one line says so."""
+    import socket
+
+    from components.benchmark import BenchmarkConfig
+    from components.runs import RunPlan
+    from components.store import HistoryStore
+
+    monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "history.sqlite"))
+    plan = RunPlan("sentiment-analysis", ("vader",), ("eager",), BenchmarkConfig(runs=2, warmup=1), "bundled")
+    run_id = HistoryStore().start_run(plan.task, "bundled", plan.model_ids,
+                                      {**plan.meta(), "owner": {"pid": os.getpid(), "host": socket.gethostname()}})
+    done = bench("--resume", str(run_id), out=tmp_path / "out.json")
+    assert done.returncode == 1 and done.stderr.strip() == (f"error: run #{run_id} is still running "
+                                                            f"(process {os.getpid()} on this host)")

@@ -143,6 +143,25 @@ def test_transformers_get_class_activation_maps_on_their_patch_grid(name, chelse
     assert check.random.heatmap.shape == check.real.heatmap.shape and -1 <= check.correlation <= 1
 
 
+def test_score_cam_lets_other_runs_of_the_model_go_on_during_its_masked_passes(chelsea):
+    """The hook is only needed to read the layer: while Score-CAM's masked passes run (reported through
+    ``progress``), another session's run of the same model starts and finishes instead of waiting."""
+    import threading
+
+    runner = TINY["torchvision Swin"][0]()
+    other_run_done: list[bool] = []
+
+    def progress(_share: float) -> None:
+        if other_run_done:
+            return
+        finished = threading.Event()
+        threading.Thread(target=lambda: (runner.run(chelsea), finished.set()), daemon=True).start()
+        other_run_done.append(finished.wait(timeout=30))
+
+    found = explain(runner, chelsea, None, "scorecam", progress=progress)
+    assert found.method == "scorecam" and other_run_done == [True]
+
+
 @pytest.mark.parametrize("name", list(TINY))
 def test_the_tap_lays_tokens_on_their_grid_and_changes_nothing(name, chelsea):
     """The reshape is exact: logits are unchanged with the tap routed in, and the tap's (C, H, W) map at

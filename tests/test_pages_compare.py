@@ -107,17 +107,32 @@ def test_a_folder_on_the_server_and_an_unreachable_ray_cluster(compare_page, tmp
         (tmp_path / "set" / folder).mkdir(parents=True)
         for i in range(3):
             photo.resize((96, 64)).save(tmp_path / "set" / folder / f"{i}.png")
+    monkeypatch.setenv("MODEL_EXPLORER_DATA_ROOTS", str(tmp_path))
     at = compare_page
     at.radio(key="keep_cmp_source").set_value("A file or folder on this server").run()
     at.text_input(key="keep_cmp_path").set_value(str(tmp_path / "set")).run()
     assert not at.error and any("6 labelled samples from set" in c.value for c in at.caption)
     monkeypatch.setenv("MODEL_EXPLORER_RAY_ADDRESS", "127.0.0.1:1")  # nothing listens there
     at.radio(key="keep_cmp_executor").set_value("ray").run()
-    assert at.text_input(key="keep_cmp_ray_address").value == "127.0.0.1:1"
+    assert "keep_cmp_ray_address" not in [box.key for box in at.text_input]  # only the server picks the cluster
+    assert any("Ray cluster: 127.0.0.1:1 (set by MODEL_EXPLORER_RAY_ADDRESS" in c.value for c in at.caption)
     at.multiselect(key="keep_cmp_models_image-classification").set_value(["efficientnet_lite0"]).run()
     at.button(key="cmp_run").click().run()
     assert not at.exception
     assert len(at.error) == 1 and "no Ray cluster answers at 127.0.0.1:1" in at.error[0].value
+
+
+def test_server_sets_stay_inside_the_shared_folders(compare_page, tmp_path, monkeypatch):
+    """A classroom server must not let its users read any folder: only MODEL_EXPLORER_DATA_ROOTS."""
+    monkeypatch.delenv("MODEL_EXPLORER_DATA_ROOTS", raising=False)
+    at = compare_page
+    at.radio(key="keep_cmp_source").set_value("A file or folder on this server").run()
+    assert "keep_cmp_path" not in [box.key for box in at.text_input]
+    assert any("MODEL_EXPLORER_DATA_ROOTS" in box.value for box in at.info)
+    monkeypatch.setenv("MODEL_EXPLORER_DATA_ROOTS", str(tmp_path / "shared"))
+    at.run()
+    at.text_input(key="keep_cmp_path").set_value(str(tmp_path / "shared" / ".." / "private")).run()
+    assert not at.exception and any("outside the folders this server shares" in w.value for w in at.warning)
 
 
 def test_resume_finishes_an_unfinished_run(compare_page):
@@ -145,3 +160,26 @@ def test_resume_finishes_an_unfinished_run(compare_page):
     assert list(at.dataframe[0].value["Model"].str.split(" ").str[0]) == ["DistilBERT", "VADER"]
     (run,) = HistoryStore().list_runs()
     assert run["meta"]["status"] == "finished" and run["n_results"] == 2
+
+
+def test_resume_offers_only_runs_it_may_take(compare_page, tmp_path, monkeypatch):
+    """Not a run still under way in another session, nor a CLI run on a folder the server does not share."""
+    import os
+    import socket
+
+    from components.benchmark import BenchmarkConfig
+    from components.runs import RunPlan
+    from components.store import HistoryStore
+
+    monkeypatch.setenv("MODEL_EXPLORER_DATA_ROOTS", str(tmp_path / "shared"))
+    store, config = HistoryStore(), BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,))
+    for ref, status in ((str(tmp_path / "private" / "set.csv"), "incomplete"), ("bundled", "running"),
+                        ("bundled", "cancelled")):
+        plan = RunPlan("sentiment-analysis", ("vader",), ("eager",), config, ref)
+        run_id = store.start_run(plan.task, "set", plan.model_ids,
+                                 {**plan.meta(), "owner": {"pid": os.getpid(), "host": socket.gethostname()}})
+        store.finish_run(run_id, status)
+    at = compare_page
+    at.selectbox(key="keep_cmp_task").set_value("sentiment-analysis").run()
+    (offered,) = at.selectbox(key="cmp_resume_run").options
+    assert not at.exception and offered.startswith(f"#{run_id} ") and offered.endswith("cancelled")

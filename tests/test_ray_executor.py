@@ -20,9 +20,11 @@ import pytest
 from components.benchmark import BenchmarkConfig, compare
 from components.catalog import get_entry
 from components.datasets import FileBlobs, ImageFiles, load_bundled, load_dataset
+import components.executors.ray_executor as ray_executor
+from components.executors.base import ExecutorError
 from components.executors.ray_executor import RayExecutor
-from components.runs import RunPlan, done_keys, load_resumable, run_recorded
-from components.store import FINISHED, RUNNING, HistoryStore
+from components.runs import CANCELLED, RunPlan, done_keys, load_resumable, run_recorded
+from components.store import FINISHED, HistoryStore
 
 FAST = BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,))
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,12 +185,12 @@ def test_a_crashed_run_resumes_only_its_missing_rows(cluster, tmp_path):
 
     def crash_on_second_row(fraction: float, message: str) -> None:
         if message.startswith("DistilBERT"):
-            raise KeyboardInterrupt  # the process dies mid-run
+            raise KeyboardInterrupt  # Ctrl-C mid-run
 
     with pytest.raises(KeyboardInterrupt):
         run_recorded(store, plan, entries, dataset, progress=crash_on_second_row)
     (crashed,) = store.unfinished_runs("sentiment-analysis")
-    assert crashed["meta"]["status"] == RUNNING and crashed["n_results"] == 1
+    assert crashed["meta"]["status"] == CANCELLED and crashed["n_results"] == 1
 
     resumed_plan, saved = load_resumable(store, crashed["id"])
     assert resumed_plan == plan and [r["model_id"] for r in saved] == ["vader"]
@@ -201,6 +203,36 @@ def test_a_crashed_run_resumes_only_its_missing_rows(cluster, tmp_path):
     assert run["meta"]["status"] == FINISHED and [r["model_id"] for r in run["results"]] == ["vader", "distilbert_sst2"]
     assert run["results"][0] == saved[0]  # the saved row was kept, not measured again
     assert store.unfinished_runs() == []
+
+
+def test_a_row_larger_than_every_node_is_refused(cluster, monkeypatch):
+    """Ray would queue a task asking for more CPUs than any node has forever: one line instead."""
+    monkeypatch.setenv("MODEL_EXPLORER_TORCH_THREADS", "3")
+    with pytest.raises(ExecutorError, match="reserves 3 CPUs .* the largest node of the Ray cluster has 2"):
+        compare([get_entry("vader")], load_bundled("sentiment-analysis"), FAST, executor=RayExecutor())
+
+
+def test_no_cluster_switch_under_a_running_comparison(cluster, monkeypatch):
+    monkeypatch.setattr(ray_executor, "_joined", "")  # as if this process had started the local cluster
+    with ray_executor.joined(""):
+        with pytest.raises(ExecutorError, match="running 1 comparison"):
+            ray_executor.connect("127.0.0.1:1")
+    assert ray_executor._active == 0 and cluster.is_initialized()
+
+
+@pytest.mark.slow
+def test_a_lost_connection_is_one_line(cluster):
+    """The connection shut down mid-run: an ExecutorError, not a traceback (then the cluster is started again)."""
+    def shut_down(fraction: float, message: str) -> None:
+        cluster.shutdown()
+
+    try:
+        with pytest.raises(ExecutorError, match="Ray stopped the comparison"):
+            compare([get_entry("vader")], load_bundled("sentiment-analysis"), FAST, shut_down,
+                    executor=RayExecutor())
+    finally:
+        cluster.shutdown()
+        cluster.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.ERROR)
 
 
 def test_ray_is_imported_only_when_chosen():

@@ -31,9 +31,12 @@ class Resources(HTMLParser):
         super().__init__()
         self.urls: list[str] = []
         self.tags: list[str] = []
+        self.images: list[dict[str, str | None]] = []  # each <img>'s attributes
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
+        if tag == "img":
+            self.images.append(dict(attrs))
         self.urls += [value or "" for name, value in attrs
                       if name in ("src", "href", "srcset", "poster", "data", "action", "background")]
 
@@ -109,8 +112,8 @@ def test_compare_report_loads_nothing_from_elsewhere_and_inlines_its_samples(ben
     assert len(images) == len(samples) == 8
     thumb = _decoded(images[0])
     assert max(thumb.size) <= 112
-    assert page.count("<img ") == page.count('<img src="data:image/')  # every image carries an alt text
-    assert page.count(" alt=\"") >= len(images)
+    assert page.count("<img ") == len(found.images) == len(images)  # every image is inline (checked above)
+    assert [image.get("alt") for image in found.images] == [name for name, _ in samples]  # each says which sample
 
 
 def _decoded(uri: str):
@@ -239,3 +242,50 @@ def test_every_compare_chart_draws_in_the_colour_blind_safe_palette(bench_rows):
         used = {c.lower() for c in _colours(spec["data"]) + _colours({k: v for k, v in spec["layout"].items()
                                                                      if k != "colorway"})}
         assert used <= allowed, (figure.layout.title.text, used - allowed)
+
+
+# ---------------------------------------------------------------- the Compare page's report button
+
+class _CountedInputs(list):
+    """A set's inputs that count how many were read (decoded, for a real set)."""
+
+    reads = 0
+
+    def __getitem__(self, index):
+        self.reads += 1
+        return super().__getitem__(index)
+
+
+def _compare_row(model_id: str, dataset: str) -> dict:
+    """A Compare row as components.benchmark writes it (figures made up: only the set's name is read here)."""
+    from components.benchmark import BenchmarkResult
+
+    return BenchmarkResult(
+        model_id, model_id, "image-classification", "real", dataset, 3, {"top1": 0.5}, "", {"p50": 12.0},
+        [11.0, 12.0, 13.0], {"forward": 10.0}, {"1": 80.0}, 300.0, None, 4_700_000, "counted", None, 18.0, 1.0,
+        False, "cpu", None).to_dict()
+
+
+@pytest.mark.parametrize("rows_sets, page_set, with_samples", [
+    (["mine.zip"], "mine.zip", True),  # the set on the page is the one measured: its samples
+    (["bundled"], "mine.zip", False),  # a resumed / overlaid run on another set: its name, no wrong samples
+    (["bundled", "mine.zip"], "mine.zip", False),  # runs on two sets overlaid: both named
+])
+def test_the_compare_report_names_the_rows_set_and_reads_samples_only_when_pressed(
+        monkeypatch, chelsea, rows_sets, page_set, with_samples):
+    from components.datasets import Dataset
+    from components.ui import report_view
+
+    pressed: dict = {}
+    monkeypatch.setattr(report_view, "_download", lambda label, build, file_name, key: pressed.update(build=build))
+    inputs = _CountedInputs([chelsea] * 3)
+    page_dataset = Dataset("image-classification", page_set, ("a.jpg", "b.jpg", "c.jpg"), inputs, None)
+    rows = [_compare_row(f"model_{i}", name) for i, name in enumerate(rows_sets)]
+
+    report_view.compare_report_button(rows, "image-classification", page_dataset)
+    assert inputs.reads == 0  # a rerun reads no sample: the report is built when the button is pressed
+    page = pressed["build"]()
+    assert f"evaluation set <strong>{', '.join(rows_sets)}</strong>" in page
+    found = resources(page)
+    assert [image.get("alt") for image in found.images] == (["a.jpg", "b.jpg", "c.jpg"] if with_samples else [])
+    assert inputs.reads == (3 if with_samples else 0)

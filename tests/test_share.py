@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components.ui import share
+from components.ui import share, share_codecs
 from components.ui.input_widgets import RawInput
 from components.ui.text_widgets import english_sample
 
@@ -20,7 +20,7 @@ VISION_LINK = {"task": "image-classification", "sample": "coffee", "models": "ef
 # ---------------------------------------------------------------- codecs
 
 def test_choice_maps_url_text_to_the_widget_value_and_refuses_others():
-    codec = share.Choice(share.VISION_TASKS)
+    codec = share_codecs.Choice(share.VISION_TASKS)
     assert codec.decode("ocr", {}) == "Read text (OCR)"
     assert codec.encode("Read text (OCR)", {}) == "ocr"
     with pytest.raises(ValueError, match="not one of image-classification, ocr"):
@@ -28,34 +28,34 @@ def test_choice_maps_url_text_to_the_widget_value_and_refuses_others():
 
 
 def test_many_checks_every_item_against_the_task():
-    codec = share.Many(share._ids_for_task)
+    codec = share_codecs.Many(share._ids_for_task)
     ctx = {"task": "image-classification"}
     assert codec.decode("efficientnet_lite0, efficientnet_lite2", ctx) == ["efficientnet_lite0", "efficientnet_lite2"]
     assert codec.encode(["efficientnet_lite0", "efficientnet_lite2"], ctx) == "efficientnet_lite0,efficientnet_lite2"
     assert codec.decode("", ctx) == []
-    with pytest.raises(ValueError, match="unknown here: vader"):  # a real model, but not an image classifier
+    with pytest.raises(ValueError, match="unknown here: `vader`"):  # a real model, but not an image classifier
         codec.decode("efficientnet_lite0,vader", ctx)
 
 
 @pytest.mark.parametrize(("codec", "text", "value"), [
-    (share.Number(0.0, 1.0), "0.45", 0.45), (share.Number(3, 100, integer=True), "20", 20),
-    (share.Flag(), "1", True), (share.Flag(), "0", False), (share.Text(10), "tabby", "tabby")])
+    (share_codecs.Number(0.0, 1.0), "0.45", 0.45), (share_codecs.Number(3, 100, integer=True), "20", 20),
+    (share_codecs.Flag(), "1", True), (share_codecs.Flag(), "0", False), (share_codecs.Text(10), "tabby", "tabby")])
 def test_scalar_codecs_round_trip(codec, text, value):
     assert codec.decode(text, {}) == value
     assert codec.encode(value, {}) == text
 
 
 @pytest.mark.parametrize(("codec", "text", "reason"), [
-    (share.Number(0.0, 1.0), "1.5", "outside 0–1"), (share.Number(0.0, 1.0), "strong", "not a number"),
-    (share.Number(3, 100, integer=True), "2.5", "not an integer"), (share.Flag(), "yes", "not 0 or 1"),
-    (share.Text(5), "a long text", "longer than 5 characters")])
+    (share_codecs.Number(0.0, 1.0), "1.5", "outside 0–1"), (share_codecs.Number(0.0, 1.0), "strong", "not a number"),
+    (share_codecs.Number(3, 100, integer=True), "2.5", "not an integer"), (share_codecs.Flag(), "yes", "not 0 or 1"),
+    (share_codecs.Text(5), "a long text", "longer than 5 characters")])
 def test_scalar_codecs_refuse_bad_text_with_a_reason(codec, text, reason):
     with pytest.raises(ValueError, match=reason):
         codec.decode(text, {})
 
 
 def test_a_bundled_sample_travels_by_name_and_an_upload_stays_behind():
-    codec = share.Sample("images", ("*.jpg", "*.png"), "image")
+    codec = share_codecs.Sample("images", ("*.jpg", "*.png"), "image")
     raw = codec.decode("chelsea", {})
     assert raw == RawInput("chelsea.jpg", (ROOT / "data" / "images" / "chelsea.jpg").read_bytes(), "sample")
     assert codec.encode(raw, {}) == "chelsea"
@@ -63,15 +63,15 @@ def test_a_bundled_sample_travels_by_name_and_an_upload_stays_behind():
     upload = RawInput("holiday.jpg", b"...", "upload")
     assert codec.encode(upload, {}) is None
     assert "cannot carry uploads" in codec.stays_behind(upload)
-    with pytest.raises(ValueError, match="no bundled sample named 'holiday'"):
+    with pytest.raises(ValueError, match="no bundled sample named `holiday`"):
         codec.decode("holiday", {})
 
 
 def test_text_travels_as_a_sample_name_or_as_the_typed_text():
-    sample, typed = share.TextSample(), share.TypedText()
+    sample, typed = share_codecs.TextSample(), share_codecs.TypedText()
     assert sample.encode(english_sample(), {}) == "english" and typed.encode(english_sample(), {}) is None
     assert sample.encode("my own line", {}) is None and typed.encode("my own line", {}) == "my own line"
-    long_text = "x" * (share.MAX_TEXT + 1)
+    long_text = "x" * (share_codecs.MAX_TEXT + 1)
     assert typed.encode(long_text, {}) is None and "longer than" in typed.stays_behind(long_text)
 
 
@@ -82,7 +82,7 @@ def test_every_fixed_choice_is_a_value_its_widget_offers():
                         if path.name != "share.py")
     for page, spec in share.PAGES.items():
         for param in spec.params:
-            if isinstance(param.codec, share.Choice) and not callable(param.codec.options):
+            if isinstance(param.codec, share_codecs.Choice) and not callable(param.codec.options):
                 for value in param.codec.options.values():
                     assert f'"{value}"' in sources, f"{page}.{param.name}: no widget offers {value!r}"
 
@@ -116,7 +116,7 @@ def test_a_link_decodes_to_state_that_encodes_to_the_same_link(link):
 def test_problems_name_an_unknown_page_setting_or_value():
     assert "unknown page 'gallery'" in share.problems("gallery", {})[0]
     assert "unknown setting 'colour' for page vision" in share.problems("vision", {"colour": "red"})[0]
-    assert share.problems("vision", {"models": "gpt4"}) == ["The link's models was not used: unknown here: gpt4."]
+    assert share.problems("vision", {"models": "gpt4"}) == ["The link's models was not used: unknown here: `gpt4`."]
     assert share.problems("vision", VISION_LINK) == []
 
 
@@ -176,9 +176,9 @@ def test_compare_opened_from_a_link_shows_its_task_models_and_runtimes():
 def test_a_bad_value_in_a_link_is_a_one_line_note_and_the_rest_still_applies():
     at = open_with("vision", {"sample": "chelsea", "models": "gpt4", "strength": "9", "colour": "red"})
     notes = [w.value for w in at.warning]
-    assert "The link's models was not used: unknown here: gpt4." in notes
-    assert "The link's strength was not used: 9 is outside 0–1." in notes
-    assert "The link's setting 'colour' means nothing on this page: ignored." in notes
+    assert "The link's models was not used: unknown here: `gpt4`." in notes
+    assert "The link's strength was not used: `9` is outside 0–1." in notes
+    assert "The link's setting `colour` means nothing on this page: ignored." in notes
     assert at.session_state["vision_input"].name == "chelsea.jpg"
     assert not at.error
 
@@ -200,3 +200,47 @@ def test_every_page_opened_from_a_link_keeps_it_whole(link):
     at = open_with(page, params)
     assert not at.warning and not at.error, [w.value for w in (*at.warning, *at.error)]
     assert params.items() <= at.query_params.items(), at.query_params
+
+
+# ---------------------------------------------------------------- what a crafted link can show
+
+CRAFTED = {"models": "![x](http://example.com/a.png)", "sample": "[click](http://evil)",
+           "[click](http://evil)": "1", "lesson": "[click](http://evil)"}
+
+
+def test_a_links_text_is_shown_literally_in_its_notes_never_as_markdown():
+    """A link's own text goes into a note as a code span: no image to fetch, no link to click (the browser
+    test tests/browser/test_share_notes.py checks how it renders)."""
+    import re
+
+    at = open_with("vision", CRAFTED)
+    notes = [w.value for w in at.warning]
+    assert "The link's models was not used: unknown here: `![x](http://example.com/a.png)`." in notes
+    assert "The link's sample was not used: no bundled sample named `[click](http://evil)`." in notes
+    assert "The link's setting `[click](http://evil)` means nothing on this page: ignored." in notes
+    assert any("There is no lesson `[click](http://evil)` here" in note for note in notes)
+    for note in notes:
+        assert "http" not in re.sub(r"`[^`\n]*`", "", note), note  # outside the code spans: nothing of the link
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("plain", "`plain`"), ("a `code` span", "`a code span`"),  # a backtick would close the span early
+    ("two\n\n[click](http://evil)", "`two [click](http://evil)`"),  # a blank line would end the paragraph
+    ("x" * 100, f"`{'x' * share_codecs.MAX_QUOTED}…`"), ("", "``")])
+def test_quoted_keeps_a_links_text_in_one_code_span_on_one_line(text, shown):
+    assert share_codecs.quoted(text) == shown
+
+
+@pytest.mark.parametrize(("page", "params", "kept", "left_out"), [
+    ("vision", {"models": "efficientnet_lite0,alexnet"}, ("keep_vision_models_image-classification",
+                                                           ["efficientnet_lite0"]), "AlexNet"),
+    ("compare", {"task": "text-generation", "models": "gpt2,gpt4"}, ("keep_cmp_models_text-generation", ["gpt2"]),
+     "GPT-4"),
+])
+def test_a_link_says_which_of_its_models_cannot_run_here(page, params, kept, left_out):
+    """A catalog model of the right task is a valid link value, but the page's picker offers only what runs
+    here: the model is left out with a note that says why, not silently."""
+    at = open_with(page, params)
+    notes = [w.value for w in at.warning]
+    assert len(notes) == 1 and notes[0].startswith(f"The link's models: {left_out} cannot run here: "), notes
+    assert at.session_state[kept[0]] == kept[1]

@@ -53,3 +53,14 @@ def test_csv_export_flattens_rows():
 
 def test_json_export_round_trips():
     assert json.loads(to_json(ROWS)) == ROWS
+
+
+def test_add_result_skips_a_row_already_saved(tmp_path):
+    """A resumed run never holds a (model, runtime) row twice, whoever measured it again."""
+    store = HistoryStore(tmp_path / "history.sqlite")
+    run_id = store.start_run("image-classification", "bundled", ["a"])
+    assert store.add_result(run_id, {"model_id": "a", "runtime": "eager", "n": 1})
+    assert not store.add_result(run_id, {"model_id": "a", "n": 2})  # no runtime: eager
+    assert store.add_result(run_id, {"model_id": "a", "runtime": "onnx", "n": 3})
+    assert [r["n"] for r in store.load_run(run_id)["results"]] == [1, 3]
+    assert store.add_result(store.start_run("image-classification", "bundled", ["a"]), {"model_id": "a"})

@@ -1,8 +1,13 @@
 """Large sets from disk (folders, ZIP files) are streamed, and runs are recorded row by row in the history."""
 from __future__ import annotations
 
+import gc
 import io
+import os
 import pickle
+import socket
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -12,7 +17,9 @@ import components.datasets as datasets
 from components.benchmark import BenchmarkConfig, compare
 from components.catalog import get_entry
 from components.datasets import AudioFiles, DatasetError, ImageFiles, load_dataset, load_upload
-from components.runs import INCOMPLETE, RunPlan, load_resumable, ResumeError, run_recorded
+from components.executors.ray_executor import RayExecutor
+from components.executors.base import ExecutorError
+from components.runs import CANCELLED, INCOMPLETE, RunPlan, load_resumable, ResumeError, run_recorded
 from components.store import FINISHED, RUNNING, HistoryStore
 
 FAST = BenchmarkConfig(runs=2, warmup=1, batch_sizes=(1,))
@@ -111,3 +118,104 @@ def test_a_run_is_recorded_row_by_row(tmp_path):
     assert store.unfinished_runs() == []
     with pytest.raises(ResumeError, match="has finished"):
         load_resumable(store, run_id)
+
+
+def noisy_png(size: int = 64) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    pixels = np.random.default_rng(0).integers(0, 255, (size, size, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_bad_first_image_fails_its_row_with_its_name(tmp_path):
+    """A streamed set only checks headers: a file that then fails to decode fails the row, named, no traceback."""
+    (tmp_path / "tabby cat").mkdir()
+    whole = noisy_png()
+    (tmp_path / "tabby cat" / "0-truncated.png").write_bytes(whole[: len(whole) // 2])  # header fine, pixels cut
+    (tmp_path / "tabby cat" / "1.png").write_bytes(whole)
+    dataset = load_dataset("image-classification", tmp_path)
+    with pytest.raises(DatasetError, match="image 'tabby cat/0-truncated.png' cannot be decoded"):
+        dataset.inputs[0]
+    outcome = compare([get_entry("efficientnet_lite0")], dataset, FAST)
+    assert not outcome.results and "tabby cat/0-truncated.png" in outcome.failures["efficientnet_lite0"]
+
+
+def test_the_shared_folders_bound_a_set_and_its_symlinks(tmp_path):
+    shared, private = tmp_path / "shared", tmp_path / "private"
+    (shared / "set" / "tabby cat").mkdir(parents=True)
+    private.mkdir()
+    (shared / "set" / "tabby cat" / "0.png").write_bytes(tiny_png())
+    (private / "secret.png").write_bytes(tiny_png())
+    (shared / "set" / "tabby cat" / "1.png").symlink_to(private / "secret.png")
+    assert len(load_dataset("image-classification", shared / "set")) == 2  # the CLI reads any path
+    dataset = load_dataset("image-classification", shared / "set", roots=[shared])
+    assert dataset.ids == ("tabby cat/0.png",)  # the symlink out of the shared folder is skipped
+    with pytest.raises(DatasetError, match="outside the folders this server shares"):
+        load_dataset("image-classification", shared / "set" / ".." / ".." / "private", roots=[shared])
+
+
+def test_a_file_read_whole_is_size_checked_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "MAX_ZIP_BYTES", 100)
+    big = tmp_path / "big.csv"
+    big.write_text("text,label\n" + "good,positive\n" * 20, encoding="utf-8")
+    with pytest.raises(DatasetError, match="a file read whole \\(a CSV\\) may be at most"):
+        load_dataset("sentiment-analysis", big)
+
+
+def test_a_zip_on_disk_is_closed_with_its_set(tmp_path):
+    path = tmp_path / "set.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("tabby cat/0.png", tiny_png())
+    dataset = load_dataset("image-classification", path)
+    assert dataset.inputs[0].size == (2, 2)
+    opened = dataset.inputs._blobs._members._archive
+    assert opened.fp is not None
+    del dataset
+    gc.collect()
+    assert opened.fp is None
+
+
+BUNDLED_PLAN = RunPlan("sentiment-analysis", ("vader",), ("eager",), FAST, "bundled")
+
+
+def test_a_running_run_is_resumed_only_once_its_owner_is_gone(tmp_path):
+    store = HistoryStore(tmp_path / "history.sqlite")
+    here = socket.gethostname()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+
+    def recorded(owner: dict) -> int:
+        return store.start_run("sentiment-analysis", "bundled", ["vader"], {**BUNDLED_PLAN.meta(), "owner": owner})
+
+    with pytest.raises(ResumeError, match="still running"):
+        load_resumable(store, recorded({"pid": os.getpid(), "host": here}))
+    with pytest.raises(ResumeError, match="marked running on another-host"):
+        load_resumable(store, recorded({"pid": 1, "host": "another-host"}))
+    crashed = recorded({"pid": gone.pid, "host": here})
+    assert load_resumable(store, crashed)[0] == BUNDLED_PLAN
+    run_recorded(store, BUNDLED_PLAN, [get_entry("vader")], load_dataset("sentiment-analysis"), run_id=crashed)
+    run = store.load_run(crashed)
+    assert run["meta"]["status"] == FINISHED and run["meta"]["owner"] == {"pid": os.getpid(), "host": here}
+
+
+def test_a_run_that_stops_is_never_left_running(tmp_path):
+    """No cluster: a new run is deleted (it saved nothing), a resumed one is incomplete; Ctrl-C: cancelled."""
+    store = HistoryStore(tmp_path / "history.sqlite")
+    dataset = load_dataset("sentiment-analysis")
+    nowhere = RayExecutor("127.0.0.1:1")  # nothing listens there
+    with pytest.raises(ExecutorError, match="no Ray cluster answers"):
+        run_recorded(store, BUNDLED_PLAN, [get_entry("vader")], dataset, executor=nowhere)
+    assert store.list_runs() == []
+
+    def interrupt(fraction: float, message: str) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_recorded(store, BUNDLED_PLAN, [get_entry("vader")], dataset, progress=interrupt)
+    (run,) = store.list_runs()
+    assert run["meta"]["status"] == CANCELLED and run["n_results"] == 0
+    with pytest.raises(ExecutorError):
+        run_recorded(store, BUNDLED_PLAN, [get_entry("vader")], dataset, run_id=run["id"], executor=nowhere)
+    assert store.load_run(run["id"])["meta"]["status"] == INCOMPLETE

@@ -4,7 +4,7 @@ from __future__ import annotations
 from components.executors.base import Executor
 from components.executors.local import LocalExecutor
 
-EXECUTORS = ("local", "ray")
+EXECUTORS = {"local": "This server, one model at a time", "ray": "A Ray cluster, models side by side"}  # name: label
 
 
 def make_executor(name: str, address: str | None = None) -> Executor:

@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -37,8 +38,9 @@ CANCEL_WAIT_S = 10.0  # after Cancel, how long the driver waits for cancelled ta
 CONNECT_TIMEOUT_S = 3.0  # a cluster address must answer a TCP connect this fast (Ray itself retries for minutes)
 WORKING_DIR_EXCLUDES = [".git", "artifacts", "tests", "**/__pycache__", "*.onnx"]
 
-_connect_lock = threading.Lock()
+_connect_lock = threading.RLock()
 _joined: str | None = None  # the address this process joined ("" for a local cluster it started)
+_active = 0  # comparisons of this process running on that cluster now
 
 
 # ---------------------------------------------------------------- connecting
@@ -66,7 +68,8 @@ def connect(address: str | None = None) -> None:
     to run on this machine); reuse a connection this process holds.
 
     A process that called ``ray.init`` itself (a test, a notebook) keeps its cluster. ExecutorError
-    says, in one line, why a cluster cannot be reached.
+    says, in one line, why a cluster cannot be reached, or that this process still runs comparisons on
+    the cluster it joined (it never leaves a cluster under a running comparison).
     """
     global _joined
     try:
@@ -79,6 +82,10 @@ def connect(address: str | None = None) -> None:
         if ray.is_initialized():
             if _joined is None or _joined == wanted:
                 return
+            if _active:
+                joined = _joined or "a local Ray cluster"
+                raise ExecutorError(f"this server is running {_active} comparison(s) on {joined}: it joins "
+                                    f"{wanted or 'a local Ray cluster'} once they have finished")
             ray.shutdown()  # this process joined another cluster earlier: leave it for the one asked for
         if wanted and wanted != "auto":
             check_reachable(wanted)
@@ -90,6 +97,44 @@ def connect(address: str | None = None) -> None:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ExecutorError(f"cannot start or join a Ray cluster {where}: {message}") from None
         _joined = wanted
+
+
+@contextmanager
+def joined(address: str | None) -> Iterator[None]:
+    """Connected to ``address`` (see :func:`connect`) and counted as a running comparison until the end,
+    so that no other run of this process switches clusters under it."""
+    global _active
+    with _connect_lock:
+        connect(address)
+        _active += 1
+    try:
+        yield
+    finally:
+        with _connect_lock:
+            _active -= 1
+
+
+def check_fits(cpus: int) -> None:
+    """ExecutorError unless some node of the cluster has ``cpus`` CPUs: Ray would queue a task that asks
+    for more CPUs than any node has forever."""
+    import ray
+
+    try:
+        largest = max((node.get("Resources", {}).get("CPU", 0.0) for node in ray.nodes() if node.get("Alive")),
+                      default=0.0)
+    except Exception as exc:  # noqa: BLE001 - the cluster went away since connect
+        raise lost_cluster(exc) from None
+    if largest < cpus:
+        raise ExecutorError(f"each row reserves {cpus} CPUs (its torch threads, MODEL_EXPLORER_TORCH_THREADS) but "
+                            f"the largest node of the Ray cluster has {largest:g}: lower "
+                            f"MODEL_EXPLORER_TORCH_THREADS or add a larger node")
+
+
+def lost_cluster(exc: BaseException) -> ExecutorError:
+    """The one-line error for a Ray call that failed outside any row (the connection was shut down, …)."""
+    text = str(exc).strip().splitlines()
+    detail = f": {text[0][:160]}" if text else ""
+    return ExecutorError(f"Ray stopped the comparison ({type(exc).__name__}{detail})")
 
 
 def check_reachable(address: str) -> None:
@@ -235,26 +280,39 @@ class RayExecutor:
         return [(start, min(start + size, n)) for start in range(0, n, size)]
 
     def run(self, rows: Sequence[Row], job: Job) -> Iterator[RowDone]:
+        """Rows as tasks (see the module docstring). ExecutorError when the cluster cannot be joined, is
+        too small for a row, or stops answering mid-run."""
         if not rows:
             return
-        connect(self.address)
-        import ray
+        with joined(self.address):
+            import ray
 
-        bounds = self.shards(job)
-        board = Board(progress_board(), uuid.uuid4().hex)
-        work = _RayRun(job, bounds, _ProgressTracker(job.progress, board, [row.index for row in rows], bool(bounds)))
-        try:
-            work.submit_rows(rows)
-            while work.pending:
-                ready, _ = ray.wait(list(work.pending), num_returns=1, timeout=POLL_S)
-                if job.cancel is not None and job.cancel.is_set():
-                    return
-                work.tracker.update()
-                for ref in ready:
-                    yield from work.collect(ref)
-        finally:
-            _stop(list(work.pending))
-            work.board.actor.forget.remote(work.board.token)
+            check_fits(torch_threads())
+            bounds = self.shards(job)
+            try:
+                board = Board(progress_board(), uuid.uuid4().hex)
+                work = _RayRun(job, bounds, _ProgressTracker(job.progress, board, [row.index for row in rows],
+                                                             bool(bounds)))
+            except Exception as exc:  # noqa: BLE001 - the cluster went away, or the set cannot be sent
+                raise lost_cluster(exc) from None
+            try:
+                work.submit_rows(rows)
+                while work.pending:
+                    try:
+                        ready, _ = ray.wait(list(work.pending), num_returns=1, timeout=POLL_S)
+                    except Exception as exc:  # noqa: BLE001 - e.g. the connection was shut down
+                        raise lost_cluster(exc) from None
+                    if job.cancel is not None and job.cancel.is_set():
+                        return
+                    work.tracker.update()
+                    for ref in ready:
+                        yield from work.collect(ref)
+            finally:
+                try:
+                    _stop(list(work.pending))
+                    work.board.actor.forget.remote(work.board.token)
+                except Exception:  # noqa: BLE001 - the cluster is gone: nothing left to stop
+                    pass
 
 
 class _RayRun:
@@ -275,8 +333,11 @@ class _RayRun:
         """Longest first (Ray starts queued tasks in order), so that rows side by side end close together."""
         ordered = sorted(rows, key=lambda row: self.job.work(row, self.job.dataset, self.job.config), reverse=True)
         for row in ordered:  # the task's name is its worker's process title: "ray::bench <row>"
-            ref = self.remote_row.options(name=f"bench {row.key}").remote(
-                self.job.measure, self.dataset, self.job.config, row, self.board, not self.bounds)
+            try:
+                ref = self.remote_row.options(name=f"bench {row.key}").remote(
+                    self.job.measure, self.dataset, self.job.config, row, self.board, not self.bounds)
+            except Exception as exc:  # noqa: BLE001 - the cluster went away
+                raise lost_cluster(exc) from None
             self.pending[ref] = (row, None)
 
     def collect(self, ref: Any) -> Iterator[RowDone]:
@@ -286,9 +347,11 @@ class _RayRun:
         row, start = self.pending.pop(ref)
         try:
             value = ray.get(ref)
-        except ray.exceptions.RayError as exc:
+        except ray.exceptions.RayError as exc:  # the task failed, or its worker died
             yield self._failed(row, failure_line(row, exc))
             return
+        except Exception as exc:  # noqa: BLE001 - not this row: the connection itself failed
+            raise lost_cluster(exc) from None
         if start is None:
             yield from self._row_measured(value)
             return
@@ -317,8 +380,11 @@ class _RayRun:
             return
         self.sharded[done.row.index] = _Sharded(done, self.bounds)
         for lo, hi in self.bounds:
-            ref = self.remote_shard.options(name=f"shard {done.row.key} {lo}-{hi}").remote(
-                self.job.predict, self.dataset, self.job.config, done.row, lo, hi, self.board)
+            try:
+                ref = self.remote_shard.options(name=f"shard {done.row.key} {lo}-{hi}").remote(
+                    self.job.predict, self.dataset, self.job.config, done.row, lo, hi, self.board)
+            except Exception as exc:  # noqa: BLE001 - the cluster went away
+                raise lost_cluster(exc) from None
             self.pending[ref] = (done.row, lo)
 
     def _failed(self, row: Row, reason: str) -> RowDone:
@@ -353,7 +419,7 @@ class _ProgressTracker:
         self.last = time.monotonic()
         try:
             fractions, message = ray.get(self.board.actor.read.remote(self.board.token), timeout=1.0)
-        except (ray.exceptions.GetTimeoutError, ray.exceptions.RayError):  # starting up, or gone: next time
+        except Exception:  # noqa: BLE001 - starting up, or gone (ray.wait then reports a lost cluster): next time
             return
         total = sum(self._row_fraction(index, fractions) for index in self.indices)
         self.shown = max(self.shown, total / len(self.indices))

@@ -8,17 +8,19 @@ from typing import Any
 
 import streamlit as st
 
-from components.datasets import MAX_STREAMED_FILES, Dataset, load_dataset
-from components.executors import make_executor
+from components.datasets import MAX_STREAMED_FILES, Dataset, load_dataset, within
+from components.executors import EXECUTORS, make_executor
 from components.executors.ray_executor import ADDRESS_ENV
-from components.runs import ResumeError, RunPlan, load_resumable
+from components.runs import ResumeError, RunPlan, in_use, load_resumable
 from components.store import HistoryStore
 
-EXECUTORS = {"local": "This server, one model at a time", "ray": "A Ray cluster, models side by side"}
+DATA_ROOTS_ENV = "MODEL_EXPLORER_DATA_ROOTS"
 
 
 def executor_settings() -> Any:
-    """The "Executor" setting; returns the executor it names (Ray is imported only when chosen)."""
+    """The "Executor" setting; returns the executor it names (Ray is imported only when chosen). The
+    cluster is chosen by whoever starts the server (MODEL_EXPLORER_RAY_ADDRESS), never by a page user:
+    joining a cluster runs what it sends back, and sends it the project folder and settings."""
     st.session_state.setdefault("keep_cmp_executor", "local")
     kind = st.radio("Executor", list(EXECUTORS), format_func=EXECUTORS.get, horizontal=True,
                     key="keep_cmp_executor",
@@ -27,29 +29,45 @@ def executor_settings() -> Any:
                          "workers. Rows have the same columns, with the worker's host in the environment.")
     if kind == "local":
         return make_executor("local")
-    st.session_state.setdefault("keep_cmp_ray_address", os.environ.get(ADDRESS_ENV, ""))
-    address = st.text_input("Ray cluster address", key="keep_cmp_ray_address",
-                            placeholder="empty: start a local Ray on this server",
-                            help=f"e.g. ray://head-node:10001 or head-node:6379 (default: ${ADDRESS_ENV}). "
-                                 "The project folder is sent to a remote cluster's workers.")
-    return make_executor("ray", address.strip())
+    address = os.environ.get(ADDRESS_ENV, "").strip()
+    with st.container(key="cmp_ray_address"):
+        st.caption(f"Ray cluster: {address} (set by {ADDRESS_ENV} where the server starts)" if address else
+                   f"Ray cluster: a local Ray started on this server ({ADDRESS_ENV} names a cluster to join)")
+    return make_executor("ray", address)
 
 
 @st.cache_data(max_entries=2, show_spinner="Checking the set on disk…")
 def server_set(task: str, path: str, modified: float) -> Dataset:
     """A set on the server's disk, checked once per (path, modification time); folders and ZIPs stream."""
-    return load_dataset(task, path)
+    return load_dataset(task, path, roots=data_roots())
+
+
+def data_roots() -> list[Path]:
+    """The folders whose sets this server lets its users read (MODEL_EXPLORER_DATA_ROOTS, os.pathsep-separated)."""
+    return [Path(part).expanduser().resolve() for part in os.environ.get(DATA_ROOTS_ENV, "").split(os.pathsep)
+            if part.strip()]
 
 
 def server_path_set(task: str) -> Dataset | None:
-    """A text input for a file or folder on the server; its set, or None while the path is empty."""
+    """A text input for a file or folder on the server, inside the shared data roots; its set, or None while
+    the path is empty or not allowed (a message says why)."""
+    roots = data_roots()
+    if not roots:
+        st.info(f"Sets on this server's disk are off: whoever runs the server lists the folders its users may "
+                f"read in {DATA_ROOTS_ENV} (README, Configuration). The CLI reads any path: "
+                f"`python -m components.bench --dataset PATH`.", icon=":material/lock:")
+        return None
+    shared = ", ".join(str(root) for root in roots)
     path = st.text_input(
-        "Path on this server", key="keep_cmp_path", placeholder="/data/photos (class folders), set.zip or set.csv",
-        help=f"A folder or ZIP is streamed: up to {MAX_STREAMED_FILES:,} files, read and decoded a batch at a "
-             f"time, so thousands of samples fit in memory (uploads stop at 2,000 files).").strip()
+        "Path on this server", key="keep_cmp_path", placeholder=f"a folder (class folders), ZIP or CSV in {shared}",
+        help=f"Inside {shared}. A folder or ZIP is streamed: up to {MAX_STREAMED_FILES:,} files, read and decoded "
+             f"a batch at a time, so thousands of samples fit in memory (uploads stop at 2,000 files).").strip()
     if not path:
         return None
-    where = Path(path).expanduser()
+    where = Path(path).expanduser().resolve()
+    if not any(where.is_relative_to(root) for root in roots):
+        st.warning(f"{path} is outside the folders this server shares ({shared}).", icon=":material/lock:")
+        return None
     try:
         modified = where.stat().st_mtime
     except OSError:
@@ -58,11 +76,14 @@ def server_path_set(task: str) -> Dataset | None:
 
 
 def resume_request(store: HistoryStore | None, task: str) -> tuple[int, RunPlan, list[dict]] | None:
-    """The unfinished runs of ``task`` with a Resume button; (run id, plan, saved rows) when pressed."""
+    """The unfinished runs of ``task`` this page may resume, with a Resume button; (run id, plan, saved
+    rows) when pressed. Runs still under way (:func:`components.runs.in_use`) and runs on a set outside
+    the shared folders (a CLI run on a private folder) are not offered."""
     try:
         unfinished = store.unfinished_runs(task) if store is not None else []
     except Exception:  # noqa: BLE001 - a broken history file must not break the page
         return None
+    unfinished = [r for r in unfinished if in_use(r) is None and shared_set(r["meta"].get("dataset_ref"))]
     if not unfinished:
         return None
     labels = {r["id"]: (f"#{r['id']} {r['created_at'][:16]} · {r['n_results']} of "
@@ -80,3 +101,9 @@ def resume_request(store: HistoryStore | None, task: str) -> tuple[int, RunPlan,
         st.warning(str(exc), icon=":material/warning:")
         return None
     return run_id, plan, saved
+
+
+def shared_set(ref: Any) -> bool:
+    """Whether a saved run's set is one this page may read again: bundled, or inside data_roots(). An
+    upload (None) is offered too: pressing Resume says that it is not kept."""
+    return ref is None or ref == "bundled" or (isinstance(ref, str) and within(Path(ref), data_roots()))

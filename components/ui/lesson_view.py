@@ -12,6 +12,7 @@ import streamlit as st
 
 from components.lessons import LESSONS_DIR, Lesson, load_lessons
 from components.ui.share import problems
+from components.ui.share_codecs import quoted
 
 LESSON, STEP = "lesson_id", "lesson_step"  # the step is 1-based, as in the URL
 REVEALED = "lesson_revealed"  # {(lesson id, step number)}: questions whose answer is shown
@@ -57,7 +58,7 @@ def panel(page: str) -> None:
         return
     lesson = next((l for l in available()[0] if l.id == lesson_id), None)
     if lesson is None:
-        st.warning(f"There is no lesson '{lesson_id}' here: the lesson was closed.", icon=":material/school:")
+        st.warning(f"There is no lesson {quoted(lesson_id)} here: the lesson was closed.", icon=":material/school:")
         end()
         return
     number = min(max(int(st.session_state.get(STEP) or 1), 1), len(lesson.steps))

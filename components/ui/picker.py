@@ -9,8 +9,9 @@ from components.runners.runtimes import get_runtime, runtime_names
 from components.ui.catalog_view import availability_map, catalog_or_stop
 
 
-def runnable_models(task: str) -> tuple[list[CatalogEntry], list[tuple[CatalogEntry, str]]]:
-    """(entries that run ``task`` with real weights here, [(entry, reason) for those that cannot])."""
+def runnable_models(task: str, weights: str = "real") -> tuple[list[CatalogEntry], list[tuple[CatalogEntry, str]]]:
+    """(entries that run ``task`` here, [(entry, reason) for those that cannot]); ``weights="auto"`` counts
+    an architecture built with random weights as running (Compare measures its cost)."""
     models_dir = st.session_state.get("keep_models_dir", "").strip()
     availability = availability_map(models_dir)
     ready, blocked = [], []
@@ -18,7 +19,7 @@ def runnable_models(task: str) -> tuple[list[CatalogEntry], list[tuple[CatalogEn
         if task not in entry.tasks:
             continue
         status = availability[entry.id]
-        if status.runnable and task in runner_tasks(entry, "real", models_dir or None):
+        if (status.runnable or weights == "auto") and task in runner_tasks(entry, weights, models_dir or None):
             ready.append(entry)
         elif not status.runnable:
             blocked.append((entry, f"{status.label}: {status.reason}"))

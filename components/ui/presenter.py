@@ -9,7 +9,7 @@ PRESENTER = "keep_presenter"
 # Settings a class does not need to see (each widget's key gives its element the class st-key-<key>).
 SETTINGS = ", ".join([
     '[class*="st-key-keep_"][class*="runtime"]', ".st-key-keep_explain_opacity", '[class*="st-key-select_all_"]',
-    '[data-testid="stExpander"]:has(.st-key-keep_cmp_runs)', ".st-key-keep_cmp_executor", ".st-key-keep_cmp_ray_address",
+    '[data-testid="stExpander"]:has(.st-key-keep_cmp_runs)', ".st-key-keep_cmp_executor", ".st-key-cmp_ray_address",
     ".st-key-keep_adapt_head", ".st-key-keep_adapt_baseline",
 ])
 CSS = f"""<style>

@@ -31,13 +31,27 @@ def _download(label: str, build, file_name: str, key: str) -> None:
 
 def compare_report_button(results: Sequence[dict[str, Any]], task: str, dataset: Any,
                           key: str = "cmp_report") -> None:
-    """The Compare page's report: its rows (overlaid runs included), charts, models, set and environment."""
+    """The Compare page's report: its rows (overlaid runs included), charts, models, set and environment.
+
+    The set is the one the rows name (a resumed or overlaid run may differ from the page's selection);
+    ``dataset``, the page's current set, lends its samples only when it is that set.
+    """
     rows = [dict(r) for r in results]
-    name = dataset.source if dataset is not None else rows[0].get("dataset", "") if rows else ""
-    samples = [(dataset.ids[i], dataset.inputs[i]) for i in range(min(MAX_SAMPLES, len(dataset)))] \
-        if dataset is not None else []
-    _download("Download report", lambda: compare_report(rows, task, name, samples=samples),
+    name = rows_set_name(rows)
+    _download("Download report", lambda: compare_report(rows, task, name, samples=set_samples(dataset, name)),
               f"compare-{task}.html", key)
+
+
+def rows_set_name(rows: Sequence[dict[str, Any]]) -> str:
+    """The evaluation set(s) the rows were measured on, as the rows name them, in order of appearance."""
+    return ", ".join(dict.fromkeys(str(r["dataset"]) for r in rows if r.get("dataset")))
+
+
+def set_samples(dataset: Any, name: str) -> list[tuple[str, Any]]:
+    """A few (id, input) samples of ``dataset`` if it is the set named ``name``; none otherwise."""
+    if dataset is None or dataset.source != name:
+        return []
+    return [(dataset.ids[i], dataset.inputs[i]) for i in range(min(MAX_SAMPLES, len(dataset)))]
 
 
 # ---------------------------------------------------------------- playgrounds

@@ -1,10 +1,11 @@
 """Shareable state: each page's settings live in the URL (``st.query_params``) and come back from it.
 
-``PAGES`` says, per page, what travels: (query name, session-state key, codec). app.py calls ``restore``
-before a page draws its widgets, and ``publish`` after it ran:
+``PAGES`` says, per page, what travels: (query name, session-state key, codec from ``share_codecs``). app.py
+calls ``restore`` before a page draws its widgets, and ``publish`` after it ran:
 
 * ``restore`` seeds session state from the URL when the URL is not the one this session last wrote (a
-  pasted link, a lesson step, the browser's Back button); a value it cannot use is a one-line note.
+  pasted link, a lesson step, the browser's Back button); a value it cannot use, or a model that cannot run
+  here, is a one-line note (the link's own text in it shown literally: ``share_codecs.quoted``).
 * ``publish`` writes the current values back to the URL and shows the link with a copy button.
 
 A key may name another setting's value, as ``keep_vision_models_{task}``: the page's ``context`` fills it.
@@ -13,178 +14,19 @@ Uploads never travel (only a bundled sample's name does); the link says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from string import Formatter
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import quote, urlencode
 
 import streamlit as st
 
-Context = Mapping[str, Any]
+from components.ui.share_codecs import (
+    Choice, Codec, Context, Flag, Many, Number, Sample, Text, TextSample, TypedText, quoted,
+)
+
 State = Mapping[str, Any]
-DATA = Path(__file__).resolve().parents[2] / "data"
 WRITTEN = "share_written"  # (page, the query params this session last wrote)
 NOTES = "share_notes"  # (page, notes about the link this page was opened with)
-MAX_TEXT = 2000  # characters of typed text a link carries
-
-
-# ---------------------------------------------------------------- codecs: URL text <-> session value
-
-class Codec:
-    """Turns a session value into URL text (None: nothing to write) and back (ValueError: unusable)."""
-
-    def encode(self, value: Any, ctx: Context) -> str | None:
-        return str(value)
-
-    def decode(self, text: str, ctx: Context) -> Any:
-        return text
-
-    def stays_behind(self, value: Any) -> str | None:
-        """Why a value that exists cannot travel in a link (None when it can, or when there is none)."""
-        return None
-
-
-class Text(Codec):
-    def __init__(self, limit: int = 200) -> None:
-        self.limit = limit
-
-    def encode(self, value: Any, ctx: Context) -> str | None:
-        return value if isinstance(value, str) and len(value) <= self.limit else None
-
-    def decode(self, text: str, ctx: Context) -> str:
-        if len(text) > self.limit:
-            raise ValueError(f"longer than {self.limit} characters")
-        return text
-
-
-class Choice(Codec):
-    """One of a fixed set: ``options`` maps URL text to the session value (a callable gets the context)."""
-
-    def __init__(self, options: Mapping[str, Any] | Callable[[Context], Iterable[str]]) -> None:
-        self.options = options
-
-    def _options(self, ctx: Context) -> dict[str, Any]:
-        if callable(self.options):
-            return {name: name for name in self.options(ctx)}
-        return dict(self.options)
-
-    def encode(self, value: Any, ctx: Context) -> str | None:
-        return next((name for name, v in self._options(ctx).items() if v == value), None)
-
-    def decode(self, text: str, ctx: Context) -> Any:
-        options = self._options(ctx)
-        if text not in options:
-            raise ValueError(f"'{text}' is not one of {', '.join(options)}")
-        return options[text]
-
-
-class Many(Codec):
-    """A comma-separated list; every item must be one of ``allowed(ctx)`` (model ids, runtimes, …)."""
-
-    def __init__(self, allowed: Callable[[Context], Iterable[str]]) -> None:
-        self.allowed = allowed
-
-    def encode(self, value: Any, ctx: Context) -> str | None:
-        return ",".join(value) if isinstance(value, (list, tuple)) else None
-
-    def decode(self, text: str, ctx: Context) -> list[str]:
-        items = [item.strip() for item in text.split(",") if item.strip()]
-        allowed = set(self.allowed(ctx))
-        unknown = [item for item in items if item not in allowed]
-        if unknown:
-            raise ValueError(f"unknown here: {', '.join(unknown)}")
-        return items
-
-
-class Number(Codec):
-    def __init__(self, low: float, high: float, integer: bool = False) -> None:
-        self.low, self.high, self.integer = low, high, integer
-
-    def encode(self, value: Any, ctx: Context) -> str | None:
-        return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-    def decode(self, text: str, ctx: Context) -> float | int:
-        try:
-            number = int(text) if self.integer else float(text)
-        except ValueError:
-            raise ValueError(f"'{text}' is not a{'n integer' if self.integer else ' number'}") from None
-        if not self.low <= number <= self.high:
-            raise ValueError(f"{text} is outside {self.low:g}–{self.high:g}")
-        return number
-
-
-class Flag(Codec):
-    def encode(self, value: Any, ctx: Context) -> str | None:
-        return None if value is None else ("1" if value else "0")
-
-    def decode(self, text: str, ctx: Context) -> bool:
-        if text not in ("0", "1"):
-            raise ValueError(f"'{text}' is not 0 or 1")
-        return text == "1"
-
-
-class Sample(Codec):
-    """A bundled sample file, by its name without extension; an upload or a recording stays behind."""
-
-    def __init__(self, folder: str, patterns: tuple[str, ...], what: str) -> None:
-        self.folder, self.patterns, self.what = DATA / folder, patterns, what
-
-    def files(self) -> dict[str, Path]:
-        return {path.stem: path for pattern in self.patterns for path in sorted(self.folder.glob(pattern))}
-
-    def encode(self, value: Any, ctx: Context) -> str | None:
-        if getattr(value, "origin", None) == "sample":
-            return Path(value.name).stem
-        return None
-
-    def decode(self, text: str, ctx: Context) -> Any:
-        from components.ui.input_widgets import RawInput
-
-        path = self.files().get(text)
-        if path is None:
-            raise ValueError(f"no bundled sample named '{text}'")
-        return RawInput(path.name, path.read_bytes(), "sample")
-
-    def stays_behind(self, value: Any) -> str | None:
-        origin = getattr(value, "origin", None)
-        if origin in (None, "sample"):
-            return None
-        return (f"Your {'uploaded' if origin == 'upload' else origin} {self.what} stays on this computer: a link "
-                f"cannot carry uploads. Whoever opens it uploads it again or picks a sample.")
-
-
-class TextSample(Codec):
-    """The Text page's bundled sample texts, by name (typed text travels as ``text``)."""
-
-    @staticmethod
-    def samples() -> dict[str, str]:
-        from components.ui.text_widgets import english_sample, multilingual_sample
-
-        return {"english": english_sample(), "multilingual": multilingual_sample()}
-
-    def encode(self, value: Any, ctx: Context) -> str | None:
-        return next((name for name, text in self.samples().items() if text == value), None)
-
-    def decode(self, text: str, ctx: Context) -> str:
-        samples = self.samples()
-        if text not in samples:
-            raise ValueError(f"'{text}' is not one of {', '.join(samples)}")
-        return samples[text]
-
-
-class TypedText(Text):
-    """Typed text (not a bundled sample), up to ``MAX_TEXT`` characters."""
-
-    def __init__(self) -> None:
-        super().__init__(MAX_TEXT)
-
-    def encode(self, value: Any, ctx: Context) -> str | None:
-        return None if value in TextSample.samples().values() else super().encode(value, ctx)
-
-    def stays_behind(self, value: Any) -> str | None:
-        if isinstance(value, str) and len(value) > MAX_TEXT:
-            return f"Your text is longer than {MAX_TEXT} characters: the link opens the page without it."
-        return None
 
 
 # ---------------------------------------------------------------- what each page shares
@@ -196,6 +38,7 @@ class Param:
     codec: Codec
     when: Callable[[Context], bool] = lambda ctx: True  # written only where it matters
     clears: str = ""  # a session key dropped when the URL changes this value (results of another input)
+    cannot_run: Callable[[Context], Mapping[str, str]] | None = None  # models: {id: why not here}, as picked
 
 
 @dataclass(frozen=True)
@@ -208,6 +51,16 @@ def _ids_for_task(ctx: Context) -> list[str]:
     from components.catalog import default_catalog
 
     return [e.id for e in default_catalog() if ctx.get("task") in e.tasks]
+
+
+def _cannot_run(weights: str = "real") -> Callable[[Context], dict[str, str]]:
+    """{model id: why it cannot run ``ctx["task"]`` here}: what the page's model picker leaves out."""
+    def reasons(ctx: Context) -> dict[str, str]:
+        from components.ui.picker import runnable_models
+
+        return {entry.id: f"{entry.name} cannot run here: {reason.rstrip('.')}"
+                for entry, reason in runnable_models(ctx["task"], weights)[1]}
+    return reasons
 
 
 def _catalog_ids(ctx: Context) -> list[str]:
@@ -310,7 +163,7 @@ PAGES: dict[str, PageSpec] = {
     "vision": PageSpec((
         Param("task", "keep_vision_task", Choice(VISION_TASKS)),
         Param("sample", "vision_input", Sample("images", ("*.jpg", "*.png"), "image"), clears="vision_input_results"),
-        Param("models", "keep_vision_models_{task}", Many(_ids_for_task)),
+        Param("models", "keep_vision_models_{task}", Many(_ids_for_task), cannot_run=_cannot_run()),
         Param("runtime", "keep_vision_runtime", Choice(_runtimes), CLASSIFYING),
         Param("target", "keep_explain_target", Text(80), CLASSIFYING),
         Param("method", "keep_explain_method", Choice(_explain_methods), CLASSIFYING),
@@ -323,7 +176,7 @@ PAGES: dict[str, PageSpec] = {
         Param("query", "keep_text_query", Text(), _is("tool", "similarity")),
         Param("labels", "keep_text_labels", Text(500), _is("tool", "zero-shot")),
         Param("tokenizer", "keep_text_tokenizer", Choice(_tokenizers), _is("tool", "tokenizer")),
-        Param("models", "keep_text_models_{task}", Many(_ids_for_task)),
+        Param("models", "keep_text_models_{task}", Many(_ids_for_task), cannot_run=_cannot_run()),
         Param("runtime", "keep_text_runtime_{task}", Choice(_runtimes), _is("tool", "similarity", "zero-shot")),
         Param("model", "keep_attention_model", Choice(_catalog_ids), _is("tool", "attention")),
         Param("line", "keep_attention_line", Number(0, 999, integer=True), _is("tool", "attention")),
@@ -331,7 +184,8 @@ PAGES: dict[str, PageSpec] = {
     ), _text_context),
     "speech": PageSpec((
         Param("sample", "speech_input", Sample("speech", ("*.wav",), "clip"), clears="speech_input_results"),
-        Param("models", "keep_speech_models", Many(lambda ctx: _ids_for_task({"task": "speech-recognition"}))),
+        Param("models", "keep_speech_models", Many(lambda ctx: _ids_for_task({"task": "speech-recognition"})),
+              cannot_run=_cannot_run()),
         *_stress(lambda ctx: True),
     ), lambda state: {"task": "speech-recognition"}),
     "multimodal": PageSpec((
@@ -339,11 +193,11 @@ PAGES: dict[str, PageSpec] = {
         Param("sample", "multimodal_input", Sample("images", ("*.jpg", "*.png"), "image"),
               clears="multimodal_input_results"),
         Param("labels", "keep_mm_labels", Text(500), _is("tool", "zero-shot")),
-        Param("models", "{models_key}", Many(_ids_for_task)),
+        Param("models", "{models_key}", Many(_ids_for_task), cannot_run=_cannot_run()),
     ), _mm_context),
     "compare": PageSpec((
         Param("task", "keep_cmp_task", Choice(_comparable)),
-        Param("models", "keep_cmp_models_{task}", Many(_ids_for_task)),
+        Param("models", "keep_cmp_models_{task}", Many(_ids_for_task), cannot_run=_cannot_run("auto")),
         Param("runtimes", "keep_cmp_runtimes", Many(_runtimes)),
         Param("set", "keep_cmp_source", Choice(COMPARE_SETS)),
         Param("path", "keep_cmp_path", Text(500), _is("set", "server")),
@@ -398,7 +252,7 @@ def decode(page: str, params: Mapping[str, str], state: State) -> tuple[dict[str
     """({session key: value}, [one note per value that cannot be used]) for a page's query params."""
     spec = PAGES[page]
     values: dict[str, Any] = {}
-    notes = [f"The link's setting '{name}' means nothing on this page: ignored."
+    notes = [f"The link's setting {quoted(name)} means nothing on this page: ignored."
              for name in params if name not in param_names(page) | {p.name for p in GLOBAL} | RESERVED]
     plain = [p for p in (*GLOBAL, *spec.params) if "{" not in p.key]
     templated = [p for p in spec.params if "{" in p.key]
@@ -427,12 +281,27 @@ def problems(page: str, params: Mapping[str, str]) -> list[str]:
     return unknown + decode(page, {k: v for k, v in params.items() if k in param_names(page)}, {})[1]
 
 
+def cannot_run(page: str, values: Mapping[str, Any], state: State) -> list[str]:
+    """One note per model a link names (``values``: decoded) that cannot run here: its page leaves it out."""
+    spec = PAGES[page]
+    ctx = spec.context({**state, **values})
+    notes = []
+    for param in spec.params:
+        key = _key(param, ctx)
+        if param.cannot_run is None or key not in values:
+            continue
+        reasons = param.cannot_run(ctx)
+        notes += [f"The link's {param.name}: {reasons[model]}." for model in values[key] if model in reasons]
+    return notes
+
+
 def restore(page: str) -> None:
     """Seed session state from the URL, unless the URL is the one this session wrote last."""
     url = st.query_params.to_dict()
     if st.session_state.get(WRITTEN) == (page, url) or page not in PAGES:
         return
     values, notes = decode(page, url, st.session_state)
+    notes += cannot_run(page, values, st.session_state)
     for key, value in values.items():
         if st.session_state.get(key) != value:
             st.session_state[key] = value
