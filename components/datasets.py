@@ -57,16 +57,11 @@ class FileBlobs(Sequence):
         return read_file(self._paths[index])
 
 
-class ZipArchive(Mapping):
-    """Member name -> bytes of a ZIP file on disk, read on access; pickles as its path (Ray workers).
-    The archive is opened on first access and closed when this mapping is collected (weakref.finalize)."""
+class NamedFiles(Mapping):
+    """Name -> bytes of a fixed list of names, each read on access by :meth:`_read` (a ZIP member, a file)."""
 
-    def __init__(self, path: Path, names: Sequence[str]) -> None:
-        self.path, self._names, self._known = path, tuple(names), frozenset(names)
-        self._archive: zipfile.ZipFile | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_archive": None}
+    _names: tuple[str, ...]
+    _known: frozenset[str]
 
     def __len__(self) -> int:
         return len(self._names)
@@ -80,6 +75,24 @@ class ZipArchive(Mapping):
     def __getitem__(self, name: str) -> bytes:
         if name not in self._known:
             raise KeyError(name)
+        return self._read(name)
+
+    def _read(self, name: str) -> bytes:
+        raise NotImplementedError
+
+
+class ZipArchive(NamedFiles):
+    """Member name -> bytes of a ZIP file on disk, read on access; pickles as its path (Ray workers).
+    The archive is opened on first access and closed when this mapping is collected (weakref.finalize)."""
+
+    def __init__(self, path: Path, names: Sequence[str]) -> None:
+        self.path, self._names, self._known = path, tuple(names), frozenset(names)
+        self._archive: zipfile.ZipFile | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_archive": None}
+
+    def _read(self, name: str) -> bytes:
         try:
             return self._open().read(name)
         except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError) as exc:
@@ -246,7 +259,7 @@ def load_zip_file(task: str, path: Path) -> Dataset:
     return _STREAM_READERS[get_task(task).evaluation.format](task, path.name, open_zip(path))
 
 
-class FolderFiles(Mapping):
+class FolderFiles(NamedFiles):
     """Relative POSIX path -> bytes of the files under ``root`` (hidden ones skipped), read on access.
     With ``roots``, files that resolve outside them (symlinks out of the shared folders) are skipped."""
 
@@ -265,18 +278,7 @@ class FolderFiles(Mapping):
             raise DatasetError(f"'{root}' holds no files")
         self._names, self._known = tuple(sorted(names)), frozenset(names)
 
-    def __len__(self) -> int:
-        return len(self._names)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._known
-
-    def __getitem__(self, name: str) -> bytes:
-        if name not in self._known:
-            raise KeyError(name)
+    def _read(self, name: str) -> bytes:
         return read_file(self.root / name)
 
     def paths(self, names: Sequence[str]) -> FileBlobs:

@@ -40,6 +40,23 @@ def coffee():
     return Image.fromarray(data.coffee())
 
 
+@pytest.fixture(scope="session")
+def cat_and_coffee(chelsea, coffee):
+    """chelsea (cat) on the left half, coffee on the right: the explanation tests' composed photo."""
+    from composed_photos import cat_left_coffee_right
+
+    return cat_left_coffee_right(chelsea, coffee)
+
+
+@pytest.fixture(scope="session")
+def lite0():
+    """EfficientNet-Lite0 with its real weights (offline pack), loaded once per test session."""
+    from components.catalog import get_entry
+    from components.runners.factory import create_runner
+
+    return create_runner(get_entry("efficientnet_lite0"), "image-classification", "real")
+
+
 def espeak_clip(text: str, out: Path) -> np.ndarray:
     """Speak ``text`` with espeak-ng and return 16 kHz mono float32 samples."""
     import soundfile as sf

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from composed_photos import SIDE, cat_left_coffee_right, left_share
+from composed_photos import SIDE, left_share
 from components.catalog import get_entry
 from components.datasets import load_bundled
 from components.explain import explain, resolve_target, sanity_check
@@ -23,16 +22,6 @@ from components.runners.factory import CannotRun, create_runner
 from components.stress import perturb, perturbations_for, robustness_curve
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def cat_and_coffee(chelsea, coffee) -> Image.Image:
-    return cat_left_coffee_right(chelsea, coffee)
-
-
-@pytest.fixture(scope="module")
-def lite0():
-    return create_runner(get_entry("efficientnet_lite0"), "image-classification", "real")
 
 
 def test_grad_cam_puts_each_class_on_its_half(lite0, cat_and_coffee):

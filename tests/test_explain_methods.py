@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from hub_checkpoints import build_all
 
-from composed_photos import SIDE, cat_left_coffee_right, left_share
+from composed_photos import SIDE, left_share
 from components.backends.vision import _timm_loaded, imagenet_labels
 from components.catalog import get_entry
 from components.explain import explain, sanity_check
@@ -29,16 +28,6 @@ from components.runners.factory import CannotRun, create_runner
 from components.runners.image_classification import ImageClassificationRunner
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def cat_and_coffee(chelsea, coffee) -> Image.Image:
-    return cat_left_coffee_right(chelsea, coffee)
-
-
-@pytest.fixture(scope="module")
-def lite0():
-    return create_runner(get_entry("efficientnet_lite0"), "image-classification", "real")
 
 
 def _peak_column(heatmap: np.ndarray) -> int:

@@ -345,3 +345,14 @@ def choose(page, runs: ScriptRuns, label: str, option: str, scope: str = MAIN) -
     selectbox(page, label, scope).get_by_role("combobox").click()
     runs.do(lambda: page.get_by_role("option", name=option, exact=True).first.click(), timeout=60_000)
     assert selectbox_value(page, label, scope) == option
+
+
+def run_lite0_on_chelsea(page, url: str) -> ScriptRuns:
+    """Open Vision at ``url``, keep only EfficientNet-Lite0, pick the chelsea sample and press Run."""
+    runs = open_page(page, url + "/vision")
+    select_only(page, "Models", "EfficientNet-Lite0")
+    tab(page, "Samples")
+    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="chelsea", exact=True).click())
+    page.locator(MAIN).get_by_text("451×300").wait_for()
+    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Run", exact=True).click())
+    return runs

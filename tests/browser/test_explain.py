@@ -8,10 +8,8 @@ from . import (
     MAIN,
     assert_no_exception,
     error_alerts,
-    open_page,
+    run_lite0_on_chelsea,
     screenshot,
-    select_only,
-    tab,
     wait_until,
 )
 
@@ -19,12 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_vision_explain_sanity_check_and_robustness_curve(page, app_url):
-    runs = open_page(page, app_url + "/vision")
-    select_only(page, "Models", "EfficientNet-Lite0")
-    tab(page, "Samples")
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="chelsea", exact=True).click())
-    page.locator(MAIN).get_by_text("451×300").wait_for()
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Run", exact=True).click())
+    runs = run_lite0_on_chelsea(page, app_url)
     runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Explain", exact=True).click())
     page.locator(MAIN).get_by_text("Grad-CAM (layer bn2) for").wait_for()
     runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Sanity check").click())

@@ -3,19 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from . import (MAIN, assert_no_exception, error_alerts, open_page, screenshot, select_only, selectbox,
-               selectbox_value, tab)
+from . import MAIN, assert_no_exception, error_alerts, run_lite0_on_chelsea, screenshot, selectbox, selectbox_value
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_vision_explain_with_grad_cam_plus_plus(page, app_url):
-    runs = open_page(page, app_url + "/vision")
-    select_only(page, "Models", "EfficientNet-Lite0")
-    tab(page, "Samples")
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="chelsea", exact=True).click())
-    page.locator(MAIN).get_by_text("451×300").wait_for()
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Run", exact=True).click())
+    runs = run_lite0_on_chelsea(page, app_url)
     method = selectbox(page, "Method").get_by_role("combobox")
     method.click()
     method.press("ArrowDown")  # here a click alone leaves this combobox closed

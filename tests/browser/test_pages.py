@@ -17,6 +17,7 @@ from . import (
     grid_cells,
     open_page,
     plot_text,
+    run_lite0_on_chelsea,
     screenshot,
     select_only,
     selectbox_value,
@@ -24,7 +25,6 @@ from . import (
     sidebar_nav,
     start_app,
     stop_app,
-    tab,
     wait_until,
 )
 
@@ -71,12 +71,7 @@ def test_deep_link_on_a_fresh_server_shows_the_app_navigation(browser, tmp_path)
 
 @pytest.mark.slow
 def test_vision_sample_photo_gives_a_cat(page, app_url):
-    runs = open_page(page, app_url + "/vision")
-    select_only(page, "Models", "EfficientNet-Lite0")
-    tab(page, "Samples")
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="chelsea", exact=True).click())
-    page.locator(MAIN).get_by_text("451×300").wait_for()
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Run", exact=True).click())
+    runs = run_lite0_on_chelsea(page, app_url)
     page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Latency").first.wait_for()
     top = wait_until(page, lambda: CAT_CLASSES.search(plot_text(page)), "a cat class in the top-k chart")
     assert_no_exception(page, "/vision")
