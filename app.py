@@ -2,6 +2,11 @@
 view, the lesson in progress)."""
 from pathlib import Path
 
+# Fully imported before any page runs: Plotly looks pandas up in sys.modules without importing it, so a session
+# drawing a chart while another session's thread is still importing pandas got a half-initialised module
+# ("partially initialized module 'pandas' has no attribute 'Series'"). An import statement waits for the other
+# thread's import to finish; every session passes here first.
+import pandas  # noqa: F401
 import streamlit as st
 
 from components.ui import lesson_view, presenter, share

@@ -88,3 +88,15 @@ def test_the_registry_imports_no_runner_or_engine():
     imported = import_graph(ROOT, "components")["components.runners.registry"]
     assert {m for m in imported if m.startswith(("components.backends", "components.runners."))} \
         <= {"components.runners.base"}
+
+
+def test_app_imports_pandas_before_any_page_can_draw_a_chart():
+    """Plotly reads pandas from sys.modules without importing it: a session drawing a chart while another
+    session's thread was mid-way through importing pandas crashed (CI, four sessions at once). app.py imports
+    pandas first, so every session waits for the whole module before its page runs."""
+    body = ast.parse((ROOT / "app.py").read_text(encoding="utf-8")).body
+    first_pandas = next(i for i, node in enumerate(body) if isinstance(node, ast.Import)
+                        and any(alias.name == "pandas" for alias in node.names))
+    first_components = next(i for i, node in enumerate(body) if isinstance(node, ast.ImportFrom)
+                            and (node.module or "").startswith("components"))
+    assert first_pandas < first_components
