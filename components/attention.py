@@ -6,10 +6,20 @@ attention weights: for this one call the shared model is switched to the "eager"
 (``PreTrainedModel.set_attn_implementation``, same weights, same outputs within float error) under its
 exclusive lock, then switched back. Engines without attention weights (ONNX Runtime, fastText, VADER)
 raise :class:`NoAttention` with one line that says why.
+
+    python -m components.attention --model ID --text "A sentence." [--runtime eager] [--max-tokens 64] \\
+        --json OUT.json
+
+OUT.json: model_id, task, tokens, layers, heads, truncated, elapsed_ms, head_entropy_bits [layers][heads] and
+weights [layers][heads][T][T] (row q: how token q spreads its attention; 4 decimals). Any error prints one
+line on stderr and exits 1 (a model without attention included).
 """
 from __future__ import annotations
 
+import argparse
+import sys
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +31,10 @@ from components.runners.base import Runner
 from components.runners.runtimes import Runtime
 
 MAX_TOKENS = 64  # a longer text is cut: a 64 x 64 map is already at the edge of readable
+# Text tasks whose models may be transformers, in the order a model's runner is picked (the Text page and the CLI);
+# the non-transformer engines among them are listed too, so picking one says why it has no attention.
+TASKS = ("sentence-similarity", "sentiment-analysis", "text-classification", "zero-shot-classification",
+         "language-identification")
 
 
 class NoAttention(ValueError):
@@ -42,6 +56,12 @@ class AttentionMaps:
     @property
     def heads(self) -> int:
         return self.weights.shape[1]
+
+    def to_json(self, task: str) -> dict[str, Any]:
+        return {"model_id": self.model_id, "task": task, "tokens": self.tokens, "layers": self.layers,
+                "heads": self.heads, "truncated": self.truncated, "elapsed_ms": round(self.elapsed_ms, 1),
+                "head_entropy_bits": np.round(head_entropy(self.weights), 4).tolist(),
+                "weights": np.round(self.weights.astype(np.float64), 4).tolist()}
 
 
 def attention_maps(runner: Runner, text: str, max_tokens: int = MAX_TOKENS) -> AttentionMaps:
@@ -94,3 +114,56 @@ def head_entropy(weights: np.ndarray) -> np.ndarray:
     looks at one token; log2 T: every token looks at all of them evenly)."""
     p = np.clip(weights.astype(np.float64), 1e-12, 1.0)
     return (-(weights * np.log2(p)).sum(-1)).mean(-1)
+
+
+# ---------------------------------------------------------------- CLI
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m components.attention", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="catalog id, e.g. all_minilm_l6_v2")
+    parser.add_argument("--text", required=True, help="the sentence to look at")
+    parser.add_argument("--runtime", default="eager", help="eager (default); exported runtimes have no attention")
+    parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS, help=f"cut longer texts (default {MAX_TOKENS})")
+    parser.add_argument("--json", required=True, type=Path, help="where to write the maps")
+    return parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> tuple[AttentionMaps, str]:
+    """(the maps, the task the model was loaded for)."""
+    from components.catalog import default_catalog, get_entry
+    from components.cli import CliError
+    from components.runners.factory import create_runner, runner_tasks
+    from components.runners.runtimes import get_runtime
+
+    try:
+        entry = get_entry(args.model, default_catalog())
+    except KeyError:
+        raise CliError(f"unknown model id '{args.model}' (ids are listed in catalog.yaml)") from None
+    if args.max_tokens < 2:
+        raise CliError("--max-tokens must be at least 2")
+    check_runtime(entry.name, get_runtime(args.runtime))  # before loading: an export is not worth a "no"
+    task = next((t for t in TASKS if t in runner_tasks(entry, "real")), None)
+    if task is None:
+        raise CliError(f"{args.model} runs no text task here with real weights (its tasks: {', '.join(entry.tasks)})")
+    runner = create_runner(entry, task, "real", runtime=args.runtime)
+    return attention_maps(runner, args.text, args.max_tokens), task
+
+
+def main(argv: list[str] | None = None) -> int:
+    from components.catalog import CatalogError
+    from components.cli import CliError, fail, write_json
+    from components.runners.factory import CannotRun
+
+    args = parse_args(argv)
+    try:
+        maps, task = run(args)
+        write_json(args.json, maps.to_json(task))
+    except (CliError, CannotRun, NoAttention, InputError, CatalogError, KeyError, OSError, KeyboardInterrupt) as exc:
+        return fail(exc)
+    print(f"{maps.model_id}: {maps.layers} layers x {maps.heads} heads over {len(maps.tokens)} tokens"
+          f"{' (cut)' if maps.truncated else ''} in {maps.elapsed_ms:.0f} ms -> {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,12 +2,14 @@
 in the Hub format, and the engines that have no attention."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from hub_checkpoints import build_all
 
-from components.attention import MAX_TOKENS, NoAttention, attention_maps, check_runtime, head_entropy
+from components.attention import MAX_TOKENS, NoAttention, attention_maps, check_runtime, head_entropy, main
 from components.catalog import get_entry
 from components.inputs import InputError
 from components.model_manager import ModelManager
@@ -78,3 +80,25 @@ def test_engines_without_attention_and_empty_text(minilm):
     check_runtime("all-MiniLM-L6-v2", get_runtime("eager"))
     with pytest.raises(InputError, match="no text"):
         attention_maps(minilm, "  ")
+
+
+def test_cli_writes_every_head_and_says_why_in_one_line(minilm, tmp_path, capsys):
+    out = tmp_path / "attention.json"
+    assert main(["--model", "all_minilm_l6_v2", "--text", SENTENCE, "--max-tokens", "8", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    weights = np.array(data["weights"])
+    assert data["model_id"] == "all_minilm_l6_v2" and data["task"] == "sentence-similarity" and data["truncated"]
+    assert data["tokens"][0] == "[CLS]" and len(data["tokens"]) == 8 and (data["layers"], data["heads"]) == (6, 12)
+    assert weights.shape == (6, 12, 8, 8) and np.allclose(weights.sum(-1), 1.0, atol=1e-3)
+    expected = attention_maps(minilm, SENTENCE, max_tokens=8)
+    assert np.allclose(weights, expected.weights, atol=1e-4)
+    assert np.allclose(data["head_entropy_bits"], head_entropy(expected.weights), atol=1e-3)
+    for args, message in ((["--model", "vader"], "VADER sentiment is not a transformer"),
+                          (["--model", "all_minilm_l6_v2", "--runtime", "onnx"], "returns no attention weights"),
+                          (["--model", "efficientnet_lite0"], "runs no text task here"),
+                          (["--model", "nope"], "unknown model id 'nope'")):
+        capsys.readouterr()
+        assert main([*args, "--text", SENTENCE, "--json", str(tmp_path / "no.json")]) == 1
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "no.json").exists()

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.attention import AttentionMaps, NoAttention, attention_maps, check_runtime, head_entropy
+from components.attention import TASKS, AttentionMaps, NoAttention, attention_maps, check_runtime, head_entropy
 from components.attention_charts import attention_heatmap, head_entropy_grid
 from components.catalog import CatalogEntry
 from components.inputs import InputError
@@ -21,10 +21,6 @@ from components.ui.state import models_dir
 
 log = logging.getLogger(__name__)
 
-# Text tasks whose models may be transformers (the first one a model runs is the runner it is loaded through);
-# the others are listed too, so choosing one says why it has no attention.
-TASKS = ("sentence-similarity", "sentiment-analysis", "text-classification", "zero-shot-classification",
-         "language-identification")
 STATE = "attention_result"  # session key: ((model id, runtime, text), AttentionMaps | (level, message))
 VIEWS = ("One head", "All heads")
 
