@@ -10,6 +10,7 @@ from components.datasets import DatasetError
 from components.labelled_sets import ADAPT_TASKS, LabelledSet, load_bundled_labelled, load_labelled_upload
 from components.runners.factory import CannotRun
 from components.ui.adapt_view import show_results, show_try_it
+from components.ui.server_files import models_dir
 
 RESULT = "adapt_result"
 TASK_NAMES = {"image-classification": "Images", "text-classification": "Text", "audio-classification": "Audio"}
@@ -54,8 +55,8 @@ if dataset is not None:
         st.caption(":material/schedule: Whisper encodes every clip in its 30 s window: about 0.5 s per clip and "
                    "backbone on a 2-core CPU the first time (features are cached after that).")
 
-models_dir = st.session_state.get("keep_models_dir", "").strip() or None
-candidates = adapt_backbones(task, models_dir)
+weights_dir = models_dir()
+candidates = adapt_backbones(task, weights_dir)
 st.session_state.setdefault(f"keep_adapt_backbones_{task}", [e.id for e in candidates][:1])
 chosen = st.multiselect("Backbones (pre-trained, frozen)", [e.id for e in candidates],
                         format_func=lambda i: get_entry(i).name, key=f"keep_adapt_backbones_{task}")
@@ -84,7 +85,7 @@ if st.button("Train", icon=":material/play_arrow:", type="primary", key="adapt_t
                              text=f"{entry.name}: epoch {epoch} — train loss {loss:.3f}, validation loss {val_loss:.3f}")
 
             runs.append(train_backbone(entry, weights, dataset, head, seed=0, progress=progress,
-                                       epoch_progress=epoch_progress, extra_dir=models_dir))
+                                       epoch_progress=epoch_progress, extra_dir=weights_dir))
         if baseline and task == "text-classification":
             runs.append(train_tfidf(dataset, seed=0))
         st.session_state[RESULT] = {"dataset": dataset, "runs": runs, "maps": {}}
@@ -97,5 +98,5 @@ if st.button("Train", icon=":material/play_arrow:", type="primary", key="adapt_t
 
 result = st.session_state.get(RESULT)
 if result:
-    show_results(result, models_dir)
-    show_try_it(result, models_dir)
+    show_results(result, weights_dir)
+    show_try_it(result, weights_dir)

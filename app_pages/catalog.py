@@ -5,6 +5,7 @@ from components.availability import STATUS_ORDER
 from components.catalog import MODALITIES
 from components.snippets import code_snippet
 from components.ui.catalog_view import availability_map, catalog_frame, catalog_or_stop
+from components.ui.server_files import models_dir, models_dir_input
 
 st.title(":material/menu_book: Model catalog")
 st.caption("Landmark pre-trained models with their facts, and whether each can run on this machine — "
@@ -12,10 +13,9 @@ st.caption("Landmark pre-trained models with their facts, and whether each can r
 
 entries = catalog_or_stop()
 with st.sidebar:
-    extra_dir = st.text_input("Folder with local weights (optional)", key="keep_models_dir",
-                              help="A folder holding Hugging Face model folders (each with config.json). "
-                                   "Models found there become ready.")
-availability = availability_map(extra_dir.strip())
+    models_dir_input("A folder holding Hugging Face model folders (each with config.json). Models found there "
+                     "become ready.")
+availability = availability_map(models_dir() or "")
 frame = catalog_frame(entries, availability)
 
 tasks = sorted({t for e in entries for t in e.tasks})

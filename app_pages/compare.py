@@ -18,9 +18,10 @@ from components.runners.runtimes import get_runtime, runtime_names
 from components.store import HistoryStore, to_csv, to_json
 from components.tasks import TASKS
 from components.ui.catalog_view import availability_map, catalog_or_stop
-from components.ui.compare_run import data_roots, executor_settings, resume_request, server_path_set
+from components.ui.compare_run import executor_settings, resume_request, server_path_set
 from components.ui.chart_view import show_chart
 from components.ui.report_view import compare_report_button
+from components.ui.server_files import data_roots, models_dir
 
 RESULTS, FAILURES = "compare_results", "compare_failures"
 
@@ -39,9 +40,9 @@ st.caption("Measure models on a labelled set: accuracy, latency distribution, me
 task = st.selectbox("Task", [name for name, spec in TASKS.items() if spec.comparable], key="keep_cmp_task",
                     format_func=lambda t: f"{t} (cost only: no labelled set)" if TASKS[t].cost_only else t)
 evaluation = TASKS[task].evaluation
-models_dir = st.session_state.get("keep_models_dir", "").strip()
-availability = availability_map(models_dir)
-candidates = [e for e in catalog_or_stop() if task in e.tasks and task in runner_tasks(e, "auto", models_dir or None)]
+weights_dir = models_dir()
+availability = availability_map(weights_dir or "")
+candidates = [e for e in catalog_or_stop() if task in e.tasks and task in runner_tasks(e, "auto", weights_dir)]
 weights_of = {e.id: resolve_weights(e, "auto", availability[e.id], task) for e in candidates}
 names = {e.id: e.name + (" (random weights)" if weights_of[e.id] == "random" else "") for e in candidates}
 defaults = [e.id for e in candidates if weights_of[e.id] == "real"][:3] or [e.id for e in candidates][:2]
@@ -112,7 +113,7 @@ if run_clicked or resuming:
         else:
             run_entries = [e for e in candidates if e.id in chosen_ids]
             plan = RunPlan(task, tuple(e.id for e in run_entries), tuple(chosen_runtimes or ["eager"]),
-                           BenchmarkConfig(runs=runs, warmup=warmup, models_dir=models_dir or None), set_ref)
+                           BenchmarkConfig(runs=runs, warmup=warmup, models_dir=weights_dir), set_ref)
             run_set = dataset
     except (DatasetError, KeyError) as exc:
         st.error(f"Run #{run_id} cannot be resumed: {exc}", icon=":material/warning:")

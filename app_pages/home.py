@@ -7,6 +7,7 @@ import streamlit as st
 from components.availability import READY, STATUS_ICONS, STATUS_ORDER
 from components.runtime import network_available
 from components.ui.catalog_view import availability_map, catalog_or_stop
+from components.ui.server_files import models_dir
 
 PAGES = Path(__file__).parent
 
@@ -20,7 +21,7 @@ st.markdown(
 )
 
 entries = catalog_or_stop()
-availability = availability_map(st.session_state.get("keep_models_dir", "").strip())
+availability = availability_map(models_dir() or "")
 counts = Counter(availability[e.id].status for e in entries)
 online = network_available()
 

@@ -8,6 +8,7 @@ from components.ui.input_widgets import current_raw, image_input
 from components.ui.picker import pick_models, runnable_models
 from components.ui.report_view import image_given, playground_report_button
 from components.ui.run import CardData, run_models
+from components.ui.server_files import models_dir_input
 
 KEY = "multimodal_input"
 DEFAULT_LABELS = "cat, dog, cup of coffee, car, rocket, person, horse, bird"
@@ -15,10 +16,9 @@ DEFAULT_LABELS = "cat, dog, cup of coffee, car, rocket, person, horse, bird"
 st.title(":material/hub: Multimodal playground")
 st.caption("Image + text: zero-shot labels in your own words, captions, and an image → OCR → text-model chain.")
 with st.sidebar:
-    st.text_input("Folder with local weights (optional)", key="keep_models_dir",
-                  help="A folder with Hugging Face model folders, e.g. openai__clip-vit-base-patch32 or "
-                       "Salesforce__blip-image-captioning-base (each with config.json). Models found there "
-                       "become ready.")
+    models_dir_input("A folder with Hugging Face model folders, e.g. openai__clip-vit-base-patch32 or "
+                     "Salesforce__blip-image-captioning-base (each with config.json). Models found there "
+                     "become ready.")
 
 checked = image_input(KEY)
 st.session_state.setdefault("keep_mm_tool", "Zero-shot labels")

@@ -243,9 +243,11 @@ def quoted(at: AppTest) -> dict[str, str]:
 
 
 @pytest.fixture
-def folder_only(hub, monkeypatch):
-    """No weights but the folder typed in the app (empty caches, no MODEL_EXPLORER_MODELS_DIR)."""
+def folder_only(hub, monkeypatch, tmp_path_factory):
+    """No weights but the folder typed in the app (empty caches, no MODEL_EXPLORER_MODELS_DIR), which the
+    server shares (MODEL_EXPLORER_DATA_ROOTS: this session's temporary folders)."""
     monkeypatch.delenv("MODEL_EXPLORER_MODELS_DIR", raising=False)
+    monkeypatch.setenv("MODEL_EXPLORER_DATA_ROOTS", str(tmp_path_factory.getbasetemp()))
     _place(monkeypatch, {"HF_HUB_CACHE": str(hub.root / "empty_hf"), "TORCH_HOME": str(hub.root / "empty_torch")})
     return hub.models_dir
 
@@ -265,6 +267,37 @@ def test_vision_page_runs_timm_torchvision_and_vit(folder_only, fresh_models):
     specs = charts(at)
     assert len(specs) == len(VISION) and all(len(s["data"][0]["y"]) == 5 for s in specs)
     assert [top_label(s) for s in specs] == [TARGET_LABEL] * len(VISION)
+
+
+def test_a_folder_typed_in_the_app_counts_only_inside_the_shared_folders(folder_only, monkeypatch, tmp_path):
+    """A classroom server must not load weights from wherever a user points: the sidebar folder is searched
+    only inside MODEL_EXPLORER_DATA_ROOTS; without it the field is off and says why."""
+    offered = "keep_vision_models_image-classification"
+    for roots in ("", str(tmp_path)):  # none shared, then one that does not hold the folder
+        monkeypatch.setenv("MODEL_EXPLORER_DATA_ROOTS", roots)
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at.run()
+        at.switch_page("app_pages/catalog.py")
+        at.run()
+        field = at.sidebar.text_input(key="keep_models_dir")
+        assert field.disabled == (not roots)
+        assert ("MODEL_EXPLORER_DATA_ROOTS" if not roots else f"Inside {tmp_path}") in field.help
+        if roots:
+            field.set_value(str(folder_only))
+        else:  # a browser cannot type into it; a value kept in the session is still ignored
+            at.session_state["keep_models_dir"] = str(folder_only)
+        at.run()
+        outside = [w.value for w in at.sidebar.warning]
+        assert bool(outside) == bool(roots) and all("outside the folders this server shares" in w for w in outside)
+        at.switch_page("app_pages/vision.py")
+        at.run()
+        at.radio(key="keep_vision_task").set_value("Image classification (ImageNet-1k)")
+        at.run()
+        assert get_entry("deit_small").name not in at.multiselect(key=offered).options
+        assert_clean(at)
+    monkeypatch.setenv("MODEL_EXPLORER_DATA_ROOTS", str(folder_only.parent))
+    at.run()
+    assert get_entry("deit_small").name in at.multiselect(key=offered).options
 
 
 def test_text_page_runs_hub_encoder_and_classifier(folder_only, fresh_models):

@@ -17,7 +17,7 @@ from components.runners.runtimes import get_runtime
 from components.ui.chart_view import NO_MODE_BAR, show_chart
 from components.ui.format import format_latency_ms
 from components.ui.picker import pick_runtime, runnable_models
-from components.ui.state import models_dir
+from components.ui.server_files import models_dir
 
 log = logging.getLogger(__name__)
 

@@ -1,15 +1,11 @@
 """Catalog data prepared for pages: entries with their availability, as rows and filters."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import pandas as pd
 import streamlit as st
 
 from components.availability import STATUS_ORDER, Availability, compute_availability
 from components.catalog import CatalogEntry, CatalogError, default_catalog
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def catalog_or_stop() -> tuple[CatalogEntry, ...]:
@@ -29,7 +25,6 @@ def availability_map(extra_dir: str = "") -> dict[str, Availability]:
 
 def catalog_frame(entries: tuple[CatalogEntry, ...], availability: dict[str, Availability]) -> pd.DataFrame:
     """One row per entry, the columns a reader scans first."""
-    import pandas as pd  # lazily: Home does not need it, and it costs ~0.5 s on a cold start
     rows = []
     for e in entries:
         status = availability[e.id]

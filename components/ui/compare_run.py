@@ -13,8 +13,7 @@ from components.executors import EXECUTORS, make_executor
 from components.executors.ray_executor import ADDRESS_ENV
 from components.runs import ResumeError, RunPlan, in_use, load_resumable
 from components.store import HistoryStore
-
-DATA_ROOTS_ENV = "MODEL_EXPLORER_DATA_ROOTS"
+from components.ui.server_files import DATA_ROOTS_ENV, data_roots
 
 
 def executor_settings() -> Any:
@@ -40,12 +39,6 @@ def executor_settings() -> Any:
 def server_set(task: str, path: str, modified: float) -> Dataset:
     """A set on the server's disk, checked once per (path, modification time); folders and ZIPs stream."""
     return load_dataset(task, path, roots=data_roots())
-
-
-def data_roots() -> list[Path]:
-    """The folders whose sets this server lets its users read (MODEL_EXPLORER_DATA_ROOTS, os.pathsep-separated)."""
-    return [Path(part).expanduser().resolve() for part in os.environ.get(DATA_ROOTS_ENV, "").split(os.pathsep)
-            if part.strip()]
 
 
 def server_path_set(task: str) -> Dataset | None:
@@ -78,12 +71,12 @@ def server_path_set(task: str) -> Dataset | None:
 def resume_request(store: HistoryStore | None, task: str) -> tuple[int, RunPlan, list[dict]] | None:
     """The unfinished runs of ``task`` this page may resume, with a Resume button; (run id, plan, saved
     rows) when pressed. Runs still under way (:func:`components.runs.in_use`) and runs on a set outside
-    the shared folders (a CLI run on a private folder) are not offered."""
+    the shared folders (a CLI run on a private set or weights folder) are not offered."""
     try:
         unfinished = store.unfinished_runs(task) if store is not None else []
     except Exception:  # noqa: BLE001 - a broken history file must not break the page
         return None
-    unfinished = [r for r in unfinished if in_use(r) is None and shared_set(r["meta"].get("dataset_ref"))]
+    unfinished = [r for r in unfinished if in_use(r) is None and readable_here(r["meta"])]
     if not unfinished:
         return None
     labels = {r["id"]: (f"#{r['id']} {r['created_at'][:16]} · {r['n_results']} of "
@@ -103,7 +96,10 @@ def resume_request(store: HistoryStore | None, task: str) -> tuple[int, RunPlan,
     return run_id, plan, saved
 
 
-def shared_set(ref: Any) -> bool:
-    """Whether a saved run's set is one this page may read again: bundled, or inside data_roots(). An
-    upload (None) is offered too: pressing Resume says that it is not kept."""
-    return ref is None or ref == "bundled" or (isinstance(ref, str) and within(Path(ref), data_roots()))
+def readable_here(meta: dict[str, Any]) -> bool:
+    """Whether this page may read a saved run's set and weights folder again: the set bundled or inside
+    data_roots() (an upload, None, is offered too: pressing Resume says that it is not kept), and no weights
+    folder or one inside data_roots()."""
+    ref, weights = meta.get("dataset_ref"), meta.get("models_dir")
+    shared_set = ref is None or ref == "bundled" or (isinstance(ref, str) and within(Path(ref), data_roots()))
+    return shared_set and (weights is None or (isinstance(weights, str) and within(Path(weights), data_roots())))

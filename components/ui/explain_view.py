@@ -16,7 +16,7 @@ from components.runners.factory import CannotRun, create_runner
 from components.ui.chart_view import NO_MODE_BAR, show_chart
 from components.ui.format import format_latency_ms
 from components.ui.run import CardData
-from components.ui.state import models_dir
+from components.ui.server_files import models_dir
 
 log = logging.getLogger(__name__)
 

@@ -7,19 +7,20 @@ from components.catalog import CatalogEntry
 from components.runners.factory import runner_tasks
 from components.runners.runtimes import get_runtime, runtime_names
 from components.ui.catalog_view import availability_map, catalog_or_stop
+from components.ui.server_files import models_dir
 
 
 def runnable_models(task: str, weights: str = "real") -> tuple[list[CatalogEntry], list[tuple[CatalogEntry, str]]]:
     """(entries that run ``task`` here, [(entry, reason) for those that cannot]); ``weights="auto"`` counts
     an architecture built with random weights as running (Compare measures its cost)."""
-    models_dir = st.session_state.get("keep_models_dir", "").strip()
-    availability = availability_map(models_dir)
+    weights_dir = models_dir()
+    availability = availability_map(weights_dir or "")
     ready, blocked = [], []
     for entry in catalog_or_stop():
         if task not in entry.tasks:
             continue
         status = availability[entry.id]
-        if (status.runnable or weights == "auto") and task in runner_tasks(entry, weights, models_dir or None):
+        if (status.runnable or weights == "auto") and task in runner_tasks(entry, weights, weights_dir):
             ready.append(entry)
         elif not status.runnable:
             blocked.append((entry, f"{status.label}: {status.reason}"))

@@ -14,7 +14,7 @@ from components.model_extras import Extras
 from components.model_manager import get_manager
 from components.runners.base import RunResult
 from components.runners.factory import CannotRun, create_runner
-from components.ui.state import models_dir
+from components.ui.server_files import models_dir
 
 log = logging.getLogger(__name__)
 

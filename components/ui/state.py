@@ -11,8 +11,3 @@ def keep_widget_state() -> None:
     for key in list(st.session_state.keys()):
         if isinstance(key, str) and key.startswith(KEEP_PREFIX):
             st.session_state[key] = st.session_state[key]
-
-
-def models_dir() -> str | None:
-    """The weights folder named in the sidebar (None when empty): every model load must look there."""
-    return st.session_state.get("keep_models_dir", "").strip() or None

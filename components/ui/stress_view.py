@@ -18,7 +18,7 @@ from components.stress import STRENGTHS, answers, get_perturbation, perturb, per
 from components.tasks import evaluation_tasks, get_task
 from components.ui.chart_view import NO_MODE_BAR, show_chart
 from components.ui.run import CardData, run_models
-from components.ui.state import models_dir
+from components.ui.server_files import models_dir
 
 COLUMNS = ("model", "item", "original answer", "original confidence", "perturbed answer", "confidence", "change",
            "answer kept", "word error vs original")

@@ -61,7 +61,9 @@ def browser(playwright_instance):
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory) -> AppServer:
     """The app, started once for the session (the tests open deep links such as /vision first)."""
-    server = start_app(tmp_path_factory.mktemp("app-server"))
+    # the tests' temporary folders are shared, so a test may name one in "Folder with local weights"
+    server = start_app(tmp_path_factory.mktemp("app-server"),
+                       {"MODEL_EXPLORER_DATA_ROOTS": str(tmp_path_factory.getbasetemp())})
     try:
         yield server
     finally:
