@@ -1,7 +1,9 @@
-"""Frozen backbone features of a labelled set, computed once per (model, weights, runtime, data).
+"""Frozen backbone features of a labelled set, computed once per (model, weights and their fingerprint,
+runtime, data).
 
-Kept in a bounded in-process LRU and as ``.npy`` files under the app's data folder, so every head,
-every few-shot draw and every rerun of the page reuses them. Pooled features: timm models'
+Kept in a bounded in-process LRU and as ``.npy`` files under the app's data folder (the least recently used
+files beyond ``DISK_BUDGET_BYTES`` are removed), so every head, every few-shot draw and every rerun of the
+page reuses them. Pooled features: timm models'
 pre-logits (``forward_head(..., pre_logits=True)``), text encoders' mean-pooled normalised tokens,
 speech encoders' mean over the frames of real audio (:mod:`components.adapt_audio`).
 """
@@ -25,6 +27,7 @@ FEATURES_ENV = "MODEL_EXPLORER_FEATURES_DIR"
 RUNTIME = "eager"  # the only runtime features are taken on for now
 FEATURE_VERSION = 1  # bump when pooling changes: old cache files are then ignored
 MEMORY_BUDGET_BYTES = 256 * 2**20
+DISK_BUDGET_BYTES = 1024 * 2**20
 BATCH = {"image-classification": 16, "text-classification": 32, "audio-classification": 4}
 # The runner task a backbone is loaded for, per Adapt task (its preprocess is reused).
 RUNNER_TASKS = {
@@ -76,8 +79,10 @@ class Features:
     source: str  # "computed" | "memory" | "disk"
 
 
-def cache_key(model_id: str, weights: str, digest: str) -> str:
-    text = f"{model_id}|{weights}|{RUNTIME}|{digest}|v{FEATURE_VERSION}"
+def cache_key(model_id: str, weights: str, fingerprint: str, digest: str) -> str:
+    """The cache name of one backbone's features of one set (``fingerprint``: of the weights, see
+    :mod:`components.weights_fingerprint`)."""
+    text = f"{model_id}|{weights}|{fingerprint}|{RUNTIME}|{digest}|v{FEATURE_VERSION}"
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -95,9 +100,13 @@ def backbone_runner(entry: CatalogEntry, task: str, weights: str, manager: Any =
 
 def extract(entry: CatalogEntry, weights: str, dataset: LabelledSet, progress: Progress | None = None,
             manager: Any = None, extra_dir: str | None = None) -> Features:
-    """Features of every sample of ``dataset``; from memory, disk, or computed (then stored)."""
+    """Features of every sample of ``dataset``; from memory, disk, or computed (then stored). The backbone is
+    loaded first (the model manager's copy when it has one): its weights' fingerprint is part of the key."""
+    from components.weights_fingerprint import weights_fingerprint
+
     start = time.perf_counter()
-    key = cache_key(entry.id, weights, dataset.digest)
+    runner = backbone_runner(entry, dataset.task, weights, manager, extra_dir)
+    key = cache_key(entry.id, weights, weights_fingerprint(runner.model), dataset.digest)
     cached = MEMORY.get(key)
     if cached is not None:
         return Features(cached, time.perf_counter() - start, "memory")
@@ -106,10 +115,10 @@ def extract(entry: CatalogEntry, weights: str, dataset: LabelledSet, progress: P
         array = np.load(path)
         if array.shape[0] == len(dataset):
             MEMORY.put(key, array)
+            os.utime(path)  # recently used: pruned last
             return Features(array, time.perf_counter() - start, "disk")
     except (OSError, ValueError):
         pass
-    runner = backbone_runner(entry, dataset.task, weights, manager, extra_dir)
     size = BATCH[dataset.task]
     parts = []
     for first in range(0, len(dataset), size):
@@ -130,8 +139,26 @@ def _save(path: Path, array: np.ndarray) -> None:
         with open(tmp, "wb") as handle:
             np.save(handle, array)
         tmp.replace(path)
+        prune(path.parent, DISK_BUDGET_BYTES)
     except OSError:
         pass
+
+
+def prune(folder: Path, budget_bytes: int) -> None:
+    """Remove the least recently used ``.npy`` files in ``folder`` until the rest fit in ``budget_bytes``."""
+    files = []
+    for path in folder.glob("*.npy"):
+        try:
+            stat = path.stat()
+        except OSError:  # removed meanwhile by another process
+            continue
+        files.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in files)
+    for _, size, path in sorted(files):
+        if total <= budget_bytes:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
 
 
 def embed_items(runner: Any, task: str, items: Sequence[Any]) -> np.ndarray:

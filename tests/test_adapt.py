@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from components.adapt import main as adapt_main
-from components.adapt_features import FeatureMemory, cache_key, extract
+from components.adapt_features import FeatureMemory, backbone_runner, cache_key, extract, prune
 from components.adapt_heads import TorchHead, fewshot_shots, split
 from components.catalog import get_entry
 from components.datasets import DatasetError
 from components.labelled_sets import load_labelled, load_labelled_upload
+from components.weights_fingerprint import weights_fingerprint
 
 ROW_FIELDS = {"backbone_id", "weights", "task", "dataset", "classes", "n_train", "n_test", "accuracy", "macro_f1",
               "fewshot", "feature_dim", "embed_s", "train_s", "env"}
@@ -166,11 +167,26 @@ def test_features_are_cached_in_memory_and_on_disk(tmp_path, monkeypatch):
     entry = get_entry("efficientnet_lite0")
     first = extract(entry, "real", dataset)
     assert first.source == "computed" and first.array.shape == (6, 1280)
-    assert (tmp_path / f"{cache_key(entry.id, 'real', dataset.digest)}.npy").exists()
+    fingerprint = weights_fingerprint(backbone_runner(entry, dataset.task, "real").model)
+    assert (tmp_path / f"{cache_key(entry.id, 'real', fingerprint, dataset.digest)}.npy").exists()
     assert extract(entry, "real", dataset).source == "memory"
     monkeypatch.setattr(adapt_features, "MEMORY", FeatureMemory(2**20))
     again = extract(entry, "real", dataset)
     assert again.source == "disk" and np.array_equal(again.array, first.array)
+
+
+def test_feature_files_beyond_the_disk_budget_go_least_recently_used_first(tmp_path):
+    import os
+
+    for age, name in enumerate("abcd"):  # a oldest ... d newest; 4000 bytes each
+        path = tmp_path / f"{name}.npy"
+        np.save(path, np.zeros(1000 - 32, dtype=np.float32))
+        os.utime(path, (1000 + age, 1000 + age))
+    (tmp_path / "keep.txt").write_text("not a feature file")
+    os.utime(tmp_path / "a.npy")  # just read from disk: the most recently used now
+    size = (tmp_path / "a.npy").stat().st_size
+    prune(tmp_path, budget_bytes=2 * size)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy", "d.npy", "keep.txt"]
 
 
 def test_feature_memory_is_bounded():

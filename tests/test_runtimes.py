@@ -97,6 +97,58 @@ def test_a_failed_export_names_the_operator_and_eager_still_runs(manager, monkey
     assert "aten::linalg_eigh" in outcome.failures["resnet18 (onnx)"]
 
 
+def _tiny_net(seed: int):
+    import torch
+
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+                               torch.nn.Linear(4, 3)).eval()
+
+
+def test_an_export_is_keyed_by_its_weights_and_replaces_the_older_one(monkeypatch, tmp_path):
+    """Other weights under the same model id (another checkpoint in a folder, a new Hub revision) must never
+    reuse an old export: the file name carries the weights' fingerprint, and the stale export is removed."""
+    import numpy as np
+    import torch
+
+    from components.weights_fingerprint import weights_fingerprint
+
+    monkeypatch.setenv("MODEL_EXPLORER_ONNX_DIR", str(tmp_path))
+    monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
+    seed = {"value": 1}
+    def load(entry, device, weights_path=""):
+        return LoadedModel(_tiny_net(seed["value"]), 0.0, device, "random",
+                           extras=ArchitectureExtras({"kind": "pixels", "size": 32}))
+    original = registry.get_engine("architecture")
+    registry.register_engine("architecture", load, original.runners, runtimes=original.runtimes)
+    entry, pixels = get_entry("resnet18"), torch.rand(1, 3, 32, 32)
+    exports = []
+    for value in (1, 2):
+        seed["value"] = value
+        eager = create_runner(entry, "image-classification", "random", manager=ModelManager())
+        onnx = create_runner(entry, "image-classification", "random", manager=ModelManager(), runtime="onnx")
+        fingerprint = weights_fingerprint(eager.model)
+        assert onnx.model.path.name == f"resnet18-random-{fingerprint}-opset17-onnx.onnx"
+        assert np.allclose(onnx.model(pixels).numpy(), eager.model(pixels).detach().numpy(), atol=1e-5)
+        exports.append(onnx.model.path)
+    assert exports[0] != exports[1] and sorted(tmp_path.glob("*.onnx")) == [exports[1]]
+
+
+def test_the_fingerprint_follows_the_weights():
+    import torch
+
+    from components.weights_fingerprint import weights_fingerprint
+
+    first, again, other = _tiny_net(1), _tiny_net(1), _tiny_net(2)
+    assert len(weights_fingerprint(first)) == 12 and weights_fingerprint(first) == weights_fingerprint(again)
+    assert weights_fingerprint(other) != weights_fingerprint(first)
+    tuned = _tiny_net(1)
+    with torch.no_grad():
+        tuned[3].weight += 0.01  # a fine-tune of the head alone
+    assert weights_fingerprint(tuned) != weights_fingerprint(first)
+    assert weights_fingerprint("not a torch module") == ""
+
+
 def test_runtime_round_trips_through_history_csv_and_json(tmp_path, manager, photos):
     rows = [benchmark_model(get_entry("efficientnet_lite0"), photos, FAST, manager=manager, runtime=r).to_dict()
             for r in ("eager", "onnx")]

@@ -1,10 +1,11 @@
 """ONNX Runtime as a runtime: ``onnx`` (fp32) and ``onnx-int8`` (static QDQ int8 calibrated on the
 bundled photos for image models; dynamic int8 for transformer text encoders, which are MatMul-bound).
 
-The loaded torch model is exported once per (model, weights, opset, runtime) with torch's TorchScript
-exporter (opset 17: 1-2 s here; the dynamo exporter took 25 s for EfficientNet-Lite0) and cached on
-disk under the app's data folder; the runner then calls an :class:`OnnxModel` exactly as it called the
-torch module. An export that fails raises CannotRun naming the operator, so the eager row still runs.
+The loaded torch model is exported once per (model, weights, their fingerprint, opset, runtime) with torch's
+TorchScript exporter (opset 17: 1-2 s here; the dynamo exporter took 25 s for EfficientNet-Lite0) and cached
+on disk under the app's data folder; exports of other weights of the same model are then removed. The runner
+calls an :class:`OnnxModel` exactly as it called the torch module. An export that fails raises CannotRun
+naming the operator, so the eager row still runs.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import dataclasses
 import logging
 import os
 import re
+import threading
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from components.model_manager import LoadedModel
 from components.runners.registry import CannotRun
 from components.runners.runtimes import Runtime, register_runtime
 from components.runtime import torch_threads
+from components.weights_fingerprint import weights_fingerprint
 
 OPSET = 17
 CACHE_ENV = "MODEL_EXPLORER_ONNX_DIR"
@@ -82,14 +85,16 @@ class OnnxRuntime(Runtime):
 
     def prepare(self, loaded: LoadedModel, entry: CatalogEntry) -> LoadedModel:
         example, text = example_inputs(loaded, entry)
-        path = cache_dir() / f"{entry.id}-{loaded.weights}-opset{OPSET}-{self.name}.onnx"
+        stem = f"{entry.id}-{loaded.weights}-{weights_fingerprint(loaded.model)}-opset{OPSET}"
+        path = cache_dir() / f"{stem}-{self.name}.onnx"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fp32 = path.with_name(path.name.replace(f"-{self.name}.onnx", "-onnx.onnx"))
+            fp32 = cache_dir() / f"{stem}-onnx.onnx"
             if not fp32.exists():
                 export(loaded.model, example, fp32, text, entry)
             if self.int8:
                 quantize(fp32, path, text, loaded, entry)
+            remove_other_exports(entry.id, loaded.weights, stem)
         model = OnnxModel(path, text)
         return dataclasses.replace(loaded, model=model, size_mb=path.stat().st_size / 2**20)
 
@@ -103,6 +108,21 @@ class OnnxInt8Runtime(OnnxRuntime):
     name = "onnx-int8"
     label = "ONNX Runtime int8"
     int8 = True
+
+
+def remove_other_exports(model_id: str, weights: str, stem: str) -> None:
+    """Delete exports of ``model_id``'s ``weights`` made from other weights (another fingerprint or opset, or
+    the older names without a fingerprint): the cache keeps one set per model and weights. A session that
+    still runs one is unaffected (ONNX Runtime read the file when it opened it)."""
+    ours = re.compile(rf"{re.escape(model_id)}-{re.escape(weights)}-(?:[0-9a-f]{{12}}-)?opset\d+-onnx(-int8)?\.onnx")
+    for path in cache_dir().glob(f"{model_id}-{weights}-*.onnx"):
+        if ours.fullmatch(path.name) and not path.name.startswith(f"{stem}-"):
+            path.unlink(missing_ok=True)
+
+
+def scratch_path(path: Path, suffix: str = ".tmp") -> Path:
+    """A temporary name beside ``path`` that no other process or thread writing the same file uses."""
+    return path.with_suffix(f".{os.getpid()}.{threading.get_ident()}{suffix}")
 
 
 def example_inputs(loaded: LoadedModel, entry: CatalogEntry) -> tuple[Any, bool]:
@@ -140,7 +160,7 @@ def export(model: Any, example: Any, path: Path, text: bool, entry: CatalogEntry
     axes = {0: "batch", 1: "sequence"} if text else {0: "batch"}
     dynamic = {n: axes for n in names} | {n: {0: "batch", 1: "sequence"} if text and n == "last_hidden_state"
                                           else {0: "batch"} for n in outputs}
-    tmp = path.with_suffix(".tmp")
+    tmp = scratch_path(path)
     try:
         torch.onnx.export(_positional(model, names, outputs, isinstance(example, dict)), tensors, str(tmp),
                           opset_version=OPSET, input_names=names, output_names=outputs,
@@ -169,7 +189,7 @@ def quantize(fp32: Path, path: Path, text: bool, loaded: LoadedModel, entry: Cat
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    tmp = path.with_suffix(".tmp")
+    tmp, prepared = scratch_path(path), scratch_path(path, ".pre.tmp")
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.ERROR)  # the quantizer logs advice on the root logger
@@ -178,12 +198,10 @@ def quantize(fp32: Path, path: Path, text: bool, loaded: LoadedModel, entry: Cat
             # per-channel weights: MiniLM cosine to fp32 0.993 mean on the bundled sentences (per-tensor: 0.967)
             quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
         else:
-            prepared = path.with_suffix(".pre.tmp")
             quant_pre_process(str(fp32), str(prepared))  # shape inference + graph optimisation first
             quantize_static(str(prepared), str(tmp), _Calibration(loaded, entry), quant_format=QuantFormat.QDQ,
                             per_channel=True, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
                             extra_options={"ActivationSymmetric": True})
-            prepared.unlink(missing_ok=True)
     except CannotRun:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -191,6 +209,7 @@ def quantize(fp32: Path, path: Path, text: bool, loaded: LoadedModel, entry: Cat
         raise CannotRun(f"{entry.name} cannot be quantized to int8: {type(exc).__name__}: {exc}") from exc
     finally:
         root.setLevel(level)
+        prepared.unlink(missing_ok=True)
     tmp.replace(path)
 
 

@@ -1,0 +1,43 @@
+"""A short fingerprint of a loaded torch model's weights, so that files derived from them (ONNX exports, Adapt's
+cached features) are never reused for other weights under the same model id: another checkpoint in a local
+folder, a newer Hub revision, a fine-tuned copy.
+
+Reading every byte of a 300 MB model would cost ~0.5 s per call; instead every parameter and buffer contributes
+its name, shape, dtype and 64 values spread evenly over it. Another checkpoint, or a fine-tune, differs in
+nearly every value of the tensors it changed, so it changes the fingerprint; two models that differ only
+between the sampled values would not (an accepted limit).
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+import weakref
+from typing import Any
+
+SAMPLES = 64  # values read per tensor
+_MEMO: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def weights_fingerprint(model: Any) -> str:
+    """12 hex digits for a torch module's weights (memoised per module); "" for anything that is not one."""
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        return ""
+    with _LOCK:
+        known = _MEMO.get(model)
+    if known is not None:
+        return known
+    digest = hashlib.blake2b(digest_size=6)
+    with torch.no_grad():
+        for name, tensor in itertools.chain(model.named_parameters(), model.named_buffers()):
+            flat = tensor.detach().reshape(-1)
+            sample = flat[::max(1, flat.numel() // SAMPLES)][:SAMPLES]
+            digest.update(f"{name}|{tuple(tensor.shape)}|{tensor.dtype}|".encode())
+            digest.update(sample.to("cpu", torch.float64).numpy().tobytes())
+    found = digest.hexdigest()
+    with _LOCK:
+        _MEMO[model] = found
+    return found
