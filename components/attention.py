@@ -151,18 +151,18 @@ def run(args: argparse.Namespace) -> tuple[AttentionMaps, str]:
 
 def main(argv: list[str] | None = None) -> int:
     from components.catalog import CatalogError
-    from components.cli import CliError, fail, write_json
+    from components.cli import json_cli
     from components.runners.factory import CannotRun
 
     args = parse_args(argv)
-    try:
+
+    def produce() -> tuple[dict[str, Any], str]:
         maps, task = run(args)
-        write_json(args.json, maps.to_json(task))
-    except (CliError, CannotRun, NoAttention, InputError, CatalogError, KeyError, OSError, KeyboardInterrupt) as exc:
-        return fail(exc)
-    print(f"{maps.model_id}: {maps.layers} layers x {maps.heads} heads over {len(maps.tokens)} tokens"
-          f"{' (cut)' if maps.truncated else ''} in {maps.elapsed_ms:.0f} ms -> {args.json}")
-    return 0
+        return maps.to_json(task), (f"{maps.model_id}: {maps.layers} layers x {maps.heads} heads over "
+                                    f"{len(maps.tokens)} tokens{' (cut)' if maps.truncated else ''} in "
+                                    f"{maps.elapsed_ms:.0f} ms -> {args.json}")
+
+    return json_cli(produce, args.json, (CannotRun, NoAttention, InputError, CatalogError, KeyError))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 INTERRUPTED = 130
 
@@ -26,3 +26,15 @@ def fail(exc: BaseException) -> int:
     message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
     print(f"error: {message}", file=sys.stderr)
     return 1
+
+
+def json_cli(produce: Callable[[], tuple[Any, str]], path: Path, expected: tuple[type[BaseException], ...]) -> int:
+    """Run ``produce`` -> (JSON data, a summary line), write the data to ``path`` and print the line; an
+    ``expected`` error, an OSError or an interrupt becomes one line on stderr (:func:`fail`)."""
+    try:
+        data, summary = produce()
+        write_json(path, data)
+    except (CliError, OSError, KeyboardInterrupt, *expected) as exc:
+        return fail(exc)
+    print(summary)
+    return 0

@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from components.cli import CliError, fail, write_json
+from components.cli import CliError, json_cli
 from components.explain_image import CAM_METHODS
 from components.inputs import InputError
 from components.model_extras import TokenizerExtras
@@ -285,14 +285,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from components.catalog import CatalogError
 
-    try:
+    def produce() -> tuple[dict[str, Any], str]:
         explanation = run(args)
-        write_json(args.json, explanation.to_json())
-    except (CliError, CannotRun, InputError, CatalogError, KeyError, OSError, KeyboardInterrupt) as exc:
-        return fail(exc)
-    print(f"{explanation.model_id}: {explanation.method_label} of '{explanation.target}' "
-          f"in {explanation.elapsed_ms:.0f} ms -> {args.json}")
-    return 0
+        return explanation.to_json(), (f"{explanation.model_id}: {explanation.method_label} of "
+                                       f"'{explanation.target}' in {explanation.elapsed_ms:.0f} ms -> {args.json}")
+
+    return json_cli(produce, args.json, (CannotRun, InputError, CatalogError, KeyError))
 
 
 if __name__ == "__main__":
