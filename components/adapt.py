@@ -69,10 +69,12 @@ class AdaptRun:
 
 
 def adapt_backbones(task: str, extra_dir: str | None = None) -> list[CatalogEntry]:
-    """Catalog models with real weights here whose features suit ``task``."""
+    """Catalog models with real weights here (or downloadable) whose features suit ``task``; an
+    architecture-only model is left out: its random weights are the baseline row, not a backbone."""
+    from components.availability import compute_availability
     from components.runners.factory import runner_tasks
 
-    return [e for e in default_catalog() if gives_features(e, task)
+    return [e for e in default_catalog() if gives_features(e, task) and compute_availability(e, extra_dir).runnable
             and set(RUNNER_TASKS[task]) & set(runner_tasks(e, "real", extra_dir))]
 
 

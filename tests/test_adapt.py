@@ -253,6 +253,24 @@ def test_audio_backbones_are_the_speech_encoders():
     assert "whisper_tiny_en_ct2" in ids and "pocketsphinx_en_us" not in ids
 
 
+def test_backbones_offered_have_real_weights_here():
+    """Offline, AlexNet or ResNet-50 only build with random weights: offering them as pre-trained backbones
+    ended in a load error per row (found in the browser)."""
+    from components.adapt import adapt_backbones
+    from components.availability import compute_availability
+    from components.catalog import default_catalog
+
+    for task in ("image-classification", "text-classification"):
+        offered = {e.id for e in adapt_backbones(task)}
+        random_only = {e.id for e in default_catalog() if task in e.tasks or "feature-extraction" in e.tasks
+                       if not compute_availability(e).runnable and e.architecture is not None}
+        assert random_only and not offered & random_only, offered & random_only
+        assert all(compute_availability(get_entry(i)).runnable for i in offered)
+    assert {"efficientnet_lite0", "all_minilm_l6_v2"} <= {e.id for t in ("image-classification",
+                                                                         "text-classification")
+                                                          for e in adapt_backbones(t)}
+
+
 def test_cli_refuses_a_speech_model_without_an_encoder(tmp_path, capsys):
     code, _ = _run_cli(tmp_path, "--task", "audio-classification", "--backbones", "pocketsphinx_en_us")
     assert code == 1 and "cannot give features" in capsys.readouterr().err

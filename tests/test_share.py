@@ -1,6 +1,7 @@
 """Shareable links (issue 13): the codecs, each page's params both ways, and pages opened from a link (AppTest)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,23 @@ def test_a_link_says_which_of_its_models_cannot_run_here(page, params, kept, lef
     notes = [w.value for w in at.warning]
     assert len(notes) == 1 and notes[0].startswith(f"The link's models: {left_out} cannot run here: "), notes
     assert at.session_state[kept[0]] == kept[1]
+
+
+@pytest.mark.parametrize("page, params, key, note", [
+    ("adapt", {"backbones": "efficientnet_lite0,resnet50"}, "keep_adapt_backbones_image-classification",
+     "The link's backbones: ResNet-50 cannot be a backbone here: no network and no local weights"),
+    ("text", {"tool": "attention", "model": "efficientnet_lite0"}, "keep_attention_model",
+     "The link's model: EfficientNet-Lite0 reads no text."),
+])
+def test_a_link_says_why_its_backbone_or_attention_model_is_left_out(page, params, key, note):
+    """Adapt offers only backbones with real weights here, and the attention view only text models that run:
+    a link naming another catalog model gets a note, not a silent swap (an id outside the catalog says how
+    many values are allowed instead of listing the whole catalog)."""
+    at = open_with(page, params)
+    notes = [w.value for w in at.warning]
+    assert len(notes) == 1 and notes[0].startswith(note), notes
+    assert "resnet50" not in at.session_state[key] and at.session_state[key] != "efficientnet_lite0"
+    bogus = open_with("text", {"tool": "attention", "model": "bogus"})
+    notes = [w.value for w in bogus.warning]
+    assert len(notes) == 1 and re.search(r"is not one of the \d+ allowed values \(", notes[0]), notes
+    assert len(notes[0]) < 300, notes

@@ -63,6 +63,40 @@ def _cannot_run(weights: str = "real") -> Callable[[Context], dict[str, str]]:
     return reasons
 
 
+def _not_backbones(ctx: Context) -> dict[str, str]:
+    """{model id: why Adapt cannot use it as a backbone for ``ctx["task"]`` here}: what its picker leaves out."""
+    from components.adapt import adapt_backbones
+    from components.availability import compute_availability
+    from components.catalog import default_catalog
+    from components.ui.server_files import models_dir
+
+    folder = models_dir()
+    offered = {entry.id for entry in adapt_backbones(ctx["task"], folder)}
+    reasons = {}
+    for entry in default_catalog():
+        if entry.id not in offered:
+            availability = compute_availability(entry, folder)
+            why = (availability.reason.rstrip(".") if not availability.runnable
+                   else f"it gives no {ctx['task']} features")
+            reasons[entry.id] = f"{entry.name} cannot be a backbone here: {why}"
+    return reasons
+
+
+def _no_attention_view(ctx: Context) -> dict[str, str]:
+    """{model id: why the attention view cannot load it here}: the text models the view leaves out."""
+    from components.attention import TASKS
+    from components.catalog import default_catalog
+    from components.ui.picker import runnable_models
+
+    ready: set[str] = set()
+    reasons = {entry.id: f"{entry.name} reads no text" for entry in default_catalog()}
+    for task in TASKS:
+        runnable, blocked = runnable_models(task)
+        ready |= {entry.id for entry in runnable}
+        reasons.update({entry.id: f"{entry.name} cannot run here: {why.rstrip('.')}" for entry, why in blocked})
+    return {model: why for model, why in reasons.items() if model not in ready}
+
+
 def _catalog_ids(ctx: Context) -> list[str]:
     from components.catalog import default_catalog
 
@@ -178,7 +212,8 @@ PAGES: dict[str, PageSpec] = {
         Param("tokenizer", "keep_text_tokenizer", Choice(_tokenizers), _is("tool", "tokenizer")),
         Param("models", "keep_text_models_{task}", Many(_ids_for_task), cannot_run=_cannot_run()),
         Param("runtime", "keep_text_runtime_{task}", Choice(_runtimes), _is("tool", "similarity", "zero-shot")),
-        Param("model", "keep_attention_model", Choice(_catalog_ids), _is("tool", "attention")),
+        Param("model", "keep_attention_model", Choice(_catalog_ids), _is("tool", "attention"),
+              cannot_run=_no_attention_view),
         Param("line", "keep_attention_line", Number(0, 999, integer=True), _is("tool", "attention")),
         *_stress(lambda ctx: True),
     ), _text_context),
@@ -208,7 +243,7 @@ PAGES: dict[str, PageSpec] = {
     "adapt": PageSpec((
         Param("data", "keep_adapt_task", Choice(ADAPT_TASKS)),
         Param("set", "keep_adapt_source", Choice(SETS)),
-        Param("backbones", "keep_adapt_backbones_{task}", Many(_catalog_ids)),
+        Param("backbones", "keep_adapt_backbones_{task}", Many(_catalog_ids), cannot_run=_not_backbones),
         Param("head", "keep_adapt_head", Choice({"logistic": "logistic", "finetune": "finetune"})),
         Param("baseline", "keep_adapt_baseline", Flag()),
     ), lambda state: {"task": state.get("keep_adapt_task", "image-classification")}),
@@ -290,8 +325,9 @@ def cannot_run(page: str, values: Mapping[str, Any], state: State) -> list[str]:
         key = _key(param, ctx)
         if param.cannot_run is None or key not in values:
             continue
-        reasons = param.cannot_run(ctx)
-        notes += [f"The link's {param.name}: {reasons[model]}." for model in values[key] if model in reasons]
+        reasons, chosen = param.cannot_run(ctx), values[key]
+        notes += [f"The link's {param.name}: {reasons[model]}."
+                  for model in (chosen if isinstance(chosen, (list, tuple)) else [chosen]) if model in reasons]
     return notes
 
 

@@ -21,6 +21,13 @@ def quoted(text: str) -> str:
     return f"`{line[:MAX_QUOTED]}{'…' if len(line) > MAX_QUOTED else ''}`" if line else "``"
 
 
+def listed(names: Iterable[str], most: int = 8) -> str:
+    """Allowed values for a note: all of them when few, else the first ``most`` and how many there are."""
+    names = list(names)
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"the {len(names)} allowed values ({shown}, …)"
+
+
 class Codec:
     """Turns a session value into URL text (None: nothing to write) and back (ValueError: unusable)."""
 
@@ -65,7 +72,7 @@ class Choice(Codec):
     def decode(self, text: str, ctx: Context) -> Any:
         options = self._options(ctx)
         if text not in options:
-            raise ValueError(f"{quoted(text)} is not one of {', '.join(options)}")
+            raise ValueError(f"{quoted(text)} is not one of {listed(options)}")
         return options[text]
 
 
@@ -159,7 +166,7 @@ class TextSample(Codec):
     def decode(self, text: str, ctx: Context) -> str:
         samples = self.samples()
         if text not in samples:
-            raise ValueError(f"{quoted(text)} is not one of {', '.join(samples)}")
+            raise ValueError(f"{quoted(text)} is not one of {listed(samples)}")
         return samples[text]
 
 
