@@ -61,7 +61,7 @@ def test_a_good_lesson_file_loads_with_params_as_link_text(tmp_path):
 @pytest.mark.parametrize(("change", "message"), [
     (("page: vision", "page: gallery"), "step 1: unknown page 'gallery'"),
     (("strength: 0.5", "colour: red"), "step 1: unknown setting 'colour' for page vision"),
-    (("[efficientnet_lite0]", "[gpt5]"), "step 1: The link's models was not used: unknown here: `gpt5`"),
+    (("[efficientnet_lite0]", "[gpt5]"), "step 1: The link's models setting was not used: unknown here: `gpt5`"),
     (("answer: a cat", "answer: a horse"), "'answer' must be one of the choices"),
     (("choices: [a cat, a dog]", "choices: [a cat]"), "'choices' must be a list of 2 to 4 texts"),
     (("text: Press Run.", "txet: Press Run."), "unknown field(s) txet"),

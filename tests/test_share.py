@@ -35,6 +35,8 @@ def test_many_checks_every_item_against_the_task():
     assert codec.encode(["efficientnet_lite0", "efficientnet_lite2"], ctx) == "efficientnet_lite0,efficientnet_lite2"
     assert codec.decode("", ctx) == []
     with pytest.raises(ValueError, match="unknown here: `vader`"):  # a real model, but not an image classifier
+        codec.decode("vader", ctx)
+    with pytest.raises(share_codecs.PartlyUsed, match=r"`vader` \(unknown here\)"):
         codec.decode("efficientnet_lite0,vader", ctx)
 
 
@@ -117,7 +119,7 @@ def test_a_link_decodes_to_state_that_encodes_to_the_same_link(link):
 def test_problems_name_an_unknown_page_setting_or_value():
     assert "unknown page 'gallery'" in share.problems("gallery", {})[0]
     assert "unknown setting 'colour' for page vision" in share.problems("vision", {"colour": "red"})[0]
-    assert share.problems("vision", {"models": "gpt4"}) == ["The link's models was not used: unknown here: `gpt4`."]
+    assert share.problems("vision", {"models": "gpt4"}) == ["The link's models setting was not used: unknown here: `gpt4`."]
     assert share.problems("vision", VISION_LINK) == []
 
 
@@ -174,11 +176,24 @@ def test_compare_opened_from_a_link_shows_its_task_models_and_runtimes():
     assert at.slider(key="keep_cmp_runs").value == 5
 
 
+def test_a_list_with_an_unknown_id_keeps_the_known_ones():
+    """Found in the browser: one unknown id dropped the link's whole model list (and with it a model that could
+    not run here went without its note)."""
+    at = open_with("vision", {"task": "image-classification", "models": "foo,efficientnet_lite1,alexnet"})
+    notes = [w.value for w in at.warning]
+    assert "The link's models setting was used without `foo` (unknown here)." in notes
+    assert any(note.startswith("The link's models: AlexNet cannot run here: ") for note in notes), notes
+    assert at.multiselect(key="keep_vision_models_image-classification").value == ["efficientnet_lite1"]
+    with pytest.raises(share_codecs.PartlyUsed) as partly:
+        share_codecs.Many(lambda ctx: ["a", "b"]).decode("a,zz,b", {})
+    assert partly.value.value == ["a", "b"] and str(partly.value) == "`zz` (unknown here)"
+
+
 def test_a_bad_value_in_a_link_is_a_one_line_note_and_the_rest_still_applies():
     at = open_with("vision", {"sample": "chelsea", "models": "gpt4", "strength": "9", "colour": "red"})
     notes = [w.value for w in at.warning]
-    assert "The link's models was not used: unknown here: `gpt4`." in notes
-    assert "The link's strength was not used: `9` is outside 0–1." in notes
+    assert "The link's models setting was not used: unknown here: `gpt4`." in notes
+    assert "The link's strength setting was not used: `9` is outside 0–1." in notes
     assert "The link's setting `colour` means nothing on this page: ignored." in notes
     assert at.session_state["vision_input"].name == "chelsea.jpg"
     assert not at.error
@@ -216,8 +231,8 @@ def test_a_links_text_is_shown_literally_in_its_notes_never_as_markdown():
 
     at = open_with("vision", CRAFTED)
     notes = [w.value for w in at.warning]
-    assert "The link's models was not used: unknown here: `![x](http://example.com/a.png)`." in notes
-    assert "The link's sample was not used: no bundled sample named `[click](http://evil)`." in notes
+    assert "The link's models setting was not used: unknown here: `![x](http://example.com/a.png)`." in notes
+    assert "The link's sample setting was not used: no bundled sample named `[click](http://evil)`." in notes
     assert "The link's setting `[click](http://evil)` means nothing on this page: ignored." in notes
     assert any("There is no lesson `[click](http://evil)` here" in note for note in notes)
     for note in notes:

@@ -21,7 +21,7 @@ from urllib.parse import quote, urlencode
 import streamlit as st
 
 from components.ui.share_codecs import (
-    Choice, Codec, Context, Flag, Many, Number, Sample, Text, TextSample, TypedText, quoted,
+    Choice, Codec, Context, Flag, Many, Number, PartlyUsed, Sample, Text, TextSample, TypedText, quoted,
 )
 
 State = Mapping[str, Any]
@@ -301,8 +301,11 @@ def decode(page: str, params: Mapping[str, str], state: State) -> tuple[dict[str
                 continue
             try:
                 values[key] = param.codec.decode(params[param.name], ctx)
+            except PartlyUsed as exc:
+                values[key] = exc.value
+                notes.append(f"The link's {param.name} setting was used without {exc}.")
             except ValueError as exc:
-                notes.append(f"The link's {param.name} was not used: {exc}.")
+                notes.append(f"The link's {param.name} setting was not used: {exc}.")
         ctx = spec.context({**state, **values})
     return values, notes
 

@@ -28,6 +28,14 @@ def listed(names: Iterable[str], most: int = 8) -> str:
     return shown if len(names) <= most else f"the {len(names)} allowed values ({shown}, …)"
 
 
+class PartlyUsed(ValueError):
+    """Some of a list is unusable: the message names what is left out, ``value`` is the rest."""
+
+    def __init__(self, message: str, value: Any) -> None:
+        super().__init__(message)
+        self.value = value
+
+
 class Codec:
     """Turns a session value into URL text (None: nothing to write) and back (ValueError: unusable)."""
 
@@ -89,6 +97,9 @@ class Many(Codec):
         items = [item.strip() for item in text.split(",") if item.strip()]
         allowed = set(self.allowed(ctx))
         unknown = [item for item in items if item not in allowed]
+        known = [item for item in items if item in allowed]
+        if unknown and known:
+            raise PartlyUsed(f"{quoted(', '.join(unknown))} (unknown here)", known)
         if unknown:
             raise ValueError(f"unknown here: {quoted(', '.join(unknown))}")
         return items
