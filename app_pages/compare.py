@@ -7,7 +7,7 @@ import streamlit as st
 from components.benchmark import BenchmarkConfig
 from components.compare_charts import (
     accuracy_vs_latency, int8_slower_notes, latency_distribution, memory_and_size, published_vs_measured,
-    results_table, runtime_comparison, throughput_by_batch,
+    results_table, runtime_comparison, table_formats, throughput_by_batch,
 )
 from components.catalog import get_entry
 from components.datasets import Dataset, DatasetError, load_bundled, load_dataset, load_upload
@@ -18,12 +18,15 @@ from components.runners.runtimes import get_runtime, runtime_names
 from components.store import HistoryStore, to_csv, to_json
 from components.tasks import TASKS
 from components.ui.catalog_view import availability_map, catalog_or_stop
-from components.ui.compare_run import executor_settings, resume_request, server_path_set
+from components.ui.compare_run import (
+    executor_settings, follow_stopped_run, resume_request, server_path_set, show_run_notes,
+)
 from components.ui.chart_view import show_chart
 from components.ui.report_view import compare_report_button
 from components.ui.server_files import data_roots, models_dir
 
 RESULTS, FAILURES = "compare_results", "compare_failures"
+AFTER_RUN = "compare_after_run"  # what a run's pass said, shown once by the rerun that follows it
 
 
 
@@ -100,6 +103,7 @@ try:
 except Exception:  # noqa: BLE001 - a broken history setting must not break the page
     history = None
 resuming = None if run_clicked else resume_request(history, task)
+show_run_notes(st.session_state.pop(AFTER_RUN, []))
 if run_clicked or resuming:
     cancel_slot = st.empty()
     cancel_slot.button("Cancel", icon=":material/stop:", key="cmp_cancel",
@@ -128,6 +132,7 @@ if run_clicked or resuming:
         eta = f" · about {elapsed * (1 - fraction) / fraction:.0f} s left" if fraction > 0.02 else ""
         bar.progress(min(fraction, 1.0), text=f"{message}{eta}")
 
+    notes = []
     try:
         run_id, outcome = run_recorded(
             history, plan, run_entries, run_set, run_id=run_id, skip=done_keys(saved), executor=executor,
@@ -135,18 +140,19 @@ if run_clicked or resuming:
             on_start=lambda new_id: st.session_state.update(compare_run_id=new_id))
         st.session_state[FAILURES] = outcome.failures
     except ExecutorError as exc:
-        st.error(str(exc), icon=":material/warning:")
+        notes.append(("error", str(exc)))
     st.session_state["compare_cancelled"] = False
-    cancel_slot.empty()
-    bar.progress(1.0, text=f"Done in {time.perf_counter() - started:.0f} s")
     if run_id is None and st.session_state[RESULTS]:
-        st.warning("The results are shown but could not be saved to the history "
-                   f"({history.path if history else 'no history file'}).")
+        notes.append(("warning", "The results are shown but could not be saved to the history "
+                                 f"({history.path if history else 'no history file'})."))
+    st.session_state[AFTER_RUN] = [("done", f"Done in {time.perf_counter() - started:.0f} s"), *notes]
+    st.rerun()  # the Unfinished runs picker above was drawn before the run: redraw it from the history
 
 results = [r for r in st.session_state.get(RESULTS) or [] if r["task"] == task]  # a run belongs to its task
 if st.session_state.get("compare_cancelled") and not run_clicked:
     st.warning(f"Run stopped before the end (Cancel, or the page was changed during the run): "
                f"{len(results)} model(s) finished and are shown below.")
+    follow_stopped_run(history, st.session_state.get("compare_run_id"))
 for reason in (st.session_state.get(FAILURES) or {}).values():
     st.error(reason, icon=":material/warning:")
 
@@ -176,9 +182,9 @@ for run_id in overlay:
 
 if shown:
     st.subheader("Results")
-    st.dataframe(results_table(shown), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
-                                {spec.headline.label for spec in TASKS.values() if spec.headline}})
+    table = results_table(shown)  # formatted here only: the downloads keep every digit
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format=f) for c, f in table_formats(table).items()})
     figures = [accuracy_vs_latency(shown), latency_distribution(shown), memory_and_size(shown),
                throughput_by_batch(shown), published_vs_measured(shown)]
     figures = [f for f in figures if f is not None]

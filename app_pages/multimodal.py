@@ -1,5 +1,6 @@
 """Multimodal playground: label a photo with your own words, caption it, or chain OCR into text models."""
 import streamlit as st
+from PIL import Image
 
 from components.catalog import get_entry
 from components.overlays import draw_ocr_boxes
@@ -20,6 +21,34 @@ with st.sidebar:
                      "Salesforce__blip-image-captioning-base (each with config.json). Models found there "
                      "become ready.")
 
+
+def run_chain(image: Image.Image) -> list[tuple[str, list[CardData]]]:
+    """OCR, then fastText and VADER on the lines it read; one progress bar for the chain, its total when done."""
+    status = st.empty()
+    with status.container():
+        ocr = run_models([get_entry("rapidocr_ppocrv4")], "ocr", image)[0]
+        chain: list[tuple[str, list[CardData]]] = [("ocr", [ocr])]
+        lines = [l["text"] for l in ocr.result.output["lines"]] if ocr.result else []
+        if lines:
+            chain.append(("language-identification",
+                          run_models([get_entry("fasttext_lid176")], "language-identification", lines)))
+            chain.append(("sentiment-analysis", run_models([get_entry("vader")], "sentiment-analysis", lines)))
+    cards = [card for _, step in chain for card in step]
+    status.progress(1.0, text=f"Done: {sum(c.result is not None for c in cards)} of {len(cards)} models answered")
+    return chain
+
+
+def render_text_rows(card: CardData) -> None:
+    """fastText's or VADER's answer per OCR line, sized for a half-width card (the score always in view)."""
+    answer = "lang" if "lang" in card.result.output[0] else "label"
+    st.dataframe([{"text": row["text"], answer: row[answer], "score": row["score"]} for row in card.result.output],
+                 hide_index=True, width="stretch",
+                 column_config={"text": st.column_config.TextColumn(width=180, help="A line the OCR read"),
+                                answer: st.column_config.TextColumn("language" if answer == "lang" else "sentiment",
+                                                                    width=80),
+                                "score": st.column_config.NumberColumn(width=60, format="%.3f")})
+
+
 checked = image_input(KEY)
 st.session_state.setdefault("keep_mm_tool", "Zero-shot labels")
 mode = st.segmented_control("Tool", ["Zero-shot labels", "Caption", "Image → OCR → text models"],
@@ -38,7 +67,7 @@ if checked is not None:
                    "(MiniLM embeddings). It runs offline; CLIP joins when its weights are present.")
         if st.button("Run", icon=":material/play_arrow:", type="primary", disabled=not models, key="mm_run"):
             st.session_state[f"{KEY}_results"] = ("zs", run_models(models, "zero-shot-image-classification",
-                                                                   image, labels=labels))
+                                                                   image, labels=labels), labels)
 
         def render_labels(card: CardData) -> None:
             top_k_chart(card.result.output["labels"][:8])
@@ -50,8 +79,11 @@ if checked is not None:
 
         stored = st.session_state.get(f"{KEY}_results")
         if stored and stored[0] == "zs":
+            if stored[2] != labels:
+                st.caption("The labels changed since this run: press Run to refresh.")
             show_cards(stored[1], render_labels)
-            playground_report_button("Multimodal playground", image_given(KEY, image, f"labels: {', '.join(labels)}"),
+            playground_report_button("Multimodal playground",
+                                     image_given(KEY, image, f"labels: {', '.join(stored[2])}"),
                                      [("zero-shot-image-classification", stored[1])], key="mm_report")
 
     elif mode == "Caption":
@@ -78,14 +110,7 @@ if checked is not None:
     else:
         st.caption("RapidOCR reads the text in the image; fastText names its language; VADER rates its tone.")
         if st.button("Run the chain", icon=":material/play_arrow:", type="primary", key="mm_chain"):
-            ocr = run_models([get_entry("rapidocr_ppocrv4")], "ocr", image)[0]
-            chain: list[tuple[str, list[CardData]]] = [("ocr", [ocr])]
-            lines = [l["text"] for l in ocr.result.output["lines"]] if ocr.result else []
-            if lines:
-                chain.append(("language-identification",
-                              run_models([get_entry("fasttext_lid176")], "language-identification", lines)))
-                chain.append(("sentiment-analysis", run_models([get_entry("vader")], "sentiment-analysis", lines)))
-            st.session_state[f"{KEY}_results"] = ("chain", chain)
+            st.session_state[f"{KEY}_results"] = ("chain", run_chain(image))
         stored = st.session_state.get(f"{KEY}_results")
         if stored and stored[0] == "chain":
             for task, cards in stored[1]:
@@ -100,7 +125,5 @@ if checked is not None:
                         st.info("No text found in this image, so the text models have nothing to read. "
                                 "Try the 'page' or 'ocr sample' image.")
                 else:
-                    show_cards(cards, lambda card: st.dataframe(
-                        [{k: v for k, v in row.items() if k in ("text", "lang", "label", "score")}
-                         for row in card.result.output], hide_index=True))
+                    show_cards(cards, render_text_rows)
             playground_report_button("Multimodal playground", image_given(KEY, image), stored[1], key="mm_report")

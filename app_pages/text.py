@@ -35,16 +35,22 @@ def run_section(task: str, defaults: tuple[str, ...], render, with_runtime: bool
     results_key = f"text_results_{task}"
     if st.button("Run", icon=":material/play_arrow:", type="primary", disabled=not (models and lines),
                  key=f"run_{task}"):
-        st.session_state[results_key] = (lines, run_models(models, task, lines, runtime=runtime, **options))
+        st.session_state[results_key] = (lines, options, run_models(models, task, lines, runtime=runtime, **options))
     stored = st.session_state.get(results_key)
     if stored is not None and lines:
-        if stored[0] != lines:
-            st.caption("The text changed since this run: press Run to refresh.")
-        show_cards(stored[1], render)
-        playground_report_button("Text playground", text_given(stored[0]), [(task, stored[1])],
+        changed_note((stored[0], stored[1]), (lines, options))
+        show_cards(stored[2], render)
+        playground_report_button("Text playground", text_given(stored[0]), [(task, stored[2])],
                                  key=f"report_{task}")
     if lines:
         stress_section(models, task, lines, runtime=runtime, **options)
+
+
+def changed_note(ran: tuple[list[str], dict], now: tuple[list[str], dict]) -> None:
+    """The caption over stale cards: what changed since their run (the text, the query, the labels), if anything."""
+    changed = (["text"] if ran[0] != now[0] else []) + [name for name in now[1] if ran[1].get(name) != now[1][name]]
+    if changed:
+        st.caption(f"The {' and '.join(changed)} changed since this run: press Run to refresh.")
 
 
 def render_similarity(card: CardData) -> None:
@@ -57,7 +63,8 @@ def render_similarity(card: CardData) -> None:
     st.caption("Cosine similarity of sentence embeddings: 1 = same meaning, 0 = unrelated.")
     if len(lines) >= 2:
         text_explanation(card, lines[:2], "Each word's score: how much the similarity of lines 1 and 2 drops "
-                                          "when that word is removed (green: it carries the similarity).")
+                                          "when that word is removed (blue: it carries the similarity; vermillion: "
+                                          "the lines are closer without it).")
 
 
 def render_zero_shot(card: CardData) -> None:

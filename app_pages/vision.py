@@ -31,7 +31,8 @@ if checked is not None:
     left.image(image, caption=f"{current_raw(KEY).name} · {image.width}×{image.height}", width="stretch")
     with right:
         if st.button("Run", icon=":material/play_arrow:", type="primary", disabled=not models, key="vision_run"):
-            st.session_state[f"{KEY}_results"] = (task, run_models(models, task, image, runtime=runtime))
+            done = st.session_state.get(f"{KEY}_results", {})  # task -> its cards: each task keeps its own
+            st.session_state[f"{KEY}_results"] = done | {task: run_models(models, task, image, runtime=runtime)}
         if not models:
             st.warning("Select at least one model.")
 
@@ -57,14 +58,13 @@ def render_ocr(card: CardData) -> None:
                                 "score": st.column_config.NumberColumn(width=60, help="Recogniser confidence")})
 
 
-stored = st.session_state.get(f"{KEY}_results")
+stored = st.session_state.get(f"{KEY}_results", {}).get(task)  # another task's results wait for its tab
 if checked is not None and stored is not None:
-    done_task, cards = stored
     st.subheader("Results")
-    if done_task == "image-classification":
-        vision_controls(cards, checked.data)
-    show_cards(cards, render_classification if done_task == "image-classification" else render_ocr)
-    playground_report_button("Vision playground", image_given(KEY, checked.data), [(done_task, cards)],
+    if task == "image-classification":
+        vision_controls(stored, checked.data)
+    show_cards(stored, render_classification if task == "image-classification" else render_ocr)
+    playground_report_button("Vision playground", image_given(KEY, checked.data), [(task, stored)],
                              key="vision_report")
 if checked is not None and task == "image-classification":
-    stress_section(models, task, checked.data, stored[1] if stored and stored[0] == task else None, runtime)
+    stress_section(models, task, checked.data, stored, runtime)

@@ -25,9 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from components.catalog import CatalogEntry
 from components.inputs import InputError
 from components.model_extras import TokenizerExtras
 from components.runners.base import Runner
+from components.runners.registry import engine_key
 from components.runners.runtimes import Runtime
 
 MAX_TOKENS = 64  # a longer text is cut: a 64 x 64 map is already at the edge of readable
@@ -35,6 +37,9 @@ MAX_TOKENS = 64  # a longer text is cut: a 64 x 64 map is already at the edge of
 # the non-transformer engines among them are listed too, so picking one says why it has no attention.
 TASKS = ("sentence-similarity", "sentiment-analysis", "text-classification", "zero-shot-classification",
          "language-identification")
+# Engines among them that are no transformer (a word list, a linear classifier): known from the catalog entry, so
+# the answer names the model, on any runtime, before anything is loaded or exported.
+NOT_TRANSFORMERS = ("fasttext_lid", "vader")
 
 
 class NoAttention(ValueError):
@@ -97,9 +102,20 @@ def _transformer(runner: Runner) -> tuple[Any, Any]:
     check_runtime(name, runner.runtime)
     model, extras = runner.model, runner.loaded.extras
     if not hasattr(model, "set_attn_implementation") or not isinstance(extras, TokenizerExtras):
-        raise NoAttention(f"{name} is not a transformer (engine: {runner.entry.source.engine}): it has no "
-                          "attention weights to show")
+        raise NoAttention(_not_a_transformer(runner.entry))
     return model, extras.tokenizer
+
+
+def _not_a_transformer(entry: CatalogEntry) -> str:
+    return f"{entry.name} is not a transformer (engine: {entry.source.engine}): it has no attention weights to show"
+
+
+def check_model(entry: CatalogEntry, task: str, runtime: Runtime) -> None:
+    """NoAttention before any loading (an export is not worth a "no"): first where the catalog names an engine
+    that is no transformer (it has none on any runtime), then where ``runtime`` is not eager."""
+    if engine_key(entry, "real", task) in NOT_TRANSFORMERS:
+        raise NoAttention(_not_a_transformer(entry))
+    check_runtime(entry.name, runtime)
 
 
 def check_runtime(model_name: str, runtime: Runtime) -> None:
@@ -141,10 +157,10 @@ def run(args: argparse.Namespace) -> tuple[AttentionMaps, str]:
         raise CliError(f"unknown model id '{args.model}' (ids are listed in catalog.yaml)") from None
     if args.max_tokens < 2:
         raise CliError("--max-tokens must be at least 2")
-    check_runtime(entry.name, get_runtime(args.runtime))  # before loading: an export is not worth a "no"
     task = next((t for t in TASKS if t in runner_tasks(entry, "real")), None)
     if task is None:
         raise CliError(f"{args.model} runs no text task here with real weights (its tasks: {', '.join(entry.tasks)})")
+    check_model(entry, task, get_runtime(args.runtime))
     runner = create_runner(entry, task, "real", runtime=args.runtime)
     return attention_maps(runner, args.text, args.max_tokens), task
 

@@ -21,6 +21,8 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#0
 BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, BLACK, YELLOW = PALETTE
 GREY = "#999999"
 MAX_TABLE_ROWS = 60  # a chart with more points gets a summary line, not a table
+# A horizontal legend under the x-axis title (its top below the title; plotly grows the bottom margin to fit it)
+LEGEND_BELOW = dict(orientation="h", yref="container", yanchor="bottom", y=0, x=0)
 
 
 def colour_blind_safe(fig: go.Figure) -> go.Figure:
@@ -107,8 +109,8 @@ def robustness_curves(curves: dict[str, list[dict[str, Any]]], metric: str, metr
     for model, points in curves.items():
         fig.add_trace(go.Scatter(x=[p["strength"] for p in points], y=[p["metrics"].get(metric) for p in points],
                                  mode="lines+markers", name=model))
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=40), xaxis_title=f"{perturbation} strength",
-                      yaxis_title=metric_label, xaxis=dict(range=[-0.02, 1.02]), legend=dict(orientation="h"))
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=f"{perturbation} strength",
+                      yaxis_title=metric_label, xaxis=dict(range=[-0.02, 1.02]), legend=LEGEND_BELOW)
     return colour_blind_safe(fig)
 
 

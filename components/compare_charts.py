@@ -1,17 +1,23 @@
 """Plotly figures for the Compare page: pure functions from benchmark result dicts to figures."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from components.chart_labels import label_positions
 from components.charts import BLUE, GREY, ORANGE, PALETTE, PURPLE, VERMILLION
 from components.tasks import TASKS
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=380, colorway=list(PALETTE))
 RUNTIME_COLORS = {"eager": GREY, "onnx": BLUE, "onnx-int8": ORANGE}
+TABLE_FORMATS = {"Samples": "%d", "p50 ms": "%.1f", "p90 ms": "%.1f", "p99 ms": "%.1f", "Items/s (batch 1)": "%.1f",
+                 "Peak RSS MB": "%.1f", "Params (M)": "%.2f", "GFLOPs": "%.2f", "Size MB": "%.1f", "Load s": "%.2f",
+                 "Speed-up vs eager": "%.2fx"}  # printf formats of the results table; other numbers: metrics
+RUN_SYMBOLS = ("circle", "diamond", "square", "triangle-up", "pentagon", "star")  # a marker per overlaid run
+RUN_COLORS = tuple(c for c in PALETTE if c != VERMILLION)  # vermillion draws the Pareto frontier
 
 
 def headline(task: str) -> tuple[str, str, bool]:
@@ -62,6 +68,14 @@ def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def table_formats(table: pd.DataFrame) -> dict[str, str]:
+    """A printf format for every number column of :func:`results_table` (for the page's column_config):
+    milliseconds, megabytes and rates with one decimal, parameters, GFLOPs and seconds with two, counts
+    whole, the speed-up as a factor, and metrics (the headline column) with three decimals."""
+    return {column: TABLE_FORMATS.get(column, "%.3f") for column in table.columns
+            if pd.api.types.is_numeric_dtype(table[column])}
+
+
 def latency_distribution(results: list[dict[str, Any]]) -> go.Figure:
     fig = go.Figure()
     for r in results:
@@ -86,7 +100,12 @@ def pareto_front(points: list[tuple[float, float]], higher_is_better: bool) -> l
 
 
 def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
-    """Scatter of the task metric against p50 latency, with the Pareto frontier drawn; None if no metric."""
+    """Scatter of the task metric against p50 latency, with the Pareto frontier drawn; None if no metric.
+
+    One trace per run (overlaid history runs get their own marker); a point's text is its model and runtime,
+    once per (model, weights, runtime): the run is in the legend and the full name in the hover. Both axes
+    are padded so labels fit, a metric within [0, 1] stays within [0, 1.05], and labels are placed so they
+    neither leave the plot nor cover each other (:func:`label_positions`)."""
     if not results:
         return None
     key, metric_label, higher = headline(results[0]["task"])
@@ -94,18 +113,53 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
     if not rows:
         return None
     points = [(r["latency_ms"]["p50"], r["metrics"][key]) for r in rows]
-    front = pareto_front(points, higher)
+    x_range = axis_range([p[0] for p in points], 0.12, floor=0.0)
+    y_range = metric_range([p[1] for p in points])
+    sizes = [max(8, min(40, (r["params"] or 0) / 1e6)) for r in rows]
+    shown, seen = [], set()
+    for r in rows:  # a model's label once, on its first run: its other runs sit beside it
+        name = (r["model_id"], r["weights"], r.get("runtime", "eager"))
+        shown.append("" if name in seen else label(dict(r, run_label=None)))
+        seen.add(name)
+    positions = label_positions(points, sizes, shown, x_range, y_range)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="markers+text",
-                             text=[label(r) for r in rows], textposition="top center",
-                             marker=dict(size=[max(8, min(40, (r["params"] or 0) / 1e6)) for r in rows],
-                                         color=BLUE, opacity=0.7), name="models"))
+    runs = list(dict.fromkeys(r.get("run_label") or "this run" for r in rows))
+    for n, run in enumerate(runs):
+        picked = [i for i, r in enumerate(rows) if (r.get("run_label") or "this run") == run]
+        fig.add_trace(go.Scatter(
+            x=[points[i][0] for i in picked], y=[points[i][1] for i in picked], mode="markers+text",
+            text=[label(rows[i]) for i in picked], customdata=[shown[i] for i in picked],
+            texttemplate="%{customdata}", textposition=[positions[i] for i in picked], textfont_size=11,
+            hovertemplate=f"%{{text}}<br>p50 %{{x:.3g}} ms · {metric_label} %{{y:.3f}}<extra></extra>",
+            cliponaxis=False, name=run if len(runs) > 1 else "models",
+            marker=dict(size=[sizes[i] for i in picked], symbol=RUN_SYMBOLS[n % len(RUN_SYMBOLS)],
+                        color=RUN_COLORS[n % len(RUN_COLORS)], opacity=0.7)))
+    front = pareto_front(points, higher)
     fig.add_trace(go.Scatter(x=[points[i][0] for i in front], y=[points[i][1] for i in front],
                              mode="lines", line=dict(color=VERMILLION, dash="dash"), name="Pareto frontier"))
     fig.update_layout(title=f"{metric_label} vs latency ({'up' if higher else 'down'}-left is better; "
                             f"size ~ params)",
-                      xaxis_title="p50 latency (ms)", yaxis_title=metric_label, **LAYOUT)
+                      xaxis=dict(title="p50 latency (ms)", range=x_range),
+                      yaxis=dict(title=metric_label, range=y_range),
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0), **LAYOUT)
     return fig
+
+
+def axis_range(values: Sequence[float], pad: float, floor: float | None = None,
+               ceiling: float | None = None) -> list[float]:
+    """[low, high] around ``values``, ``pad`` of their span (of the value, for one) added on each side, kept
+    within ``floor`` and ``ceiling`` where given."""
+    low, high = min(values), max(values)
+    margin = pad * ((high - low) or abs(high) or 1.0)
+    low, high = low - margin, high + margin
+    return [low if floor is None else max(floor, low), high if ceiling is None else min(ceiling, high)]
+
+
+def metric_range(values: Sequence[float]) -> list[float]:
+    """The metric axis: padded for the labels, within [0, 1.05] for a metric within [0, 1] (accuracy, F1) and
+    [-1.05, 1.05] for one within [-1, 1] (a correlation); unbounded otherwise (a word error rate above 1)."""
+    floor = 0.0 if min(values) >= 0 else -1.05 if min(values) >= -1 else None
+    return axis_range(values, 0.25, floor=floor, ceiling=1.05 if max(values) <= 1 else None)
 
 
 def memory_and_size(results: list[dict[str, Any]]) -> go.Figure:

@@ -103,6 +103,16 @@ def methods_for(runner: Runner) -> tuple[str, ...]:
     return ()
 
 
+def runnable_method(runner: Runner, method: str | None) -> tuple[str | None, str | None]:
+    """``method``, or occlusion and why, where ``method`` is a class activation map this runner cannot compute
+    (a runtime with neither gradients nor feature maps: ONNX Runtime) but occlusion explains it."""
+    offered = methods_for(runner)
+    if method in CAM_METHODS and method not in offered and "occlusion" in offered:
+        return "occlusion", (f"the {runner.runtime.name} runtime has no gradients or feature maps for "
+                             f"{METHODS[method]}")
+    return method, None
+
+
 def resolve_target(labels: tuple[str, ...] | list[str], target: str | int | None, model: str) -> int | None:
     """A class index from an index, a label, or one of a label's comma-separated names ('tabby')."""
     if target is None or target == "":

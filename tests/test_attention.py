@@ -9,7 +9,8 @@ import pytest
 
 from hub_checkpoints import build_all
 
-from components.attention import MAX_TOKENS, NoAttention, attention_maps, check_runtime, head_entropy, main
+from components.attention import (MAX_TOKENS, NoAttention, attention_maps, check_model, check_runtime, head_entropy,
+                                  main)
 from components.catalog import get_entry
 from components.inputs import InputError
 from components.model_manager import ModelManager
@@ -94,6 +95,7 @@ def test_cli_writes_every_head_and_says_why_in_one_line(minilm, tmp_path, capsys
     assert np.allclose(weights, expected.weights, atol=1e-4)
     assert np.allclose(data["head_entropy_bits"], head_entropy(expected.weights), atol=1e-3)
     for args, message in ((["--model", "vader"], "VADER sentiment is not a transformer"),
+                          (["--model", "vader", "--runtime", "onnx"], "VADER sentiment is not a transformer"),
                           (["--model", "all_minilm_l6_v2", "--runtime", "onnx"], "returns no attention weights"),
                           (["--model", "efficientnet_lite0"], "runs no text task here"),
                           (["--model", "nope"], "unknown model id 'nope'")):
@@ -102,3 +104,15 @@ def test_cli_writes_every_head_and_says_why_in_one_line(minilm, tmp_path, capsys
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1 and "Traceback" not in err, err
     assert not (tmp_path / "no.json").exists()
+
+
+def test_a_model_without_attention_is_named_before_the_runtime_and_before_loading():
+    """VADER and fastText have no attention on any runtime: their catalog entry says so (check_model loads nothing)."""
+    for model_id, task in (("vader", "sentiment-analysis"), ("fasttext_lid176", "language-identification")):
+        for runtime in ("eager", "onnx", "onnx-int8"):
+            with pytest.raises(NoAttention, match="is not a transformer") as caught:
+                check_model(get_entry(model_id), task, get_runtime(runtime))
+            assert "runtime" not in str(caught.value), caught.value
+    with pytest.raises(NoAttention, match="ONNX Runtime fp32 returns no attention weights"):
+        check_model(get_entry("all_minilm_l6_v2"), "sentence-similarity", get_runtime("onnx"))
+    check_model(get_entry("all_minilm_l6_v2"), "sentence-similarity", get_runtime("eager"))

@@ -15,7 +15,7 @@ import pytest
 from composed_photos import SIDE, left_share
 from components.catalog import get_entry
 from components.datasets import load_bundled
-from components.explain import explain, resolve_target, sanity_check
+from components.explain import explain, resolve_target, runnable_method, sanity_check
 from components.inputs import InputError
 from components.model_manager import ModelManager
 from components.runners.factory import CannotRun, create_runner
@@ -34,6 +34,10 @@ def test_grad_cam_puts_each_class_on_its_half(lite0, cat_and_coffee):
     assert len(cat.predicted) == 5 and cat.predicted[0]["score"] >= cat.predicted[-1]["score"]
 
 
+def test_an_eager_runner_keeps_the_chosen_method(lite0):
+    assert runnable_method(lite0, "scorecam") == ("scorecam", None) and runnable_method(lite0, None) == (None, None)
+
+
 def test_random_weights_map_differs(lite0, cat_and_coffee):
     randomised = create_runner(get_entry("efficientnet_lite0"), "image-classification", "random")
     check = sanity_check(lite0, randomised, cat_and_coffee, "tiger cat")
@@ -47,7 +51,9 @@ def test_onnx_runtime_gets_occlusion_which_agrees_on_the_cat(cat_and_coffee):
     occluded = explain(onnx, cat_and_coffee, "tiger cat")
     assert occluded.method == "occlusion" and left_share(occluded.heatmap) >= 0.6
     with pytest.raises(CannotRun, match="explained by occlusion sensitivity, not Grad-CAM"):
-        explain(onnx, cat_and_coffee, "tiger cat", "gradcam")
+        explain(onnx, cat_and_coffee, "tiger cat", "gradcam")  # the CLI: an explicit method is kept or refused
+    method, why = runnable_method(onnx, "scorecam")  # the Vision page: occlusion, saying why
+    assert method == "occlusion" and "no gradients or feature maps for Score-CAM" in why, why
 
 
 def test_bad_requests_are_clear():

@@ -52,6 +52,12 @@ def test_text_train_charts_try_it_download_then_bad_upload_keeps_results(adapt_p
     at.text_area(key="adapt_try_text").set_value("My cat sleeps on the keyboard all day").run()
     at.button(key="adapt_try").click().run()
     assert not at.exception and at.success and "pets" in at.success[0].value
+    at.text_area(key="adapt_try_text").set_value("The match ended two to one").run()
+    assert not at.success  # the answer was for the earlier text
+    at.text_area(key="adapt_try_text").set_value("My cat sleeps on the keyboard all day").run()
+    assert at.success
+    at.button(key="adapt_train").click().run()
+    assert not at.exception and not at.success  # a new training: the head that answered is gone
     at.radio(key="keep_adapt_source").set_value("Upload my own").run()
     at.file_uploader(key="adapt_upload_text-classification").set_value(
         ("one.csv", b"text,label\nhello,a\nworld,a\n", "text/csv")).run()
@@ -59,17 +65,39 @@ def test_text_train_charts_try_it_download_then_bad_upload_keeps_results(adapt_p
     assert at.dataframe and "Few-shot curve" in " ".join(_titles(at))  # earlier results still there
 
 
+def _png(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _image_captions(at: AppTest) -> list[str]:
+    return [img.caption for element in at.get("image") for img in element.proto.imgs]
+
+
 @pytest.mark.slow
-def test_image_train_charts_try_it_download(adapt_page, chelsea):
+def test_image_train_charts_try_it_download(adapt_page, chelsea, coffee):
     at = adapt_page
     _train(at, "image-classification")
     _assert_results(at, "EfficientNet-Lite0")
-    assert at.get("imgs") or at.expander  # the gallery of mistakes
-    buffer = io.BytesIO()
-    chelsea.save(buffer, "PNG")
-    at.file_uploader(key="adapt_try_image").set_value(("cat.png", buffer.getvalue(), "image/png")).run()
+    gallery = [e.label for e in at.expander if e.label.startswith("What it got wrong")]
+    assert len(gallery) == 1, gallery  # the held-out photos it got wrong, each captioned "true → predicted"
+    assert gallery[0].startswith("What it got wrong (0 ") or any(" → " in c for c in _image_captions(at))
+    at.file_uploader(key="adapt_try_image").set_value(("cat.png", _png(chelsea), "image/png")).run()
+    assert any(c.startswith("cat.png · 451×300") for c in _image_captions(at))  # the photo being classified
     at.button(key="adapt_try").click().run()
     assert not at.exception and at.success
+    probabilities = json.loads(at.dataframe[-1].proto.columns)["Probability"]
+    assert probabilities["type_config"]["format"] == "percent"  # not 0.000000000000000000000000000004
+    # the answer belongs to that photo: another photo, or a file that is no image, does not show it
+    at.file_uploader(key="adapt_try_image").set_value(("coffee.png", _png(coffee), "image/png")).run()
+    assert not at.exception and not at.success and not at.error
+    assert any(c.startswith("coffee.png · 600×400") for c in _image_captions(at))
+    at.file_uploader(key="adapt_try_image").set_value(("x.jpg", bytes(range(256)) * 4, "image/jpeg")).run()
+    assert not at.exception and at.error and not at.success
+    assert "x.jpg" in at.error[0].value and not any(c.startswith("x.jpg") for c in _image_captions(at))
+    at.file_uploader(key="adapt_try_image").set_value(("cat.png", _png(chelsea), "image/png")).run()
+    assert at.success  # the same photo again: its answer is still its own
 
 
 @pytest.mark.slow

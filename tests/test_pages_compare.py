@@ -6,6 +6,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -160,6 +161,12 @@ def test_resume_finishes_an_unfinished_run(compare_page):
     assert list(at.dataframe[0].value["Model"].str.split(" ").str[0]) == ["DistilBERT", "VADER"]
     (run,) = HistoryStore().list_runs()
     assert run["meta"]["status"] == "finished" and run["n_results"] == 2
+    # the picker drawn before the run is redrawn from the history: nothing is left to resume
+    assert "cmp_resume_run" not in [box.key for box in at.selectbox]
+    assert "cmp_resume" not in [button.key for button in at.button]
+    assert [bar.proto.text for bar in at.get("progress")][0].startswith("Done in ")
+    at.run()  # the results stay; the "Done" line was the run's, once
+    assert len(at.dataframe[0].value) == 2 and not at.get("progress")
 
 
 def test_resume_offers_only_runs_it_may_take(compare_page, tmp_path, monkeypatch):
@@ -183,3 +190,48 @@ def test_resume_offers_only_runs_it_may_take(compare_page, tmp_path, monkeypatch
     at.selectbox(key="keep_cmp_task").set_value("sentiment-analysis").run()
     (offered,) = at.selectbox(key="cmp_resume_run").options
     assert not at.exception and offered.startswith(f"#{run_id} ") and offered.endswith("cancelled")
+
+
+def test_every_number_column_of_the_results_table_has_a_format(compare_page):
+    """ms and MB with one decimal, counts whole, metrics with three decimals; the values keep every digit."""
+    at = compare_page
+    at.selectbox(key="keep_cmp_task").set_value("sentiment-analysis").run()
+    at.multiselect(key="keep_cmp_models_sentiment-analysis").set_value(["vader"])
+    at.slider(key="keep_cmp_runs").set_value(3).run()
+    at.button(key="cmp_run").click().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0]
+    formats = {name: config.get("type_config", {}).get("format")
+               for name, config in json.loads(table.proto.columns).items()}
+    numbers = [c for c in table.value.columns if pd.api.types.is_numeric_dtype(table.value[c])]
+    assert {"Accuracy", "Samples", "p50 ms", "Peak RSS MB", "Load s"} <= set(numbers)
+    assert all(formats.get(c) for c in numbers), {c: formats.get(c) for c in numbers}
+    assert (formats["p50 ms"], formats["Peak RSS MB"], formats["Samples"], formats["Accuracy"]) == \
+        ("%.1f", "%.1f", "%d", "%.3f")
+    (result,) = at.session_state["compare_results"]  # what the downloads are made of: not rounded
+    assert table.value.iloc[0]["p50 ms"] == result["latency_ms"]["p50"]
+
+
+def test_a_cancelled_run_is_offered_once_its_stopped_pass_marks_it(compare_page):
+    """After Cancel the page reruns at once, while the stopped pass marks its run cancelled only at its next
+    step: the page says it is stopping and looks again (a fragment, every second) until the run can be resumed."""
+    from components.benchmark import BenchmarkConfig
+    from components.runs import RunPlan, owner
+    from components.store import HistoryStore
+
+    plan = RunPlan("sentiment-analysis", ("vader",), ("eager",), BenchmarkConfig(runs=3, warmup=1), "bundled")
+    store = HistoryStore()
+    run_id = store.start_run(plan.task, "bundled", plan.model_ids, {**plan.meta(), "owner": owner()})
+    at = compare_page
+    at.selectbox(key="keep_cmp_task").set_value("sentiment-analysis")
+    at.session_state["compare_run_id"], at.session_state["compare_cancelled"] = run_id, True
+    at.session_state["compare_results"] = []
+    at.run()
+    assert not at.exception and any("Run stopped before the end" in w.value for w in at.warning)
+    assert any(f"Stopping run #{run_id} after its current step" in c.value for c in at.caption)
+    assert "cmp_resume_run" not in [box.key for box in at.selectbox]  # still running here: not offered yet
+    store.finish_run(run_id, "cancelled")  # the stopped pass reached its next step
+    at.run()
+    assert not any("Stopping run" in c.value for c in at.caption)
+    (offered,) = at.selectbox(key="cmp_resume_run").options
+    assert offered.startswith(f"#{run_id} ") and offered.endswith("cancelled")

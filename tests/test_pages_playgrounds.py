@@ -332,6 +332,43 @@ def test_text_similarity_cards_and_heatmap(text):
     assert "cat" in top_label(ranking).lower() or "kitten" in top_label(ranking).lower()
 
 
+def test_text_similarity_why_names_the_drawn_colours_and_a_new_query_is_noted(text):
+    set_text(text, "The cat is sleeping on the sofa.\nA kitten is napping on the couch.")
+    text.segmented_control(key="keep_text_tool").set_value(TOOLS["sentence-similarity"])
+    text.text_input(key="keep_text_query").set_value("a cat resting")
+    text.run()
+    run_text(text, "sentence-similarity", ["all_minilm_l6_v2"])
+    assert "changed since this run" not in captions(text)
+    click(text, "explain_text_sentence-similarity_all_minilm_l6_v2")
+    assert_clean(text)
+    why = next(c.value for c in text.caption if "similarity of lines 1 and 2 drops" in c.value)
+    assert "Blue supports the answer, vermillion opposes it" in why and "blue: it carries the similarity" in why
+    assert "green" not in why.lower()  # the chips are blue and vermillion (explain_view.token_chips)
+    text.text_input(key="keep_text_query").set_value("the stock market")
+    text.run()
+    assert "The query changed since this run: press Run to refresh." in captions(text)
+    assert cards(text) == 1  # the earlier cards stay, marked as stale
+    text.text_input(key="keep_text_query").set_value("a cat resting")
+    text.run()
+    assert "changed since this run" not in captions(text)
+
+
+def test_attention_says_vader_has_none_on_any_runtime(text):
+    set_text(text, "What a wonderful day.")
+    text.segmented_control(key="keep_text_tool").set_value("Attention")
+    text.run()
+    text.selectbox(key="keep_attention_model").set_value("vader")
+    text.segmented_control(key="keep_attention_runtime").set_value("onnx")
+    text.run()
+    click(text, "attention_run")
+    assert_clean(text)
+    infos = [i.value for i in text.info]
+    assert any("VADER sentiment is not a transformer" in i for i in infos), infos
+    assert not any("returns no attention weights" in i for i in infos), infos  # not the runtime's fault
+    text.segmented_control(key="keep_attention_runtime").set_value("eager")
+    text.run()
+
+
 def test_text_zero_shot_labels(text):
     set_text(text, "I scored two goals in the football match.\nThis soup needs more salt and pepper.\n"
                    "Heavy rain and strong wind are expected tomorrow.")
@@ -523,6 +560,13 @@ def test_multimodal_conse_labels_cat(multimodal):
     assert cards(multimodal) == 1
     assert top_label(charts(multimodal)[0]) == "cat"
     assert "Evidence (ImageNet classes)" in captions(multimodal)
+    assert "changed since this run" not in captions(multimodal)
+    labels = multimodal.text_input(key="keep_mm_labels").value
+    multimodal.text_input(key="keep_mm_labels").set_value("cat, dog, teapot").run()
+    assert "The labels changed since this run: press Run to refresh." in captions(multimodal)
+    assert cards(multimodal) == 1  # the earlier card stays, marked as stale
+    multimodal.text_input(key="keep_mm_labels").set_value(labels).run()
+    assert "changed since this run" not in captions(multimodal)
 
 
 def test_multimodal_caption_says_it_cannot_run_here(multimodal):
@@ -551,6 +595,13 @@ def test_multimodal_ocr_chain_gives_text_and_language(multimodal):
     languages = multimodal.dataframe[0].value
     assert len(languages) >= 2 and "lang" in languages.columns
     assert "en" in set(languages["lang"])
+    progress = multimodal.get("progress")  # one bar for the chain, not one per model call
+    assert len(progress) == 1 and progress[0].proto.text == "Done: 3 of 3 models answered", progress
+    for table, answer in zip(multimodal.dataframe, ("lang", "label")):  # sized for a half-width card
+        assert list(table.value.columns) == ["text", answer, "score"]
+        config = json.loads(table.proto.columns)
+        assert all(config[name]["width"] for name in ("text", answer, "score")), config
+        assert config["score"]["type_config"]["format"] == "%.3f"
 
 
 @pytest.mark.parametrize("case", sorted(bad.IMAGE_ERRORS))

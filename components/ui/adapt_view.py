@@ -1,6 +1,7 @@
 """Adapt page widgets: the results of a training (table, curves, per-backbone cards), try it, download."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pandas as pd
@@ -103,20 +104,13 @@ def show_try_it(result: dict[str, Any], models_dir: str | None) -> None:
     labels = {i: row_label(r.row) for i, r in enumerate(runs)}
     choice = st.selectbox("Trained head", list(labels), format_func=labels.get, key="adapt_try_run")
     run = runs[choice]
-    item = None
     if dataset.task == "image-classification":
-        upload = st.file_uploader("A new image", type=["jpg", "jpeg", "png", "bmp", "gif", "webp", "tif", "tiff"],
-                                  key="adapt_try_image")
-        if upload is not None:
-            try:
-                item = load_image(upload.getvalue(), upload.name).data
-            except InputError as exc:
-                st.error(str(exc), icon=":material/warning:")
+        item, given = _try_image()
     elif dataset.task == "audio-classification":
-        item = _try_audio()
+        item, given = _try_audio()
     else:
         text = st.text_area("A new text", key="adapt_try_text").strip()
-        item = text or None
+        item, given = text or None, text
     if item is not None and st.button("Classify", icon=":material/label:", key="adapt_try"):
         entry = None if run.row["weights"] == "none" else get_entry(run.row["backbone_id"])
         try:
@@ -127,28 +121,51 @@ def show_try_it(result: dict[str, Any], models_dir: str | None) -> None:
         except Exception as exc:  # noqa: BLE001 - a failing model is a message, never a traceback
             st.error(f"Classifying failed: {type(exc).__name__}: {exc}", icon=":material/warning:")
             return
-        st.session_state["adapt_try_result"] = {"run": choice, "ranked": ranked}
+        st.session_state["adapt_try_result"] = {"run": run, "input": given, "ranked": ranked}
     shown = st.session_state.get("adapt_try_result")
-    if shown and shown["run"] == choice:
+    if shown and shown["run"] is run and shown["input"] == given:  # another head, training or input: not its answer
         best, score = shown["ranked"][0]
         st.success(f"**{best}** ({score:.0%})", icon=":material/label:")
-        st.dataframe(pd.DataFrame(shown["ranked"], columns=["Class", "Probability"]), hide_index=True)
+        st.dataframe(pd.DataFrame(shown["ranked"], columns=["Class", "Probability"]), hide_index=True,
+                     column_config={"Probability": st.column_config.NumberColumn(format="percent")})
     st.download_button("Download the head", head_bundle(run.row, run.head), file_name=file_name(run.row),
                        icon=":material/download:", key="adapt_download", mime="application/octet-stream")
     st.code(snippet(run.row), language="python")
 
 
-def _try_audio() -> Any:
-    """A clip to classify: an uploaded file, else a recording; played back, or None."""
+def _digest(data: bytes) -> str:
+    """A short key for an upload's bytes: a stored answer belongs to the input it was given."""
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+def _try_image() -> tuple[Any, str | None]:
+    """(a photo to classify, shown small; or None, the error said), and the key of the upload (None: none)."""
+    upload = st.file_uploader("A new image", type=["jpg", "jpeg", "png", "bmp", "gif", "webp", "tif", "tiff"],
+                              key="adapt_try_image")
+    if upload is None:
+        return None, None
+    data = upload.getvalue()
+    try:
+        image = load_image(data, upload.name).data
+    except InputError as exc:
+        st.error(str(exc), icon=":material/warning:")
+        return None, _digest(data)
+    st.image(image, width=160, caption=f"{upload.name} · {image.width}×{image.height}")
+    return image, _digest(data)
+
+
+def _try_audio() -> tuple[Any, str | None]:
+    """(a clip to classify: an uploaded file, else a recording; played back, or None), and the key of its bytes."""
     upload = st.file_uploader("A new clip", type=["wav", "flac", "ogg", "mp3"], key="adapt_try_audio")
     recording = st.audio_input("…or record one", key="adapt_try_mic")
     chosen = upload or recording
     if chosen is None:
-        return None
+        return None, None
+    data = chosen.getvalue()
     try:
-        audio = load_audio(chosen.getvalue(), chosen.name or "recording.wav").data
+        audio = load_audio(data, chosen.name or "recording.wav").data
     except InputError as exc:
         st.error(str(exc), icon=":material/warning:")
-        return None
+        return None, _digest(data)
     st.audio(wav_bytes(audio), format="audio/wav")
-    return audio
+    return audio, _digest(data)

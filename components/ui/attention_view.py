@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.attention import TASKS, AttentionMaps, NoAttention, attention_maps, check_runtime, head_entropy
+from components.attention import TASKS, AttentionMaps, NoAttention, attention_maps, check_model, head_entropy
 from components.attention_charts import attention_heatmap, head_entropy_grid
 from components.catalog import CatalogEntry
 from components.inputs import InputError
@@ -81,7 +81,7 @@ def _pick_line(lines: list[str]) -> str:
 def _compute(entry: CatalogEntry, task: str, runtime: str, text: str) -> AttentionMaps | tuple[str, str]:
     """The maps, or (level, one-line message): "info" where the model has no attention, else "error"."""
     try:
-        check_runtime(entry.name, get_runtime(runtime))  # before loading: an export is not worth a "no"
+        check_model(entry, task, get_runtime(runtime))  # before loading: an export is not worth a "no"
         runner = create_runner(entry, task, "real", runtime=runtime, extra_dir=models_dir())
         return attention_maps(runner, text)
     except NoAttention as exc:

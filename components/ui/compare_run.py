@@ -11,8 +11,8 @@ import streamlit as st
 from components.datasets import MAX_STREAMED_FILES, Dataset, load_dataset, within
 from components.executors import EXECUTORS, make_executor
 from components.executors.ray_executor import ADDRESS_ENV
-from components.runs import ResumeError, RunPlan, in_use, load_resumable
-from components.store import HistoryStore
+from components.runs import ResumeError, RunPlan, in_use, load_resumable, owner
+from components.store import RUNNING, HistoryStore
 from components.ui.server_files import DATA_ROOTS_ENV, data_roots
 
 
@@ -94,6 +94,41 @@ def resume_request(store: HistoryStore | None, task: str) -> tuple[int, RunPlan,
         st.warning(str(exc), icon=":material/warning:")
         return None
     return run_id, plan, saved
+
+
+def show_run_notes(notes: list[tuple[str, str]]) -> None:
+    """What a run's last pass said before the page reran: its time ("done"), an "error", a "warning"."""
+    for kind, text in notes:
+        if kind == "done":
+            st.progress(1.0, text=text)
+        elif kind == "error":
+            st.error(text, icon=":material/warning:")
+        else:
+            st.warning(text, icon=":material/warning:")
+
+
+def follow_stopped_run(store: HistoryStore | None, run_id: int | None) -> None:
+    """After Cancel (or a click during a run) a new pass of the page starts at once, while the stopped pass
+    marks its run cancelled only at its next step: the Unfinished runs picker could not offer it yet. Until
+    it is marked, say so and check every second; then rerun the page, so the picker offers it."""
+    if store is not None and run_id is not None and stopping(store, run_id):
+        _await_stop(store, run_id)
+
+
+def stopping(store: HistoryStore, run_id: int) -> bool:
+    """Whether run ``run_id`` is still marked running by this process (a stopped pass not yet at its end)."""
+    try:
+        run = next((r for r in store.unfinished_runs() if r["id"] == run_id), None)
+    except Exception:  # noqa: BLE001 - a broken history file must not break the page
+        return False
+    return run is not None and run["meta"].get("status") == RUNNING and run["meta"].get("owner") == owner()
+
+
+@st.fragment(run_every=1.0)
+def _await_stop(store: HistoryStore, run_id: int) -> None:
+    if not stopping(store, run_id):
+        st.rerun()
+    st.caption(f"Stopping run #{run_id} after its current step…")
 
 
 def readable_here(meta: dict[str, Any]) -> bool:

@@ -8,11 +8,12 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from components.explain import METHODS, Explanation, explain, sanity_check
+from components.explain import METHODS, Explanation, explain, runnable_method, sanity_check
 from components.explain_image import CAM_METHODS
 from components.inputs import InputError
 from components.overlays import heatmap_overlay
 from components.runners.factory import CannotRun, create_runner
+from components.runners.runtimes import get_runtime
 from components.ui.chart_view import NO_MODE_BAR, show_chart
 from components.ui.format import format_latency_ms
 from components.ui.run import CardData
@@ -49,9 +50,13 @@ def vision_controls(cards: list[CardData], image: Any) -> None:
     st.session_state.setdefault("keep_explain_method", AUTOMATIC)
     method.selectbox("Method", tuple(IMAGE_METHODS), format_func=IMAGE_METHODS.get, key="keep_explain_method",
                      help=METHOD_HELP)
+    chosen = st.session_state.get("keep_explain_method", AUTOMATIC)
+    without = _runtimes_without_gradients(cards)
+    if chosen in CAM_METHODS and without:
+        st.caption(f":material/info: {' and '.join(without)} gives no gradients or feature maps: these cards are "
+                   f"explained by occlusion instead of {IMAGE_METHODS[chosen]}.")
     if st.button("Explain", icon=":material/visibility:", key="explain_run"):
         target = st.session_state.get("keep_explain_target", "").strip()
-        chosen = st.session_state.get("keep_explain_method", AUTOMATIC)
         answered = [card for card in cards if card.result is not None]
         bar = st.progress(0.0, text="Computing explanations…")
         found: dict[str, Any] = {}
@@ -66,12 +71,27 @@ def vision_controls(cards: list[CardData], image: Any) -> None:
         st.session_state[STATE] = ((content_key(image), target, chosen), found)
 
 
+def _runtimes_without_gradients(cards: list[CardData]) -> list[str]:
+    """The labels of the cards' runtimes that compute no gradients (ONNX Runtime): occlusion explains them."""
+    labels = []
+    for name in sorted({card.result.runtime for card in cards if card.result is not None}):
+        try:
+            get_runtime(name).context(gradients=True)
+        except CannotRun:
+            labels.append(get_runtime(name).label)
+    return labels
+
+
 def _explain_card(card: CardData, inputs: Any, target: str, method: str | None = None,
                   progress: Callable[[float], None] | None = None) -> Explanation | str:
     try:
         runner = create_runner(card.entry, card.result.task, "real", runtime=card.result.runtime,
                                extra_dir=models_dir())
-        return explain(runner, inputs, target or None, method, progress)
+        method, instead = runnable_method(runner, method)
+        found = explain(runner, inputs, target or None, method, progress)
+        if instead:
+            found.details["instead"] = instead
+        return found
     except (CannotRun, InputError) as exc:
         return str(exc)
     except Exception as exc:  # noqa: BLE001 - one model's failure is a message on its card

@@ -13,6 +13,7 @@ from components.charts import robustness_curves
 from components.datasets import load_bundled
 from components.inputs import InputError, wav_bytes
 from components.runners.factory import CannotRun, create_runner
+from components.runners.runtimes import get_runtime
 from components.scoring import word_error_rate
 from components.stress import STRENGTHS, answers, get_perturbation, perturb, perturbations_for, robustness_curve
 from components.tasks import evaluation_tasks, get_task
@@ -43,18 +44,20 @@ def stress_section(models: list[CatalogEntry], task: str, inputs: Any, original:
     if not models:
         st.info("Select at least one model above to stress-test it.", icon=":material/info:")
     answer, curve = st.columns(2)
-    results_key, here = f"stress_results_{task}", input_key(inputs, options)
+    results_key, here = f"stress_results_{task}", input_key(inputs, runtime, options)
     if answer.button("Run on the perturbed input", icon=":material/play_arrow:", key=f"stress_run_{task}",
                      disabled=not models):
         before = _originals(models, task, inputs, original, runtime, options)
         after = run_models(models, task, shaken, runtime=runtime, **options)
-        st.session_state[results_key] = (here, name, strength, answer_changes(task, before, after))
+        st.session_state[results_key] = (here, name, strength, answer_changes(task, before, after), runtime)
     _curve_controls(curve, models, task, name, runtime)
     stored = st.session_state.get(results_key)
     if stored is not None:
-        st.markdown(f"**{stored[1]} at strength {stored[2]:g}**")
+        on = "" if stored[4] == "eager" else f" on {get_runtime(stored[4]).label}"  # eager: each engine's own
+        st.markdown(f"**{stored[1]} at strength {stored[2]:g}**{on}")
         if stored[0] != here:
-            st.caption("The input changed since this stress run: press Run on the perturbed input to refresh.")
+            changed = "runtime" if stored[4] != runtime else "input"
+            st.caption(f"The {changed} changed since this stress run: press Run on the perturbed input to refresh.")
         st.dataframe(stored[3], hide_index=True, width="stretch", column_config=_column_help())
     _show_curves(task)
 
@@ -69,14 +72,15 @@ def _column_help() -> dict[str, Any]:
                 help="Word error rate of the perturbed transcript against the original one")}
 
 
-def input_key(inputs: Any, options: dict[str, Any]) -> str:
-    """A short key for an input's content and the run options (a new input marks a stored stress run stale)."""
+def input_key(inputs: Any, runtime: str, options: dict[str, Any]) -> str:
+    """A short key for an input's content, the runtime and the run options (a change of any marks a stored
+    stress run stale)."""
     digest = hashlib.blake2b(digest_size=8)
     if isinstance(inputs, (list, tuple)):
         digest.update("\n".join(map(str, inputs)).encode())
     else:
         digest.update(inputs.tobytes())  # a PIL image or a numpy clip
-    digest.update(repr(sorted(options.items())).encode())
+    digest.update(repr((runtime, sorted(options.items()))).encode())
     return digest.hexdigest()
 
 

@@ -356,3 +356,19 @@ def run_lite0_on_chelsea(page, url: str) -> ScriptRuns:
     page.locator(MAIN).get_by_text("451×300").wait_for()
     runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Run", exact=True).click())
     return runs
+
+
+def compare_lite0_fast(page, url: str, runtime: str) -> ScriptRuns:
+    """Open Compare at ``url`` with EfficientNet-Lite0 on eager and ``runtime`` (its label), the fewest timed
+    and warm-up runs; Run comparison is left to the caller."""
+    runs = open_page(page, url + "/compare")
+    select_only(page, "Models", "EfficientNet-Lite0")
+    box = multiselect(page, "Runtimes")
+    box.get_by_role("combobox").first.click()
+    page.get_by_role("option", name=runtime, exact=True).first.click()
+    page.keyboard.press("Escape")
+    wait_idle(page)
+    page.locator(MAIN).get_by_text("Measurement settings").click()
+    set_slider_to_min(page, "Timed runs per model")
+    set_slider_to_min(page, "Warm-up runs")
+    return runs
