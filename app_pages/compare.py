@@ -19,7 +19,7 @@ from components.store import HistoryStore, to_csv, to_json
 from components.tasks import TASKS
 from components.ui.catalog_view import availability_map, catalog_or_stop
 from components.ui.compare_run import (
-    executor_settings, follow_stopped_run, resume_request, server_path_set, show_run_notes,
+    await_stop, executor_settings, resume_request, server_path_set, show_run_notes, stopping,
 )
 from components.ui.chart_view import show_chart
 from components.ui.report_view import compare_report_button
@@ -102,6 +102,8 @@ try:
     history = HistoryStore()
 except Exception:  # noqa: BLE001 - a broken history setting must not break the page
     history = None
+stopped = not run_clicked and st.session_state.get("compare_cancelled")
+waiting = stopped and stopping(history, st.session_state.get("compare_run_id"))  # before the picker looks
 resuming = None if run_clicked else resume_request(history, task)
 show_run_notes(st.session_state.pop(AFTER_RUN, []))
 if run_clicked or resuming:
@@ -149,10 +151,11 @@ if run_clicked or resuming:
     st.rerun()  # the Unfinished runs picker above was drawn before the run: redraw it from the history
 
 results = [r for r in st.session_state.get(RESULTS) or [] if r["task"] == task]  # a run belongs to its task
-if st.session_state.get("compare_cancelled") and not run_clicked:
+if stopped:
     st.warning(f"Run stopped before the end (Cancel, or the page was changed during the run): "
                f"{len(results)} model(s) finished and are shown below.")
-    follow_stopped_run(history, st.session_state.get("compare_run_id"))
+    if waiting:
+        await_stop(history, st.session_state["compare_run_id"])
 for reason in (st.session_state.get(FAILURES) or {}).values():
     st.error(reason, icon=":material/warning:")
 

@@ -28,7 +28,7 @@ def run_chain(image: Image.Image) -> list[tuple[str, list[CardData]]]:
     with status.container():
         ocr = run_models([get_entry("rapidocr_ppocrv4")], "ocr", image)[0]
         chain: list[tuple[str, list[CardData]]] = [("ocr", [ocr])]
-        lines = [l["text"] for l in ocr.result.output["lines"]] if ocr.result else []
+        lines = [line["text"] for line in ocr.result.output["lines"]] if ocr.result else []
         if lines:
             chain.append(("language-identification",
                           run_models([get_entry("fasttext_lid176")], "language-identification", lines)))

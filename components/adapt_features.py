@@ -107,15 +107,16 @@ def extract(entry: CatalogEntry, weights: str, dataset: LabelledSet, progress: P
     start = time.perf_counter()
     runner = backbone_runner(entry, dataset.task, weights, manager, extra_dir)
     key = cache_key(entry.id, weights, weights_fingerprint(runner.model), dataset.digest)
+    path = features_dir() / f"{key}.npy"
     cached = MEMORY.get(key)
     if cached is not None:
+        _touch(path)
         return Features(cached, time.perf_counter() - start, "memory")
-    path = features_dir() / f"{key}.npy"
     try:
         array = np.load(path)
         if array.shape[0] == len(dataset):
             MEMORY.put(key, array)
-            os.utime(path)  # recently used: pruned last
+            _touch(path)
             return Features(array, time.perf_counter() - start, "disk")
     except (OSError, ValueError):
         pass
@@ -139,21 +140,32 @@ def _save(path: Path, array: np.ndarray) -> None:
         with open(tmp, "wb") as handle:
             np.save(handle, array)
         tmp.replace(path)
-        prune(path.parent, DISK_BUDGET_BYTES)
+        prune(path.parent, DISK_BUDGET_BYTES, keep=path)
     except OSError:
         pass
 
 
-def prune(folder: Path, budget_bytes: int) -> None:
-    """Remove the least recently used ``.npy`` files in ``folder`` until the rest fit in ``budget_bytes``."""
+def _touch(path: Path) -> None:
+    """Mark a feature file recently used (pruned last); a missing or read-only file only costs the cache."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def prune(folder: Path, budget_bytes: int, keep: Path | None = None) -> None:
+    """Remove the least recently used ``.npy`` files in ``folder`` (never ``keep``, the one just written) until
+    the rest fit in ``budget_bytes``."""
     files = []
     for path in folder.glob("*.npy"):
+        if path == keep:
+            continue
         try:
             stat = path.stat()
         except OSError:  # removed meanwhile by another process
             continue
         files.append((stat.st_mtime, stat.st_size, path))
-    total = sum(size for _, size, _ in files)
+    total = sum(size for _, size, _ in files) + (keep.stat().st_size if keep is not None and keep.exists() else 0)
     for _, size, path in sorted(files):
         if total <= budget_bytes:
             break

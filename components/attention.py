@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -63,6 +63,7 @@ class AttentionMaps:
         return self.weights.shape[1]
 
     def to_json(self, task: str) -> dict[str, Any]:
+        """What the CLI writes: tokens, sizes, every head's entropy and map (4 decimals)."""
         return {"model_id": self.model_id, "task": task, "tokens": self.tokens, "layers": self.layers,
                 "heads": self.heads, "truncated": self.truncated, "elapsed_ms": round(self.elapsed_ms, 1),
                 "head_entropy_bits": np.round(head_entropy(self.weights), 4).tolist(),
@@ -77,6 +78,9 @@ def attention_maps(runner: Runner, text: str, max_tokens: int = MAX_TOKENS) -> A
         raise InputError("There is no text to look at: type a sentence first.")
     model, tokenizer = _transformer(runner)
     started = time.perf_counter()
+    limit = getattr(tokenizer, "model_max_length", None)  # the model's positions (a huge sentinel when unknown)
+    if isinstance(limit, int) and limit < 100_000:
+        max_tokens = min(max_tokens, limit)
     batch = tokenizer([text], truncation=True, max_length=max_tokens, return_tensors="pt")
     truncated = len(tokenizer(text)["input_ids"]) > max_tokens
     batch = {name: tensor.to(runner.device) for name, tensor in batch.items()}

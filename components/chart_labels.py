@@ -34,6 +34,7 @@ def label_positions(points: Sequence[tuple[float, float]], sizes: Sequence[float
     labelled = [i for i, text in enumerate(texts) if text]
     orders = [labelled, sorted(labelled, key=lambda i: points[i]), sorted(labelled, key=lambda i: points[i][::-1]),
               sorted(labelled, key=lambda i: points[i], reverse=True)]
+    orders = orders if len(labelled) <= 20 else orders[:1]  # many labels: one order, kept fast
     best: tuple[float, dict[int, str]] | None = None
     for order in orders:
         chosen: dict[int, str] = {}

@@ -126,6 +126,12 @@ class HistoryStore:
         return [r for r in self.list_runs() if r["meta"].get("status") not in (None, FINISHED)
                 and (task is None or r["task"] == task)]
 
+    def run_meta(self, run_id: int) -> dict[str, Any] | None:
+        """One run's metadata alone (None when unknown): cheap enough to look at every second."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT meta FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
     def load_run(self, run_id: int) -> dict[str, Any]:
         """One run's metadata with its ``results`` (in saved order); KeyError when unknown."""
         with closing(self._connect()) as db:

@@ -21,11 +21,14 @@ _LOCK = threading.Lock()
 
 
 def weights_fingerprint(model: Any) -> str:
-    """12 hex digits for a torch module's weights (memoised per module); "" for anything that is not one."""
+    """12 hex digits for a torch module's weights, or a transformers pipeline's (its ``model``), memoised per
+    module; "" for anything else (a CTranslate2 or ONNX model: its files come pinned with its package)."""
     import torch
 
     if not isinstance(model, torch.nn.Module):
-        return ""
+        model = getattr(model, "model", None)
+        if not isinstance(model, torch.nn.Module):
+            return ""
     with _LOCK:
         known = _MEMO.get(model)
     if known is not None:

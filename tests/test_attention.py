@@ -58,6 +58,8 @@ def test_entropy_and_truncation(minilm):
     assert np.allclose(head_entropy(uniform), 3.0)  # evenly over 8 tokens: log2 8 bits
     long = attention_maps(minilm, "word " * 200)
     assert long.truncated and long.weights.shape[-1] == MAX_TOKENS
+    longest = attention_maps(minilm, "word " * 600, max_tokens=5000)  # past its 512 positions: cut there
+    assert longest.truncated and longest.weights.shape[-1] == 512
 
 
 def test_tiny_local_bert_and_distilbert(tmp_path):

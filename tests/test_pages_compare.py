@@ -170,7 +170,8 @@ def test_resume_finishes_an_unfinished_run(compare_page):
 
 
 def test_resume_offers_only_runs_it_may_take(compare_page, tmp_path, monkeypatch):
-    """Not a run still under way in another session, nor a CLI run on a folder the server does not share."""
+    """Not a run still under way in another session, nor a CLI run on a set or weights folder the server does
+    not share."""
     import os
     import socket
 
@@ -180,9 +181,11 @@ def test_resume_offers_only_runs_it_may_take(compare_page, tmp_path, monkeypatch
 
     monkeypatch.setenv("MODEL_EXPLORER_DATA_ROOTS", str(tmp_path / "shared"))
     store, config = HistoryStore(), BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,))
-    for ref, status in ((str(tmp_path / "private" / "set.csv"), "incomplete"), ("bundled", "running"),
-                        ("bundled", "cancelled")):
-        plan = RunPlan("sentiment-analysis", ("vader",), ("eager",), config, ref)
+    private = BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,), models_dir=str(tmp_path / "private"))
+    for ref, status, settings in ((str(tmp_path / "private" / "set.csv"), "incomplete", config),
+                                  ("bundled", "running", config), ("bundled", "incomplete", private),
+                                  ("bundled", "cancelled", config)):
+        plan = RunPlan("sentiment-analysis", ("vader",), ("eager",), settings, ref)
         run_id = store.start_run(plan.task, "set", plan.model_ids,
                                  {**plan.meta(), "owner": {"pid": os.getpid(), "host": socket.gethostname()}})
         store.finish_run(run_id, status)
@@ -230,8 +233,12 @@ def test_a_cancelled_run_is_offered_once_its_stopped_pass_marks_it(compare_page)
     assert not at.exception and any("Run stopped before the end" in w.value for w in at.warning)
     assert any(f"Stopping run #{run_id} after its current step" in c.value for c in at.caption)
     assert "cmp_resume_run" not in [box.key for box in at.selectbox]  # still running here: not offered yet
-    store.finish_run(run_id, "cancelled")  # the stopped pass reached its next step
+    at.session_state[f"compare_stopping_{run_id}"] -= 200  # a step stuck for minutes: the page stops looking
     at.run()
     assert not any("Stopping run" in c.value for c in at.caption)
+    assert any(f"Run #{run_id} is still marked running 120 s after" in c.value for c in at.caption)
+    store.finish_run(run_id, "cancelled")  # the stopped pass reached its next step
+    at.run()
+    assert not any("Stopping run" in c.value or "still marked running" in c.value for c in at.caption)
     (offered,) = at.selectbox(key="cmp_resume_run").options
     assert offered.startswith(f"#{run_id} ") and offered.endswith("cancelled")

@@ -91,6 +91,19 @@ def test_a_stress_run_on_another_runtime_is_marked_stale(vision):
     assert stale not in captions(vision), captions(vision)
 
 
+def test_stress_compares_answers_on_one_runtime(chelsea):
+    """Review: the "before" answers were any card on the page, so eager answers were set against int8 ones."""
+    from components.catalog import get_entry
+    from components.ui.run import run_models
+    from components.ui.stress_view import _originals
+
+    lite0 = get_entry(LITE0)
+    eager = run_models([lite0], "image-classification", chelsea)
+    assert _originals([lite0], "image-classification", chelsea, eager, "eager", {}) == eager
+    before = _originals([lite0], "image-classification", chelsea, eager, "onnx", {})
+    assert [card.result.runtime for card in before] == ["onnx"]
+
+
 def test_text_token_attributions_and_vader_contrast():
     at = open_page("app_pages/text.py")
     at.text_area(key="keep_text_input").set_value("The film was not good, but the ending was wonderful.\n"

@@ -365,7 +365,7 @@ def test_attention_says_vader_has_none_on_any_runtime(text):
     infos = [i.value for i in text.info]
     assert any("VADER sentiment is not a transformer" in i for i in infos), infos
     assert not any("returns no attention weights" in i for i in infos), infos  # not the runtime's fault
-    text.segmented_control(key="keep_attention_runtime").set_value("eager")
+    text.segmented_control(key="keep_attention_runtime").set_value("eager")  # the module's page, as it was
     text.run()
 
 

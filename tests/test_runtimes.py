@@ -4,8 +4,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -107,7 +109,8 @@ def _tiny_net(seed: int):
 
 def test_an_export_is_keyed_by_its_weights_and_replaces_the_older_one(monkeypatch, tmp_path):
     """Other weights under the same model id (another checkpoint in a folder, a new Hub revision) must never
-    reuse an old export: the file name carries the weights' fingerprint, and the stale export is removed."""
+    reuse an old export: the file name carries the weights' fingerprint; an export of other weights unused for
+    an hour is removed, a recent one (another session's checkpoint) is kept."""
     import numpy as np
     import torch
 
@@ -116,6 +119,7 @@ def test_an_export_is_keyed_by_its_weights_and_replaces_the_older_one(monkeypatc
     monkeypatch.setenv("MODEL_EXPLORER_ONNX_DIR", str(tmp_path))
     monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
     seed = {"value": 1}
+
     def load(entry, device, weights_path=""):
         return LoadedModel(_tiny_net(seed["value"]), 0.0, device, "random",
                            extras=ArchitectureExtras({"kind": "pixels", "size": 32}))
@@ -123,7 +127,7 @@ def test_an_export_is_keyed_by_its_weights_and_replaces_the_older_one(monkeypatc
     registry.register_engine("architecture", load, original.runners, runtimes=original.runtimes)
     entry, pixels = get_entry("resnet18"), torch.rand(1, 3, 32, 32)
     exports = []
-    for value in (1, 2):
+    for value in (1, 2, 3):
         seed["value"] = value
         eager = create_runner(entry, "image-classification", "random", manager=ModelManager())
         onnx = create_runner(entry, "image-classification", "random", manager=ModelManager(), runtime="onnx")
@@ -131,7 +135,9 @@ def test_an_export_is_keyed_by_its_weights_and_replaces_the_older_one(monkeypatc
         assert onnx.model.path.name == f"resnet18-random-{fingerprint}-opset17-onnx.onnx"
         assert np.allclose(onnx.model(pixels).numpy(), eager.model(pixels).detach().numpy(), atol=1e-5)
         exports.append(onnx.model.path)
-    assert exports[0] != exports[1] and sorted(tmp_path.glob("*.onnx")) == [exports[1]]
+        if value == 2:  # the first export unused for two hours, the second in use by another session
+            os.utime(exports[0], (time.time() - 7200, time.time() - 7200))
+    assert len(set(exports)) == 3 and sorted(tmp_path.glob("*.onnx")) == sorted(exports[1:])
 
 
 def test_the_fingerprint_follows_the_weights():

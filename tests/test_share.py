@@ -119,7 +119,8 @@ def test_a_link_decodes_to_state_that_encodes_to_the_same_link(link):
 def test_problems_name_an_unknown_page_setting_or_value():
     assert "unknown page 'gallery'" in share.problems("gallery", {})[0]
     assert "unknown setting 'colour' for page vision" in share.problems("vision", {"colour": "red"})[0]
-    assert share.problems("vision", {"models": "gpt4"}) == ["The link's models setting was not used: unknown here: `gpt4`."]
+    assert share.problems("vision", {"models": "gpt4"}) == [
+        "The link's models setting was not used: unknown here: `gpt4`."]
     assert share.problems("vision", VISION_LINK) == []
 
 

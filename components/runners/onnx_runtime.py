@@ -14,7 +14,8 @@ import logging
 import os
 import re
 import threading
-from contextlib import AbstractContextManager, nullcontext
+import time
+from contextlib import AbstractContextManager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from components.runtime import torch_threads
 from components.weights_fingerprint import weights_fingerprint
 
 OPSET = 17
+STALE_EXPORT_S = 3600  # an export of other weights unused this long is removed when a new one is made
 CACHE_ENV = "MODEL_EXPLORER_ONNX_DIR"
 # Static int8 calibration photos: scikit-image samples that are NOT in the bundled evaluation set, so the
 # agreement measured on that set is out of sample.
@@ -81,6 +83,7 @@ class OnnxOutputs(dict):
 class OnnxRuntime(Runtime):
     name = "onnx"
     label = "ONNX Runtime fp32"
+    gradients = False
     int8 = False
 
     def prepare(self, loaded: LoadedModel, entry: CatalogEntry) -> LoadedModel:
@@ -96,6 +99,8 @@ class OnnxRuntime(Runtime):
                 quantize(fp32, path, text, loaded, entry)
             remove_other_exports(entry.id, loaded.weights, stem)
         model = OnnxModel(path, text)
+        with suppress(OSError):  # a read-only cache keeps its files anyway
+            os.utime(path)  # in use: not removed as stale by an export of other weights
         return dataclasses.replace(loaded, model=model, size_mb=path.stat().st_size / 2**20)
 
     def context(self, gradients: bool = False) -> AbstractContextManager:
@@ -112,12 +117,21 @@ class OnnxInt8Runtime(OnnxRuntime):
 
 def remove_other_exports(model_id: str, weights: str, stem: str) -> None:
     """Delete exports of ``model_id``'s ``weights`` made from other weights (another fingerprint or opset, or
-    the older names without a fingerprint): the cache keeps one set per model and weights. A session that
-    still runs one is unaffected (ONNX Runtime read the file when it opened it)."""
+    the older names without a fingerprint) and unused for STALE_EXPORT_S: the cache keeps about one set per
+    model and weights, while two sessions on two checkpoints of one model do not delete each other's exports
+    (nor one that another thread is about to open)."""
     ours = re.compile(rf"{re.escape(model_id)}-{re.escape(weights)}-(?:[0-9a-f]{{12}}-)?opset\d+-onnx(-int8)?\.onnx")
     for path in cache_dir().glob(f"{model_id}-{weights}-*.onnx"):
-        if ours.fullmatch(path.name) and not path.name.startswith(f"{stem}-"):
+        if ours.fullmatch(path.name) and not path.name.startswith(f"{stem}-") and _idle_for(path) > STALE_EXPORT_S:
             path.unlink(missing_ok=True)
+
+
+def _idle_for(path: Path) -> float:
+    """Seconds since ``path`` was last written or opened (0 when it is gone)."""
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def scratch_path(path: Path, suffix: str = ".tmp") -> Path:

@@ -3,17 +3,19 @@ disk, and resuming an unfinished run from the history."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import time
 from typing import Any
 
 import streamlit as st
 
-from components.datasets import MAX_STREAMED_FILES, Dataset, load_dataset, within
+from components.datasets import MAX_STREAMED_FILES, Dataset, load_dataset
 from components.executors import EXECUTORS, make_executor
 from components.executors.ray_executor import ADDRESS_ENV
 from components.runs import ResumeError, RunPlan, in_use, load_resumable, owner
 from components.store import RUNNING, HistoryStore
-from components.ui.server_files import DATA_ROOTS_ENV, data_roots
+from components.ui.server_files import DATA_ROOTS_ENV, data_roots, shared_path
+
+STOP_WAIT_S = 120  # how long the page looks for a stopped run to be marked before it says so and stops looking
 
 
 def executor_settings() -> Any:
@@ -57,8 +59,8 @@ def server_path_set(task: str) -> Dataset | None:
              f"a batch at a time, so thousands of samples fit in memory (uploads stop at 2,000 files).").strip()
     if not path:
         return None
-    where = Path(path).expanduser().resolve()
-    if not any(where.is_relative_to(root) for root in roots):
+    where = shared_path(path)
+    if where is None:
         st.warning(f"{path} is outside the folders this server shares ({shared}).", icon=":material/lock:")
         return None
     try:
@@ -107,26 +109,35 @@ def show_run_notes(notes: list[tuple[str, str]]) -> None:
             st.warning(text, icon=":material/warning:")
 
 
-def follow_stopped_run(store: HistoryStore | None, run_id: int | None) -> None:
-    """After Cancel (or a click during a run) a new pass of the page starts at once, while the stopped pass
-    marks its run cancelled only at its next step: the Unfinished runs picker could not offer it yet. Until
-    it is marked, say so and check every second; then rerun the page, so the picker offers it."""
-    if store is not None and run_id is not None and stopping(store, run_id):
-        _await_stop(store, run_id)
-
-
-def stopping(store: HistoryStore, run_id: int) -> bool:
-    """Whether run ``run_id`` is still marked running by this process (a stopped pass not yet at its end)."""
+def stopping(store: HistoryStore | None, run_id: int | None) -> bool:
+    """Whether run ``run_id`` is still marked running by this process: a pass stopped by Cancel (or a click
+    during a run) that has not reached its next step. A new pass of the page starts at once, so the Unfinished
+    runs picker cannot offer that run yet. Look before the picker is drawn: a run marked in between is then
+    offered, not missed."""
+    if store is None or run_id is None:
+        return False
     try:
-        run = next((r for r in store.unfinished_runs() if r["id"] == run_id), None)
+        meta = store.run_meta(run_id)
     except Exception:  # noqa: BLE001 - a broken history file must not break the page
         return False
-    return run is not None and run["meta"].get("status") == RUNNING and run["meta"].get("owner") == owner()
+    return meta is not None and meta.get("status") == RUNNING and meta.get("owner") == owner()
+
+
+def await_stop(store: HistoryStore, run_id: int) -> None:
+    """Say that run ``run_id`` is stopping and look every second, rerunning the page once it is marked; after
+    STOP_WAIT_S (a step stuck in a long load, a history write that failed) say so and stop looking."""
+    since = st.session_state.setdefault(f"compare_stopping_{run_id}", time.time())
+    if time.time() - since > STOP_WAIT_S:
+        st.caption(f"Run #{run_id} is still marked running {STOP_WAIT_S} s after it was stopped: it is offered "
+                   "for Resume once its current step ends (reload the page then).")
+        return
+    _poll_stop(store, run_id, since)
 
 
 @st.fragment(run_every=1.0)
-def _await_stop(store: HistoryStore, run_id: int) -> None:
-    if not stopping(store, run_id):
+def _poll_stop(store: HistoryStore, run_id: int, since: float) -> None:
+    """Every second: the whole page again once the run is marked (its picker then offers it) or the wait is over."""
+    if not stopping(store, run_id) or time.time() - since > STOP_WAIT_S:
         st.rerun()
     st.caption(f"Stopping run #{run_id} after its current step…")
 
@@ -136,5 +147,5 @@ def readable_here(meta: dict[str, Any]) -> bool:
     data_roots() (an upload, None, is offered too: pressing Resume says that it is not kept), and no weights
     folder or one inside data_roots()."""
     ref, weights = meta.get("dataset_ref"), meta.get("models_dir")
-    shared_set = ref is None or ref == "bundled" or (isinstance(ref, str) and within(Path(ref), data_roots()))
-    return shared_set and (weights is None or (isinstance(weights, str) and within(Path(weights), data_roots())))
+    shared_set = ref is None or ref == "bundled" or (isinstance(ref, str) and shared_path(ref) is not None)
+    return shared_set and (weights is None or (isinstance(weights, str) and shared_path(weights) is not None))

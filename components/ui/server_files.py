@@ -22,11 +22,21 @@ def data_roots() -> list[Path]:
             if part.strip()]
 
 
+def shared_path(text: str) -> Path | None:
+    """``text`` as a path (``~`` expanded, symlinks resolved) when it lies inside the shared folders; else None,
+    an unreadable name (a NUL byte) included."""
+    try:
+        path = Path(text.strip()).expanduser().resolve()
+        return path if text.strip() and within(path, data_roots()) else None
+    except (OSError, ValueError, RuntimeError):
+        return None
+
+
 def models_dir() -> str | None:
-    """The weights folder named in the sidebar, when it lies inside the shared folders; else None (every model
-    load and availability check looks there)."""
-    folder = str(st.session_state.get(MODELS_DIR_KEY, "")).strip()
-    return folder if folder and within(Path(folder).expanduser(), data_roots()) else None
+    """The weights folder named in the sidebar, resolved, when it lies inside the shared folders; else None
+    (every model load and availability check looks there)."""
+    folder = shared_path(str(st.session_state.get(MODELS_DIR_KEY, "")))
+    return None if folder is None else str(folder)
 
 
 def models_dir_input(help_text: str) -> None:

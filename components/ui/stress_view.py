@@ -56,7 +56,8 @@ def stress_section(models: list[CatalogEntry], task: str, inputs: Any, original:
         on = "" if stored[4] == "eager" else f" on {get_runtime(stored[4]).label}"  # eager: each engine's own
         st.markdown(f"**{stored[1]} at strength {stored[2]:g}**{on}")
         if stored[0] != here:
-            changed = "runtime" if stored[4] != runtime else "input"
+            same_input = stored[0] == input_key(inputs, stored[4], options)
+            changed = "runtime" if same_input else "input" if stored[4] == runtime else "input and runtime"
             st.caption(f"The {changed} changed since this stress run: press Run on the perturbed input to refresh.")
         st.dataframe(stored[3], hide_index=True, width="stretch", column_config=_column_help())
     _show_curves(task)
@@ -95,8 +96,10 @@ def _show_input(kind: str, shaken: Any) -> None:
 
 def _originals(models: list[CatalogEntry], task: str, inputs: Any, original: list[CardData] | None,
                runtime: str, options: dict[str, Any]) -> list[CardData]:
-    """The page's cards on the original input, plus a run on it of every model that has none."""
-    have = {card.entry.id: card for card in original or [] if card.result is not None}
+    """The page's cards on the original input on this runtime, plus a run on it of every model that has none
+    (cards of another runtime are not compared with answers on this one)."""
+    have = {card.entry.id: card for card in original or []
+            if card.result is not None and card.result.runtime == runtime}
     missing = [entry for entry in models if entry.id not in have]
     return list(have.values()) + (run_models(missing, task, inputs, runtime=runtime, **options) if missing else [])
 
