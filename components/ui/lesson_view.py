@@ -11,7 +11,7 @@ from functools import lru_cache
 import streamlit as st
 
 from components.lessons import LESSONS_DIR, Lesson, load_lessons
-from components.ui.share import problems
+from components.ui.share import follow_next_url, problems
 from components.ui.share_codecs import quoted
 
 LESSON, STEP = "lesson_id", "lesson_step"  # the step is 1-based, as in the URL
@@ -38,6 +38,7 @@ def go(lesson: Lesson, number: int) -> None:
     """Open step ``number`` (1-based) of ``lesson`` on its page, preset by the step's params."""
     step = lesson.steps[number - 1]
     st.session_state[LESSON], st.session_state[STEP] = lesson.id, number
+    follow_next_url()  # the next step may be on the page this one is on
     st.switch_page(_page_path(step.page),
                    query_params={**step.params, "lesson": lesson.id, "step": str(number)})
 

@@ -3,9 +3,11 @@
 ``PAGES`` says, per page, what travels: (query name, session-state key, codec from ``share_codecs``). app.py
 calls ``restore`` before a page draws its widgets, and ``publish`` after it ran:
 
-* ``restore`` seeds session state from the URL when the URL is not the one this session last wrote (a
-  pasted link, a lesson step, the browser's Back button); a value it cannot use, or a model that cannot run
-  here, is a one-line note (the link's own text in it shown literally: ``share_codecs.quoted``).
+* ``restore`` seeds session state from the URL when a page is entered (a pasted link, the browser's Back to
+  another page) or told to (``follow_next_url``: a lesson step); a value it cannot use, or a model that cannot
+  run here, is a one-line note (the link's own text in it shown literally: ``share_codecs.quoted``). On the
+  page it last wrote, the URL is only an echo of this session's own state, and a browser under load may send
+  an older copy of it with a click: never applied (it undid the click before it).
 * ``publish`` writes the current values back to the URL and shows the link with a copy button.
 
 A key may name another setting's value, as ``keep_vision_models_{task}``: the page's ``context`` fills it.
@@ -334,10 +336,16 @@ def cannot_run(page: str, values: Mapping[str, Any], state: State) -> list[str]:
     return notes
 
 
+def follow_next_url() -> None:
+    """Apply the URL of the next page run even on the page this session last wrote (a lesson's next step)."""
+    st.session_state.pop(WRITTEN, None)
+
+
 def restore(page: str) -> None:
-    """Seed session state from the URL, unless the URL is the one this session wrote last."""
+    """Seed session state from the URL when ``page`` is entered (or after ``follow_next_url``)."""
     url = st.query_params.to_dict()
-    if st.session_state.get(WRITTEN) == (page, url) or page not in PAGES:
+    written = st.session_state.get(WRITTEN)
+    if page not in PAGES or (written is not None and written[0] == page):
         return
     values, notes = decode(page, url, st.session_state)
     notes += cannot_run(page, values, st.session_state)
