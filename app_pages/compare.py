@@ -19,7 +19,7 @@ from components.store import HistoryStore, to_csv, to_json
 from components.tasks import TASKS
 from components.ui.catalog_view import availability_map, catalog_or_stop
 from components.ui.compare_run import (
-    await_stop, executor_settings, resume_request, server_path_set, show_run_notes, stopping,
+    await_stop, executor_settings, resume_request, run_started, server_path_set, show_run_notes, stopping,
 )
 from components.ui.chart_view import show_chart
 from components.ui.report_view import compare_report_button
@@ -139,7 +139,7 @@ if run_clicked or resuming:
         run_id, outcome = run_recorded(
             history, plan, run_entries, run_set, run_id=run_id, skip=done_keys(saved), executor=executor,
             progress=progress, on_result=lambda result: st.session_state[RESULTS].append(result.to_dict()),
-            on_start=lambda new_id: st.session_state.update(compare_run_id=new_id))
+            on_start=run_started)
         st.session_state[FAILURES] = outcome.failures
     except ExecutorError as exc:
         notes.append(("error", str(exc)))

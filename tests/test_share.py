@@ -193,6 +193,21 @@ def test_an_older_copy_of_the_url_sent_with_a_click_does_not_undo_it():
     assert at.query_params["models"] == "efficientnet_lite0"  # written again from the state
 
 
+def test_back_on_the_same_page_restores_the_earlier_settings(monkeypatch):
+    """The browser's Back / Forward is the one URL change on a page that is applied (Streamlit marks its rerun)."""
+    from types import SimpleNamespace
+
+    at = open_with("vision", {"task": "image-classification", "models": "efficientnet_lite0,efficientnet_lite1"})
+    key = "keep_vision_models_image-classification"
+    older = dict(at.query_params)
+    at.multiselect(key=key).set_value(["efficientnet_lite0"]).run()
+    at.query_params.clear()
+    at.query_params.update(older)
+    monkeypatch.setattr(share, "get_script_run_ctx", lambda: SimpleNamespace(is_history_navigation=True))
+    at.run()
+    assert at.multiselect(key=key).value == ["efficientnet_lite0", "efficientnet_lite1"]
+
+
 def test_a_list_with_an_unknown_id_keeps_the_known_ones():
     """Found in the browser: one unknown id dropped the link's whole model list (and with it a model that could
     not run here went without its note)."""

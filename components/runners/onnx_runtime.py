@@ -15,7 +15,7 @@ import os
 import re
 import threading
 import time
-from contextlib import AbstractContextManager, nullcontext, suppress
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -90,17 +90,15 @@ class OnnxRuntime(Runtime):
         example, text = example_inputs(loaded, entry)
         stem = f"{entry.id}-{loaded.weights}-{weights_fingerprint(loaded.model)}-opset{OPSET}"
         path = cache_dir() / f"{stem}-{self.name}.onnx"
-        if not path.exists():
+        if not _mark_used(path):
             path.parent.mkdir(parents=True, exist_ok=True)
             fp32 = cache_dir() / f"{stem}-onnx.onnx"
-            if not fp32.exists():
+            if not _mark_used(fp32):
                 export(loaded.model, example, fp32, text, entry)
             if self.int8:
                 quantize(fp32, path, text, loaded, entry)
             remove_other_exports(entry.id, loaded.weights, stem)
         model = OnnxModel(path, text)
-        with suppress(OSError):  # a read-only cache keeps its files anyway
-            os.utime(path)  # in use: not removed as stale by an export of other weights
         return dataclasses.replace(loaded, model=model, size_mb=path.stat().st_size / 2**20)
 
     def context(self, gradients: bool = False) -> AbstractContextManager:
@@ -124,6 +122,18 @@ def remove_other_exports(model_id: str, weights: str, stem: str) -> None:
     for path in cache_dir().glob(f"{model_id}-{weights}-*.onnx"):
         if ours.fullmatch(path.name) and not path.name.startswith(f"{stem}-") and _idle_for(path) > STALE_EXPORT_S:
             path.unlink(missing_ok=True)
+
+
+def _mark_used(path: Path) -> bool:
+    """Mark an export used now, before it is opened (so it is not removed as stale meanwhile); False when there
+    is none yet. A read-only cache cannot be marked, and keeps its files anyway."""
+    try:
+        os.utime(path)
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return path.exists()
 
 
 def _idle_for(path: Path) -> float:

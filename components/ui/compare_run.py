@@ -123,6 +123,12 @@ def stopping(store: HistoryStore | None, run_id: int | None) -> bool:
     return meta is not None and meta.get("status") == RUNNING and meta.get("owner") == owner()
 
 
+def run_started(run_id: int) -> None:
+    """Remember the run under way (Cancel's wait looks for it); a resumed run waits afresh after a new Cancel."""
+    st.session_state["compare_run_id"] = run_id
+    st.session_state.pop(f"compare_stopping_{run_id}", None)
+
+
 def await_stop(store: HistoryStore, run_id: int) -> None:
     """Say that run ``run_id`` is stopping and look every second, rerunning the page once it is marked; after
     STOP_WAIT_S (a step stuck in a long load, a history write that failed) say so and stop looking."""

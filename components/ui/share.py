@@ -3,11 +3,11 @@
 ``PAGES`` says, per page, what travels: (query name, session-state key, codec from ``share_codecs``). app.py
 calls ``restore`` before a page draws its widgets, and ``publish`` after it ran:
 
-* ``restore`` seeds session state from the URL when a page is entered (a pasted link, the browser's Back to
-  another page) or told to (``follow_next_url``: a lesson step); a value it cannot use, or a model that cannot
-  run here, is a one-line note (the link's own text in it shown literally: ``share_codecs.quoted``). On the
-  page it last wrote, the URL is only an echo of this session's own state, and a browser under load may send
-  an older copy of it with a click: never applied (it undid the click before it).
+* ``restore`` seeds session state from the URL when a page is entered (a pasted link), on the browser's
+  Back / Forward, or when told to (``follow_next_url``: a lesson step); a value it cannot use, or a model that
+  cannot run here, is a one-line note (the link's own text in it shown literally: ``share_codecs.quoted``).
+  Otherwise, on the page it last wrote, the URL is only an echo of this session's own state, and a browser
+  under load may send an older copy of it with a click: never applied (it undid the click before it).
 * ``publish`` writes the current values back to the URL and shows the link with a copy button.
 
 A key may name another setting's value, as ``keep_vision_models_{task}``: the page's ``context`` fills it.
@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 from urllib.parse import quote, urlencode
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from components.ui.share_codecs import (
     Choice, Codec, Context, Flag, Many, Number, PartlyUsed, Sample, Text, TextSample, TypedText, quoted,
@@ -342,11 +343,14 @@ def follow_next_url() -> None:
 
 
 def restore(page: str) -> None:
-    """Seed session state from the URL when ``page`` is entered (or after ``follow_next_url``)."""
+    """Seed session state from the URL when ``page`` is entered, on Back / Forward, or after ``follow_next_url``."""
     url = st.query_params.to_dict()
     written = st.session_state.get(WRITTEN)
-    if page not in PAGES or (written is not None and written[0] == page):
+    run = get_script_run_ctx()
+    history = run is not None and run.is_history_navigation
+    if page not in PAGES or (written is not None and written[0] == page and not history):
         return
+    st.session_state[WRITTEN] = (page, url)  # applied: a click that cuts this pass short must not apply it again
     values, notes = decode(page, url, st.session_state)
     notes += cannot_run(page, values, st.session_state)
     for key, value in values.items():
