@@ -118,9 +118,8 @@ class MemberBlobs(Sequence):
         return self._members[self._names[index]]
 
 
-class ImageFiles(Sequence):
-    """Encoded images (bytes in memory or read from disk per access), decoded to RGB PIL images on access;
-    one that cannot be decoded raises DatasetError with its name (file or member path)."""
+class EncodedFiles(Sequence):
+    """Encoded files (bytes in memory or read from disk per access), each decoded only when it is accessed."""
 
     def __init__(self, blobs: Sequence[bytes], names: Sequence[str] = ()) -> None:
         self._blobs, self._names = blobs, list(names)
@@ -131,29 +130,30 @@ class ImageFiles(Sequence):
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
+        return self.decode(self._blobs[index], self._names[index] if self._names else f"sample {index}")
+
+    def decode(self, data: bytes, name: str) -> Any:
+        raise NotImplementedError
+
+
+class ImageFiles(EncodedFiles):
+    """Images decoded to RGB PIL images on access; one that cannot be decoded raises DatasetError with its name
+    (file or member path)."""
+
+    def decode(self, data: bytes, name: str) -> Any:
         from PIL import Image
 
-        data = self._blobs[index]
         try:
             return Image.open(io.BytesIO(data)).convert("RGB")
         except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
-            name = self._names[index] if self._names else f"sample {index}"
             raise DatasetError(f"image '{name}' cannot be decoded ({type(exc).__name__}: {exc})") from None
 
 
-class AudioFiles(Sequence):
-    """Encoded audio clips, decoded to 16 kHz mono float32 on access (one clip at a time)."""
+class AudioFiles(EncodedFiles):
+    """Audio clips decoded to 16 kHz mono float32 on access (one clip at a time)."""
 
-    def __init__(self, blobs: Sequence[bytes], names: Sequence[str]) -> None:
-        self._blobs, self._names = blobs, list(names)
-
-    def __len__(self) -> int:
-        return len(self._blobs)
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        return decode_audio(self._blobs[index], self._names[index])
+    def decode(self, data: bytes, name: str) -> Any:
+        return decode_audio(data, name)
 
 
 class Window(Sequence):

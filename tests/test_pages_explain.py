@@ -12,17 +12,23 @@ from test_pages_playgrounds import assert_clean, cards, choose, click, errors, o
 LITE0 = "efficientnet_lite0"
 
 
-@pytest.fixture(scope="module")
-def vision() -> AppTest:
+def lite0_on_chelsea(runtime: str = "eager") -> AppTest:
+    """The Vision page after a classification run of EfficientNet-Lite0 on the chelsea sample on ``runtime``."""
     at = open_page("app_pages/vision.py")
     click(at, "vision_input_sample_chelsea.jpg")
     at.radio(key="keep_vision_task").set_value("Image classification (ImageNet-1k)")
+    at.segmented_control(key="keep_vision_runtime").set_value(runtime)
     at.run()
     at.multiselect(key="keep_vision_models_image-classification").set_value([LITE0])
     at.run()
     click(at, "vision_run")
     assert_clean(at)
     return at
+
+
+@pytest.fixture(scope="module")
+def vision() -> AppTest:
+    return lite0_on_chelsea()
 
 
 def captions(at: AppTest) -> str:
@@ -163,15 +169,7 @@ def test_method_picker_grad_cam_plus_plus_and_its_sanity_check(vision):
 @pytest.mark.slow  # the ONNX export of Lite0 (cached on disk after the first run)
 def test_a_cam_method_on_onnx_gets_occlusion_labelled():
     """Bug: a CAM method chosen for an ONNX run gave an error on every card and no heatmap."""
-    at = open_page("app_pages/vision.py")
-    click(at, "vision_input_sample_chelsea.jpg")
-    at.radio(key="keep_vision_task").set_value("Image classification (ImageNet-1k)")
-    at.segmented_control(key="keep_vision_runtime").set_value("onnx")
-    at.run()
-    at.multiselect(key="keep_vision_models_image-classification").set_value([LITE0])
-    at.run()
-    click(at, "vision_run")
-    assert_clean(at)
+    at = lite0_on_chelsea("onnx")
     at.selectbox(key="keep_explain_method").set_value("gradcam++")
     at.run()
     note = "ONNX Runtime fp32 gives no gradients or feature maps: these cards are explained by occlusion instead of"

@@ -86,6 +86,15 @@ def test_zero_shot_has_no_labelled_set_and_no_model_is_a_message(text):
     assert text.button(key="stress_run_zero-shot-classification").disabled
 
 
+def show_attention(at: AppTest, model_id: str, runtime: str) -> None:
+    """Pick a model and runtime in the Attention tool and press Show attention."""
+    at.selectbox(key="keep_attention_model").set_value(model_id)
+    at.segmented_control(key="keep_attention_runtime").set_value(runtime)
+    at.run()
+    click(at, "attention_run")
+    assert_clean(at)
+
+
 def test_attention_map_grid_and_models_without_attention(text):
     tool(text, "Attention")
     text.selectbox(key="keep_attention_model").set_value("all_minilm_l6_v2")
@@ -108,16 +117,9 @@ def test_attention_map_grid_and_models_without_attention(text):
     grid = last_chart(text)["data"][0]
     assert np.shape(grid["z"]) == (6, 12) and grid["y"][0] == "layer 1" and grid["x"][-1] == "head 12"
 
-    text.selectbox(key="keep_attention_model").set_value("vader")
-    text.run()
-    click(text, "attention_run")
-    assert_clean(text)
+    show_attention(text, "vader", "eager")
     assert "VADER sentiment is not a transformer" in infos(text)
-    text.selectbox(key="keep_attention_model").set_value("all_minilm_l6_v2")
-    text.segmented_control(key="keep_attention_runtime").set_value("onnx")
-    text.run()
-    click(text, "attention_run")
-    assert_clean(text)
+    show_attention(text, "all_minilm_l6_v2", "onnx")
     assert "returns no attention weights: pick the PyTorch eager runtime" in infos(text)
     text.segmented_control(key="keep_attention_runtime").set_value("eager")
     text.text_area(key="keep_text_input").set_value("   ")

@@ -32,11 +32,16 @@ def navigation_links(page) -> list[str]:
     return list(dict.fromkeys(links))
 
 
-def run_vision(page, runs) -> None:
+def run_sample(page, runs, sample: str, button: str = "Run") -> None:
+    """Pick a bundled sample on the Samples tab and press the page's run button."""
     tab(page, "Samples")
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="chelsea", exact=True).click())
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Run", exact=True).click(),
+    runs.do(lambda: page.locator(MAIN).get_by_role("button", name=sample, exact=True).click())
+    runs.do(lambda: page.locator(MAIN).get_by_role("button", name=button, exact=True).click(),
             timeout=2 * MODEL_TIMEOUT_MS)
+
+
+def run_vision(page, runs) -> None:
+    run_sample(page, runs, "chelsea")
     page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Latency").first.wait_for()
     page.locator(f"{MAIN} .js-plotly-plot .main-svg").first.wait_for()
 
@@ -47,18 +52,12 @@ def run_text(page, runs) -> None:  # the English samples are there from the star
 
 
 def run_speech(page, runs) -> None:
-    tab(page, "Samples")
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="clip01", exact=True).click())
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Transcribe").click(),
-            timeout=2 * MODEL_TIMEOUT_MS)
+    run_sample(page, runs, "clip01", "Transcribe")
     page.locator(MAIN).get_by_text("Transcripts", exact=True).wait_for()
 
 
 def run_multimodal(page, runs) -> None:
-    tab(page, "Samples")
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="coffee", exact=True).click())
-    runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Run", exact=True).click(),
-            timeout=2 * MODEL_TIMEOUT_MS)
+    run_sample(page, runs, "coffee")
     page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Latency").first.wait_for()
 
 
