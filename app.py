@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas  # noqa: F401
 import streamlit as st
 
+from components.limits import Refused
 from components.ui import lesson_view, presenter, share
 from components.ui.state import keep_widget_state
 
@@ -38,6 +39,9 @@ share.restore(name)  # a link's settings, before the page draws its widgets
 presenter.style()
 share.show_notes(name)
 lesson_view.panel(name)
-page.run()
+try:
+    page.run()
+except Refused as refused:  # a run over a visitor's limits (components/limits.py): one line, the page stays usable
+    st.error(str(refused), icon=":material/block:")
 share.publish(name)  # the settings now shown, back into the link
 presenter.toggle()

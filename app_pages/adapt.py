@@ -4,12 +4,15 @@ import logging
 
 import streamlit as st
 
+from components import limits
 from components.adapt import AdaptRun, adapt_backbones, train_backbone, train_tfidf
 from components.catalog import get_entry
 from components.datasets import DatasetError
 from components.labelled_sets import ADAPT_TASKS, LabelledSet, load_bundled_labelled, load_labelled_upload
 from components.runners.factory import CannotRun
 from components.ui.adapt_view import show_results, show_try_it
+from components.ui.format import literal
+from components.ui.run import model_slot, refusal
 from components.ui.server_files import models_dir
 
 RESULT = "adapt_result"
@@ -46,11 +49,12 @@ try:
         if upload is not None:
             dataset = uploaded_set(task, upload.name, upload.getvalue())
 except DatasetError as exc:
-    st.error(f"{exc}", icon=":material/warning:")
+    st.error(literal(exc), icon=":material/warning:")
 if dataset is not None:
     counts = {c: dataset.labels.count(c) for c in dataset.classes}
     what = BUNDLED_NAMES[task] if source == "Bundled" else dataset.source
-    st.caption(f"{what}: {len(dataset)} samples — " + ", ".join(f"{c} ({n})" for c, n in counts.items()))
+    st.caption(f"{literal(what)}: {len(dataset)} samples — "
+               + ", ".join(f"{literal(c)} ({n})" for c, n in counts.items()))
     if task == "audio-classification":
         st.caption(":material/schedule: Whisper encodes every clip in its 30 s window: about 0.5 s per clip and "
                    "backbone on a 2-core CPU the first time (features are cached after that).")
@@ -76,24 +80,29 @@ if st.button("Train", icon=":material/play_arrow:", type="primary", key="adapt_t
     bar = st.progress(0.0, text="Starting…")
     runs: list[AdaptRun] = []
     try:
-        for i, (entry, weights) in enumerate(jobs):
-            def progress(fraction: float, message: str, i: int = i) -> None:
-                bar.progress(min((i + fraction) / len(jobs), 1.0), text=message)
+        limits.check(limits.MAX_MODELS, len(chosen))
+        limits.check(limits.MAX_SET_SAMPLES, len(dataset))
+        with model_slot("Training"):
+            for i, (entry, weights) in enumerate(jobs):
+                def progress(fraction: float, message: str, i: int = i) -> None:
+                    bar.progress(min((i + fraction) / len(jobs), 1.0), text=message)
 
-            def epoch_progress(epoch: int, most: int, loss: float, val_loss: float, i: int = i) -> None:
-                bar.progress(min((i + 0.85 + 0.15 * epoch / most) / len(jobs), 1.0),
-                             text=f"{entry.name}: epoch {epoch} — train loss {loss:.3f}, validation loss {val_loss:.3f}")
+                def epoch_progress(epoch: int, most: int, loss: float, val_loss: float, i: int = i) -> None:
+                    bar.progress(min((i + 0.85 + 0.15 * epoch / most) / len(jobs), 1.0),
+                                 text=f"{entry.name}: epoch {epoch} — train loss {loss:.3f}, validation loss {val_loss:.3f}")
 
-            runs.append(train_backbone(entry, weights, dataset, head, seed=0, progress=progress,
-                                       epoch_progress=epoch_progress, extra_dir=weights_dir))
-        if baseline and task == "text-classification":
-            runs.append(train_tfidf(dataset, seed=0))
+                runs.append(train_backbone(entry, weights, dataset, head, seed=0, progress=progress,
+                                           epoch_progress=epoch_progress, extra_dir=weights_dir))
+            if baseline and task == "text-classification":
+                runs.append(train_tfidf(dataset, seed=0))
         st.session_state[RESULT] = {"dataset": dataset, "runs": runs, "maps": {}}
+    except limits.Refused as exc:  # over a visitor's limits, or the server's queue is full
+        refusal(exc)
     except (CannotRun, DatasetError) as exc:  # earlier results stay on the page
-        st.error(f"Training stopped: {exc}", icon=":material/warning:")
+        st.error(f"Training stopped: {literal(exc)}", icon=":material/warning:")
     except Exception as exc:  # noqa: BLE001 - a failing fit is a message, never a traceback
         logging.getLogger(__name__).exception("Adapt training failed")
-        st.error(f"Training failed: {type(exc).__name__}: {exc}", icon=":material/warning:")
+        st.error(f"Training failed: {type(exc).__name__}: {literal(exc)}", icon=":material/warning:")
     bar.empty()
 
 result = st.session_state.get(RESULT)

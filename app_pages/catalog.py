@@ -3,13 +3,20 @@ import streamlit as st
 
 from components.availability import STATUS_ORDER
 from components.catalog import MODALITIES
+from components.runtime import endpoint_line, network_available
 from components.snippets import code_snippet
-from components.ui.catalog_view import availability_map, catalog_frame, catalog_or_stop
+from components.ui.catalog_view import (
+    availability_map,
+    catalog_frame,
+    catalog_or_stop,
+    estimate_panel,
+)
 from components.ui.server_files import models_dir, models_dir_input
 
 st.title(":material/menu_book: Model catalog")
 st.caption("Landmark pre-trained models with their facts, and whether each can run on this machine — "
            "computed now, with the reason.")
+st.caption(endpoint_line(network_available()))
 
 entries = catalog_or_stop()
 with st.sidebar:
@@ -74,6 +81,7 @@ if shown:
                         + (f" on {m.dataset}" if m.dataset else "") + f" (source: {m.source})")
         source = f"{entry.source.kind}: `{entry.source.name}`" if entry.source.name else entry.source.kind
         st.markdown(f"**Weights from:** {source}")
+        estimate_panel(entry)
         language, code = code_snippet(entry)
         st.code(code, language=language if language != "text" else None)
 else:

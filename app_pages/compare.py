@@ -1,17 +1,20 @@
 """Compare: benchmark models on a labelled set; chart accuracy against latency, memory and size."""
 import sqlite3
+import threading
 import time
 
 import streamlit as st
 
 from components.benchmark import BenchmarkConfig
 from components.compare_charts import (
-    accuracy_vs_latency, int8_slower_notes, latency_distribution, memory_and_size, published_vs_measured,
-    results_table, runtime_comparison, table_formats, throughput_by_batch,
+    accuracy_vs_latency, best_two, int8_slower_notes, label, latency_distribution, memory_and_size,
+    paired_comparison, published_vs_measured, ranking_note, results_table, runtime_comparison, table_formats,
+    throughput_by_batch,
 )
 from components.catalog import get_entry
 from components.datasets import Dataset, DatasetError, load_bundled, load_dataset, load_upload
 from components.executors.base import ExecutorError
+from components.limits import Refused
 from components.runs import RunPlan, dataset_ref, done_keys, run_recorded
 from components.runners.factory import resolve_weights, runner_tasks
 from components.runners.runtimes import get_runtime, runtime_names
@@ -19,10 +22,13 @@ from components.store import HistoryStore, to_csv, to_json
 from components.tasks import TASKS
 from components.ui.catalog_view import availability_map, catalog_or_stop
 from components.ui.compare_run import (
-    await_stop, executor_settings, resume_request, run_started, server_path_set, show_run_notes, stopping,
+    await_stop, check_limits, executor_settings, over_time, over_time_note, resume_request, run_started,
+    server_path_set, show_run_notes, stopping, visible_runs, visitor,
 )
 from components.ui.chart_view import show_chart
+from components.ui.format import literal
 from components.ui.report_view import compare_report_button
+from components.ui.run import model_slot
 from components.ui.server_files import data_roots, models_dir
 
 RESULTS, FAILURES = "compare_results", "compare_failures"
@@ -77,10 +83,10 @@ try:
         if upload is not None:
             dataset = uploaded_set(task, upload.name, upload.getvalue())
 except DatasetError as exc:
-    st.error(str(exc), icon=":material/warning:")
+    st.error(literal(exc), icon=":material/warning:")
 if dataset is not None:
     kind = "labelled samples" if dataset.labelled else "unlabelled samples (latency, memory, FLOPs only)"
-    st.caption(f"{len(dataset)} {kind} from {dataset.source}.")
+    st.caption(f"{len(dataset)} {kind} from {literal(dataset.source)}.")
 
 with st.expander("Measurement settings"):
     c1, c2 = st.columns(2)
@@ -122,26 +128,32 @@ if run_clicked or resuming:
                            BenchmarkConfig(runs=runs, warmup=warmup, models_dir=weights_dir), set_ref)
             run_set = dataset
     except (DatasetError, KeyError) as exc:
-        st.error(f"Run #{run_id} cannot be resumed: {exc}", icon=":material/warning:")
+        st.error(f"Run #{run_id} cannot be resumed: {literal(exc)}", icon=":material/warning:")
         st.stop()
+    check_limits(plan, run_set)  # over a visitor's limits: one line (app.py), nothing started
     st.session_state[RESULTS], st.session_state[FAILURES] = list(saved), {}
     st.session_state["compare_cancelled"] = True  # cleared when the run completes
     bar = st.progress(0.0, text="Starting…")
-    started = time.perf_counter()
+    started, too_long = time.perf_counter(), threading.Event()
 
     def progress(fraction: float, message: str) -> None:
+        if over_time(started):
+            too_long.set()  # the run stops after its current step, resumable
         elapsed = time.perf_counter() - started
         eta = f" · about {elapsed * (1 - fraction) / fraction:.0f} s left" if fraction > 0.02 else ""
         bar.progress(min(fraction, 1.0), text=f"{message}{eta}")
 
     notes = []
     try:
-        run_id, outcome = run_recorded(
-            history, plan, run_entries, run_set, run_id=run_id, skip=done_keys(saved), executor=executor,
-            progress=progress, on_result=lambda result: st.session_state[RESULTS].append(result.to_dict()),
-            on_start=run_started)
+        with model_slot("The comparison"):
+            run_id, outcome = run_recorded(
+                history, plan, run_entries, run_set, run_id=run_id, skip=done_keys(saved), executor=executor,
+                progress=progress, cancel=too_long, on_start=run_started, session=visitor(),
+                on_result=lambda result: st.session_state[RESULTS].append(result.to_dict()))
         st.session_state[FAILURES] = outcome.failures
-    except ExecutorError as exc:
+        if too_long.is_set() and outcome.cancelled:
+            notes.append(("warning", over_time_note()))
+    except (ExecutorError, Refused) as exc:
         notes.append(("error", str(exc)))
     st.session_state["compare_cancelled"] = False
     if run_id is None and st.session_state[RESULTS]:
@@ -157,15 +169,17 @@ if stopped:
     if waiting:
         await_stop(history, st.session_state["compare_run_id"])
 for reason in (st.session_state.get(FAILURES) or {}).values():
-    st.error(reason, icon=":material/warning:")
+    st.error(literal(reason), icon=":material/warning:")
 
 with st.sidebar:
     st.subheader("History")
     try:
         store = HistoryStore()
-        runs_saved = [r for r in store.list_runs() if r["task"] == task]
+        runs_saved = [r for r in visible_runs(store.list_runs()) if r["task"] == task]
+        if store.skipped:
+            st.caption(f"{store.skipped} damaged history row(s) skipped.")
     except Exception as exc:  # noqa: BLE001 - a broken history file must not break the page
-        st.caption(f"History unavailable: {exc}")
+        st.caption(f"History unavailable: {literal(exc)}")
         runs_saved, store = [], None
     overlay = st.multiselect(
         "Overlay earlier runs", [r["id"] for r in runs_saved], key=f"keep_cmp_overlay_{task}",
@@ -181,7 +195,7 @@ for run_id in overlay:
         shown += [dict(r, run_label=f"run #{run_id}") for r in store.load_run(run_id)["results"]
                   if r.get("task", task) == task]
     except (KeyError, OSError, sqlite3.Error) as exc:
-        st.warning(f"Run #{run_id} could not be loaded from the history: {exc}")
+        st.warning(f"Run #{run_id} could not be loaded from the history: {literal(exc)}")
 
 if shown:
     st.subheader("Results")
@@ -195,6 +209,19 @@ if shown:
         for column, figure in zip(st.columns(2), figures[start:start + 2]):
             with column:
                 show_chart(figure)
+    if ranking_note(shown):
+        st.warning(ranking_note(shown), icon=":material/compare_arrows:")
+    pair = best_two(shown)
+    if pair is not None:
+        names = [label(r) for r in shown]
+        left, right = st.columns(2)
+        first = left.selectbox("Paired comparison on the same items: A", names, index=pair[0], key=f"cmp_pair_a_{task}")
+        second = right.selectbox("and B (default: the best two)", names, index=pair[1], key=f"cmp_pair_b_{task}")
+        if first == second:
+            st.caption("Pick two different rows to compare them item by item.")
+        else:
+            for statement in paired_comparison(shown[names.index(first)], shown[names.index(second)])["statements"]:
+                st.markdown(statement)
     runtimes_figure = runtime_comparison(shown)  # three panels: the full width
     if runtimes_figure is not None:
         show_chart(runtimes_figure)
@@ -202,6 +229,8 @@ if shown:
     st.caption("Measured on: " + ", ".join(f"{k} {v}" for k, v in env.items() if k in
                                             ("cpu", "cpu_flags", "cores", "torch_threads", "device", "torch",
                                              "transformers", "timm", "onnxruntime", "executor", "hostname")))
+    for scheme in sorted({(r.get("env") or {}).get("int8") for r in shown} - {None}):
+        st.caption(f"ONNX int8: {scheme}")
     for note in int8_slower_notes(shown):
         st.info(note, icon=":material/info:")
     c1, c2, c3 = st.columns(3)

@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.availability import READY, STATUS_ICONS, STATUS_ORDER
-from components.runtime import network_available
+from components.runtime import endpoint_line, network_available
 from components.ui.catalog_view import availability_map, catalog_or_stop
 from components.ui.server_files import models_dir
 
@@ -35,6 +35,7 @@ st.caption(
      "inside Python packages — and measures the cost of other architectures with random weights. ")
     + f"{len(entries)} models in the catalog."
 )
+st.caption(endpoint_line(online))
 
 ready = [e for e in entries if availability[e.id].status == READY]
 by_modality: dict[str, list[str]] = {}

@@ -5,6 +5,7 @@ from PIL import Image
 from components.catalog import get_entry
 from components.overlays import draw_ocr_boxes
 from components.ui.cards import show_cards, top_k_chart
+from components.ui.format import literal
 from components.ui.input_widgets import current_raw, image_input
 from components.ui.picker import pick_models, runnable_models
 from components.ui.report_view import image_given, playground_report_button
@@ -103,7 +104,7 @@ if checked is not None:
                 st.session_state[f"{KEY}_results"] = ("cap", run_models(models, "image-captioning", image))
             stored = st.session_state.get(f"{KEY}_results")
             if stored and stored[0] == "cap":
-                show_cards(stored[1], lambda card: st.markdown(f"> {card.result.output['text']}"))
+                show_cards(stored[1], lambda card: st.markdown(f"> {literal(card.result.output['text'])}"))
                 playground_report_button("Multimodal playground", image_given(KEY, image),
                                          [("image-captioning", stored[1])], key="mm_report")
 

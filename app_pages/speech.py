@@ -10,7 +10,7 @@ from components.inputs import SAMPLE_RATE, wav_bytes
 from components.ui.cards import show_cards
 from components.ui.chart_view import NO_MODE_BAR, show_chart
 from components.ui.explain_view import speech_words
-from components.ui.format import format_latency_ms
+from components.ui.format import format_latency_ms, literal
 from components.ui.input_widgets import DATA, audio_input, current_raw
 from components.ui.picker import pick_models
 from components.ui.report_view import audio_given, playground_report_button
@@ -59,11 +59,11 @@ if checked is not None:
         st.session_state[f"{KEY}_results"] = run_models(models, "speech-recognition", audio)
     reference = known_transcript(raw.name) if raw.origin == "sample" else None
     if reference:
-        st.caption(f"Reference transcript: “{reference}”")
+        st.caption(f"Reference transcript: “{literal(reference)}”")
 
     def render_transcript(card: CardData) -> None:
         out = card.result.output
-        st.markdown(f"> {out['text'] or '*(nothing recognised)*'}")
+        st.markdown(f"> {literal(out['text']) or '*(nothing recognised)*'}")
         rtf = card.result.latency_ms / 1000 / max(out["audio_s"], 1e-9)
         line = f"Real-time factor **{rtf:.2f}** (compute time ÷ audio length; < 1 is faster than real time)"
         if reference:

@@ -5,10 +5,10 @@ import streamlit as st
 
 from components.backends.tokenization import TOKENIZERS, split_tokens, vocabulary_size
 from components.charts import similarity_heatmap
-from components.inputs import text_lines
+from components.inputs import capped_lines, text_lines
 from components.ui.cards import show_cards, top_k_chart
 from components.ui.explain_view import text_explanation
-from components.ui.format import language_name
+from components.ui.format import language_name, literal
 from components.ui.chart_view import NO_MODE_BAR, show_chart
 from components.ui.picker import pick_models, pick_runtime
 from components.ui.report_view import playground_report_button, text_given
@@ -21,7 +21,9 @@ st.title(":material/notes: Text playground")
 st.caption("Type or paste sentences (one per line), pick a tool and models, press Run.")
 
 checked = text_input()
-lines = text_lines(checked.data) if checked else []
+lines, capped = capped_lines(text_lines(checked.data) if checked else [])
+if capped:
+    st.caption(f":material/content_cut: {capped}")
 
 TOOLS = ["Similarity & search", "Zero-shot labels", "Language", "Sentiment", "Tokenizer view", "Attention"]
 st.session_state.setdefault("keep_text_tool", TOOLS[0])
@@ -56,7 +58,7 @@ def changed_note(ran: tuple[list[str], dict], now: tuple[list[str], dict]) -> No
 def render_similarity(card: CardData) -> None:
     out = card.result.output
     if "ranking" in out:
-        st.markdown(f"**Closest to** “{out['query']}”")
+        st.markdown(f"**Closest to** “{literal(out['query'])}”")
         top_k_chart([{"label": r["text"][:60], "score": r["score"]} for r in out["ranking"][:5]], percent=False)
         st.caption("Cosine similarity to the query (1 = same meaning).")
     show_chart(similarity_heatmap(out["sentences"], out["matrix"]), config=NO_MODE_BAR)
@@ -70,7 +72,8 @@ def render_similarity(card: CardData) -> None:
 def render_zero_shot(card: CardData) -> None:
     for row in card.result.output:
         best = row["labels"][0]
-        st.markdown(f"**{best['label']}** (cosine {best['cosine']:.2f}, share {best['score']:.0%}) — {row['text']}")
+        st.markdown(f"**{literal(best['label'])}** (cosine {best['cosine']:.2f}, share {best['score']:.0%}) — "
+                    f"{literal(row['text'])}")
     st.caption("Each line goes to the label whose description “This text is about …” embeds closest; the share "
                "is a softmax of the cosines ÷ 0.05, a relative score, not a calibrated probability.")
 

@@ -5,7 +5,8 @@
         [--seed N] [--baseline] --json OUT.json
 
 OUT.json is a list with one row per (backbone, weights): held-out accuracy and macro-F1 of a head
-trained on the backbone's frozen features, the few-shot curve, feature size and timings, and the
+trained on the backbone's frozen features with their 95% intervals (``metrics_ci``: Wilson, bootstrap),
+the few-shot curve (each point with its 95% interval over draws), feature size and timings, and the
 environment. ``--baseline`` adds each backbone with random weights (and TF-IDF for text, weights
 "none"). Any error exits 1 with one line on stderr.
 """
@@ -37,6 +38,7 @@ from components.adapt_heads import (
 from components.catalog import CatalogEntry, CatalogError, default_catalog, entries_by_ids
 from components.cli import CliError, fail, write_json
 from components.labelled_sets import ADAPT_TASKS, LabelledSet, load_labelled
+from components.stats import classification_intervals
 
 HEADS = ("logistic", "finetune")
 TFIDF_ID = "tfidf"
@@ -116,6 +118,7 @@ def train_backbone(entry: CatalogEntry, weights: str, dataset: LabelledSet, head
     scores = score(labels[test], predicted, dataset.classes)
     row = _row(entry.id, entry.name, weights, dataset, head, train, scores, curve, x.shape[1],
                features.seconds, time.perf_counter() - start)
+    row["metrics_ci"] = classification_intervals(labels[test].tolist(), predicted)
     row["features_from"] = features.source
     return AdaptRun(row, model, x, test, predicted, scores, dataset.labels)
 
@@ -137,6 +140,7 @@ def train_tfidf(dataset: LabelledSet, shots: Sequence[int] | None = None, seed: 
     scores = score(labels[test], predicted, dataset.classes)
     row = _row(TFIDF_ID, "TF-IDF + logistic regression", "none", dataset, "logistic", train, scores, curve,
                dim, 0.0, time.perf_counter() - start)
+    row["metrics_ci"] = classification_intervals(labels[test].tolist(), predicted)
     row["features_from"] = "computed"
     return AdaptRun(row, model, None, test, predicted, scores, dataset.labels)
 
@@ -240,8 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     except (CliError, CatalogError, DatasetError, CannotRun, OSError, KeyboardInterrupt) as exc:
         return fail(exc)
     for row in rows:
-        print(f"{row['backbone_id']:<22} {row['weights']:<6} accuracy {row['accuracy']:.3f}  "
-              f"macro-F1 {row['macro_f1']:.3f}  embed {row['embed_s']:.1f} s  train {row['train_s']:.1f} s")
+        ci = {k: f" [{v[0]:.3f}, {v[1]:.3f}]" if v else "" for k, v in row["metrics_ci"].items()}
+        print(f"{row['backbone_id']:<22} {row['weights']:<6} accuracy {row['accuracy']:.3f}{ci['accuracy']}  "
+              f"macro-F1 {row['macro_f1']:.3f}{ci['macro_f1']}  embed {row['embed_s']:.1f} s  "
+              f"train {row['train_s']:.1f} s")
     print(f"wrote {len(rows)} row(s) to {args.json}")
     return 0
 

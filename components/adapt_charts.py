@@ -36,24 +36,35 @@ def per_class_bars(row: dict[str, Any]) -> go.Figure:
     return fig
 
 
+def fewshot_band(point: dict[str, Any]) -> tuple[float, float]:
+    """A few-shot point's band: its 95% interval over draws (mean ± std in rows from before intervals)."""
+    ci = point.get("accuracy_ci")
+    if ci:
+        return max(ci[0], 0.0), min(ci[1], 1.0)
+    return point["accuracy_mean"] - point["accuracy_std"], point["accuracy_mean"] + point["accuracy_std"]
+
+
 def fewshot_chart(rows: Sequence[dict[str, Any]]) -> go.Figure:
-    """Accuracy against examples per class: mean line with a ±1 std band, one colour per row."""
+    """Accuracy against examples per class: mean line with its 95% interval over draws, one colour per row."""
     fig = go.Figure()
     for i, row in enumerate(rows):
         colour = PALETTE[i % len(PALETTE)]
         k = [p["shots"] for p in row["fewshot"]]
         mean = np.array([p["accuracy_mean"] for p in row["fewshot"]])
         std = np.array([p["accuracy_std"] for p in row["fewshot"]])
-        fig.add_trace(go.Scatter(x=k + k[::-1], y=list(mean + std) + list((mean - std)[::-1]), fill="toself",
+        low, high = zip(*(fewshot_band(p) for p in row["fewshot"])) if row["fewshot"] else ((), ())
+        fig.add_trace(go.Scatter(x=k + k[::-1], y=list(high) + list(low[::-1]), fill="toself",
                                  fillcolor=colour, opacity=0.15, line=dict(width=0), hoverinfo="skip",
                                  showlegend=False))
         fig.add_trace(go.Scatter(x=k, y=mean, mode="lines+markers", name=row_label(row),
                                  line=dict(color=colour, dash="dot" if row["weights"] != "real" else "solid"),
-                                 customdata=std, hovertemplate="k=%{x}: %{y:.0%} ± %{customdata:.0%}<extra></extra>"))
+                                 customdata=std,
+                                 hovertemplate="k=%{x}: %{y:.0%} (std over draws %{customdata:.0%})<extra></extra>"))
     shots = sorted({p["shots"] for row in rows for p in row["fewshot"]})
     chance = 1 / max(len(rows[0]["classes"]), 1) if rows else 0
     fig.add_hline(y=chance, line=dict(color="grey", dash="dash"), annotation_text="chance")
-    fig.update_layout(title="Few-shot curve: held-out accuracy vs examples per class (mean ± std over draws)",
+    fig.update_layout(title="Few-shot curve: held-out accuracy vs examples per class "
+                            "(mean and 95% interval over draws)",
                       height=420, margin=dict(l=10, r=10, t=50, b=10), xaxis=dict(type="log", tickvals=shots, title="examples per class"),
                       yaxis=dict(range=[0, 1.02], tickformat=".0%", title="held-out accuracy"),
                       legend=dict(orientation="h", y=-0.2))

@@ -22,6 +22,7 @@ import numpy as np
 
 from components.catalog import CatalogEntry
 from components.labelled_sets import LabelledSet
+from components.weights_fingerprint import sweep_scratch
 
 FEATURES_ENV = "MODEL_EXPLORER_FEATURES_DIR"
 RUNTIME = "eager"  # the only runtime features are taken on for now
@@ -112,14 +113,11 @@ def extract(entry: CatalogEntry, weights: str, dataset: LabelledSet, progress: P
     if cached is not None:
         _touch(path)
         return Features(cached, time.perf_counter() - start, "memory")
-    try:
-        array = np.load(path)
-        if array.shape[0] == len(dataset):
-            MEMORY.put(key, array)
-            _touch(path)
-            return Features(array, time.perf_counter() - start, "disk")
-    except (OSError, ValueError):
-        pass
+    array = _load(path, len(dataset))
+    if array is not None:
+        MEMORY.put(key, array)
+        _touch(path)
+        return Features(array, time.perf_counter() - start, "disk")
     size = BATCH[dataset.task]
     parts = []
     for first in range(0, len(dataset), size):
@@ -132,10 +130,22 @@ def extract(entry: CatalogEntry, weights: str, dataset: LabelledSet, progress: P
     return Features(array, time.perf_counter() - start, "computed")
 
 
+def _load(path: Path, rows: int) -> np.ndarray | None:
+    """The features cached at ``path``; None (a miss, computed anew) when the file is absent, empty, cut short,
+    corrupt or of another shape."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):  # EOFError: a zero-length file
+        return None
+    return array if array.ndim == 2 and array.shape[0] == rows and array.dtype == np.float32 else None
+
+
 def _save(path: Path, array: np.ndarray) -> None:
-    """Write atomically; a read-only or full disk only costs the cache."""
+    """Write atomically (stale scratch files of earlier writers swept first); a read-only or full disk only
+    costs the cache."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        sweep_scratch(path.parent)
         tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         with open(tmp, "wb") as handle:
             np.save(handle, array)

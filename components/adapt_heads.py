@@ -9,6 +9,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from components.stats import mean_interval
+
 TEST_FRACTION = 0.3
 FEWSHOT_DRAWS = 5
 FINETUNE_MAX_EPOCHS = 60
@@ -69,7 +71,8 @@ def fewshot_shots(labels: Sequence[str], requested: Sequence[int] | None = None)
 def fewshot_curve(labels: Sequence[str], train: np.ndarray, test: np.ndarray, shots: Sequence[int],
                   fit_predict: Callable[[np.ndarray], np.ndarray], seed: int,
                   draws: int = FEWSHOT_DRAWS) -> list[dict[str, float]]:
-    """Held-out accuracy with k training examples per class, mean and std over random draws.
+    """Held-out accuracy with k training examples per class, mean, std and the mean's 95% t-interval
+    over random draws (the interval reflects which examples were drawn, not the test set's size).
 
     ``fit_predict(chosen)`` trains a fresh head on the samples ``chosen`` and predicts ``test``.
     """
@@ -83,7 +86,7 @@ def fewshot_curve(labels: Sequence[str], train: np.ndarray, test: np.ndarray, sh
             chosen = np.concatenate([rng.choice(train[labels[train] == c], k, replace=False) for c in classes])
             accuracies.append(float((fit_predict(chosen) == labels[test]).mean()))
         curve.append({"shots": int(k), "accuracy_mean": float(np.mean(accuracies)),
-                      "accuracy_std": float(np.std(accuracies))})
+                      "accuracy_std": float(np.std(accuracies)), "accuracy_ci": mean_interval(accuracies)})
     return curve
 
 

@@ -6,6 +6,8 @@ Statuses, best first:
 - downloadable: the Hub is reachable, so the real loading code will fetch the weights;
 - architecture-only: no weights, but the network builds offline from a library's own definition,
   so its cost (latency, memory, params, FLOPs) can be measured with random weights;
+- estimate-only: too large to build here or no weights, but its public configuration builds it on the
+  meta device, so its cost is estimated (``components.estimate``), never measured;
 - api-only / unreleased / unavailable: cannot run here; the reason says why.
 """
 from __future__ import annotations
@@ -20,11 +22,13 @@ from components.catalog import CatalogEntry
 from components.runtime import network_available
 
 READY, DOWNLOADABLE, ARCH_ONLY = "ready", "downloadable", "architecture-only"
+ESTIMATE_ONLY = "estimate-only"
 API_ONLY, UNRELEASED, UNAVAILABLE = "api-only", "unreleased", "unavailable"
-STATUS_ORDER = (READY, DOWNLOADABLE, ARCH_ONLY, API_ONLY, UNRELEASED, UNAVAILABLE)
+STATUS_ORDER = (READY, DOWNLOADABLE, ARCH_ONLY, ESTIMATE_ONLY, API_ONLY, UNRELEASED, UNAVAILABLE)
 # Streamlit Material icons in markdown (never emoji: Linux machines without an emoji font draw empty boxes).
 STATUS_ICONS = {READY: ":green[:material/check_circle:]", DOWNLOADABLE: ":blue[:material/cloud_download:]",
-                ARCH_ONLY: ":orange[:material/construction:]", API_ONLY: ":gray[:material/cloud:]",
+                ARCH_ONLY: ":orange[:material/construction:]", ESTIMATE_ONLY: ":violet[:material/calculate:]",
+                API_ONLY: ":gray[:material/cloud:]",
                 UNRELEASED: ":gray[:material/lock:]", UNAVAILABLE: ":red[:material/block:]"}
 MODELS_DIR_ENV = "MODEL_EXPLORER_MODELS_DIR"
 
@@ -223,6 +227,10 @@ def compute_availability(entry: CatalogEntry, extra_dir: str | None = None) -> A
     if arch_reason:
         return Availability(ARCH_ONLY, f"no network and no local weights; {arch_reason} "
                                        f"(cost only — accuracy n/a){gated}")
+    if entry.arch_config is not None:
+        return Availability(ESTIMATE_ONLY, f"no network and no local weights; its public configuration builds it "
+                                           f"on the meta device, so its cost is an estimate (`python -m "
+                                           f"components.estimate --models {entry.id}`){gated}")
     if entry.source.kind == "external":
         return Availability(UNAVAILABLE, f"weights are distributed outside the libraries this app loads "
                                          f"({entry.source.name}); no runner here")

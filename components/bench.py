@@ -3,7 +3,7 @@
     python -m components.bench --task image-classification \\
         --models efficientnet_lite0,efficientnet_lite1 [--dataset bundled|PATH] [--runs N] \\
         [--warmup N] [--batch-sizes 1,4,16] [--weights real|random] [--runtime eager,onnx,onnx-int8] \
-        [--executor local|ray [--address ADDR]] --json OUT.json
+        [--executor local|ray [--address ADDR]] [--paired A,B] --json OUT.json
     python -m components.bench --resume RUN_ID [--executor local|ray [--address ADDR]] --json OUT.json
 
 OUT.json is a list with one object per (model, runtime) (see BenchmarkResult). Any error (unknown
@@ -16,6 +16,12 @@ decoded a batch at a time). ``--executor ray`` runs each row as a task on a Ray 
 the one at ``--address`` (default: $MODEL_EXPLORER_RAY_ADDRESS). Every run is recorded in the history
 (components.store) row by row; ``--resume RUN_ID`` finishes a run that was cut short, measuring only
 the rows it lacks, and writes all of the run's rows.
+
+Every row carries ``metrics_ci`` (95% interval per metric) beside ``metrics``, ``latency_ci`` beside
+``latency_ms`` and ``item_scores`` (per-sample scores). ``--paired A,B`` (two rows: a model id, or
+``id@runtime``) compares them on the items both saw (exact McNemar for accuracy, a paired bootstrap for
+WER / F1 / Spearman, Mann-Whitney U on the timed runs; components.stats), prints the verdicts and writes
+them to OUT.paired.json.
 """
 from __future__ import annotations
 
@@ -52,6 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "empty: start a local Ray)")
     parser.add_argument("--resume", type=int, default=None, metavar="RUN_ID",
                         help="finish an unfinished run from the history: only its missing rows are measured")
+    parser.add_argument("--paired", default=None, metavar="A,B",
+                        help="compare two rows (model id, or id@runtime) on the same items; writes OUT.paired.json")
     parser.add_argument("--json", required=True, type=Path, help="where to write the results")
     args = parser.parse_args(argv)
     if args.resume is None and (args.task is None or args.models is None):
@@ -142,6 +150,7 @@ def run(args: argparse.Namespace) -> tuple[list[dict], dict[str, str]]:
         entries = resolve_models(plan.task, ",".join(plan.model_ids), plan.config.weights)
     else:
         plan, entries = plan_from_args(args)
+    check_paired(args.paired, plan)
     executor = make_executor(args)
     dataset = load_dataset(plan.task, plan.dataset_ref)
 
@@ -168,8 +177,49 @@ def stop_on_error(args: argparse.Namespace, plan: Any, previous: list[dict]) -> 
     return len(plan.runtimes) == 1 and not previous and args.executor == "local"
 
 
+def paired_keys(text: str) -> tuple[str, str]:
+    """The two row keys ``--paired A,B`` names (``id`` or ``id@runtime``)."""
+    names = [n.strip() for n in text.split(",")]
+    if len(names) != 2 or not all(names) or names[0] == names[1]:
+        raise CliError(f"--paired takes two different rows, A,B (a model id, or id@runtime), not '{text}'")
+    keys = [row_key(model, runtime or "eager") for model, _, runtime in (n.partition("@") for n in names)]
+    return keys[0], keys[1]
+
+
+def check_paired(text: str | None, plan: Any) -> None:
+    """Fail before measuring when ``--paired`` names a row the run does not have."""
+    if text is None:
+        return
+    missing = [key for key in paired_keys(text) if key not in plan.row_keys]
+    if missing:
+        raise CliError(f"--paired names {', '.join(missing)}, not a row of this run (rows: {', '.join(plan.row_keys)})")
+
+
+def paired_result(rows: list[dict], text: str) -> dict[str, Any]:
+    """The paired comparison of the two rows ``--paired`` names (components.stats.paired_rows)."""
+    from components.stats import paired_rows
+
+    by_key = {row_key(r["model_id"], r.get("runtime", "eager")): r for r in rows}
+    key_a, key_b = paired_keys(text)
+    missing = [key for key in (key_a, key_b) if key not in by_key]
+    if missing:
+        raise CliError(f"--paired: no result for {', '.join(missing)}")
+    evaluation = TASKS[by_key[key_a]["task"]].evaluation
+    labels = {m.key: m.label for m in evaluation.metrics} if evaluation else {}
+    return paired_rows(by_key[key_a], by_key[key_b], key_a, key_b, labels)
+
+
+def paired_path(out: Path) -> Path:
+    return out.with_name(f"{out.stem}.paired.json")
+
+
+def _with_interval(value: float, interval: list[float] | None) -> str:
+    return f"{value:.3f}" + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "")
+
+
 def summary_line(row: dict) -> str:
-    metrics = ", ".join(f"{k} {v:.3f}" for k, v in row["metrics"].items() if v is not None)
+    ci = row.get("metrics_ci") or {}
+    metrics = ", ".join(f"{k} {_with_interval(v, ci.get(k))}" for k, v in row["metrics"].items() if v is not None)
     return (f"{row['model_id']:<24} {row['runtime']:<9} {row['weights']:<6} p50 {row['latency_ms']['p50']:9.3g} ms  "
             f"{metrics or row['metrics_note']}")
 
@@ -186,12 +236,18 @@ def main(argv: list[str] | None = None) -> int:
         if not rows:
             raise CliError("; ".join(failures.values()))
         write_json(args.json, rows)
+        paired = paired_result(rows, args.paired) if args.paired else None
+        if paired is not None:
+            write_json(paired_path(args.json), paired)
     except (CliError, CatalogError, DatasetError, BenchmarkError, ExecutorError, ResumeError, OSError,
             sqlite3.Error, KeyboardInterrupt) as exc:
         return fail(exc)
     for row in rows:
         print(summary_line(row))
     print(f"wrote {len(rows)} result(s) to {args.json}")
+    if paired is not None:
+        print("\n".join(paired["statements"]))
+        print(f"wrote the paired comparison to {paired_path(args.json)}")
     for reason in failures.values():
         print(f"error: {reason}", file=sys.stderr)
     return 1 if failures else 0

@@ -23,7 +23,7 @@ from typing import Any, Callable, Collection, Sequence
 from components.catalog import CatalogEntry
 from components.agreement import agreement
 from components.datasets import Dataset
-from components.evaluate import compute_metrics, evaluate
+from components.evaluate import compute_metrics, evaluate, uncertainty
 from components.executors.base import Executor, Job, Row, RowDone, row_key
 from components.executors.local import LocalExecutor
 from components.measure import (
@@ -38,6 +38,7 @@ from components.model_manager import ModelManager, get_manager
 from components.runners.architecture import RANDOM_NOTE
 from components.runners.base import InputError, Runner
 from components.runners.factory import CannotRun, create_runner
+from components.stats import latency_interval
 from components.tasks import get_task
 
 Progress = Callable[[float, str], None]
@@ -98,9 +99,17 @@ class BenchmarkResult:
     env: dict[str, Any] = field(default_factory=dict)
     runtime: str = "eager"
     agreement: dict[str, Any] | None = None  # vs eager on the same samples (components.agreement)
+    metrics_ci: dict[str, list[float] | None] = field(default_factory=dict)  # 95% [low, high] per metric
+    latency_ci: dict[str, list[float] | None] = field(default_factory=dict)  # {"p50": 95% [low, high]}
+    item_scores: dict[str, Any] = field(default_factory=dict)  # per-sample scores (paired tests, stats)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The row as a dict, ``metrics_ci`` beside ``metrics`` and ``latency_ci`` beside ``latency_ms``."""
+        row = asdict(self)
+        order = [k for k in row if k not in ("metrics_ci", "latency_ci")]
+        order.insert(order.index("metrics") + 1, "metrics_ci")
+        order.insert(order.index("latency_ms") + 1, "latency_ci")
+        return {k: row[k] for k in order}
 
 
 @dataclass
@@ -231,10 +240,11 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
                                            lambda: tick(1, f"{name}: timing"), options)
             rates = throughput(runner, items, task, config.batch_sizes, config.runs,
                                statistics.fmean(latencies), lambda n: tick(n, f"{name}: throughput"), options)
-            metrics, n_eval = {}, 0
+            metrics, n_eval, scores, metrics_ci = {}, 0, {}, {}
             if evaluating and accuracy:
-                metrics, _ = evaluate(runner, dataset, lambda n: tick(n, f"{name}: evaluating"))
+                metrics, predictions = evaluate(runner, dataset, lambda n: tick(n, f"{name}: evaluating"))
                 n_eval = len(dataset)
+                scores, metrics_ci = uncertainty(task, dataset.labels, predictions)
             agreed = None if runtime == "eager" else _agreement_with_eager(runner, entry, task, items, config, manager)
         except Cancelled:
             raise
@@ -248,6 +258,7 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
     env["model_revision"] = model_revision(entry, loaded.weights)
     env["malloc_thresholds_pinned"] = pinned
     env["hostname"] = socket.gethostname()
+    env.update(runner.runtime.details(runner.loaded))  # e.g. the int8 scheme chosen for this CPU
     return BenchmarkResult(
         model_id=entry.id, model_name=entry.name, task=task, weights=loaded.weights,
         dataset=dataset.source, n_samples=n_eval, metrics=metrics,
@@ -262,7 +273,8 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
         flops=flops, size_mb=loaded.size_mb, load_s=loaded.load_s, load_cached=id(loaded) in before,
         device=runner.device,
         reference_metric=asdict(entry.reference_metric) if entry.reference_metric else None,
-        env=env, runtime=runtime, agreement=agreed,
+        env=env, runtime=runtime, agreement=agreed, metrics_ci=metrics_ci,
+        latency_ci={"p50": latency_interval(latencies)}, item_scores=scores,
     )
 
 

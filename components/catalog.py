@@ -84,6 +84,7 @@ class CatalogEntry:
     params_note: str = ""
     domain: str = "general"
     architecture: Architecture | None = None
+    arch_config: Architecture | None = None  # public configuration, for meta-device estimates only
     reference_metric: ReferenceMetric | None = None
     offline_pack: bool = False
 
@@ -158,6 +159,7 @@ def _parse_entry(raw: Any, index: int) -> CatalogEntry:
         params_note=str(raw.get("params_note") or ""),
         domain=str(raw.get("domain") or "general"),
         architecture=_parse_architecture(raw.get("architecture"), label),
+        arch_config=_parse_architecture(raw.get("arch_config"), label, "arch_config"),
         reference_metric=_parse_metric(raw.get("reference_metric"), label),
         offline_pack=bool(raw.get("offline_pack", False)),
     )
@@ -173,12 +175,12 @@ def _parse_source(raw: dict, label: str) -> Source:
     return Source(kind=kind, name=name, engine=str(raw.get("engine") or ""))
 
 
-def _parse_architecture(raw: Any, label: str) -> Architecture | None:
+def _parse_architecture(raw: Any, label: str, key: str = "architecture") -> Architecture | None:
     if raw is None:
         return None
-    where = f"{label} architecture"
+    where = f"{label} {key}"
     if not isinstance(raw, dict):
-        raise _fail(label, "architecture", "must be a mapping")
+        raise _fail(label, key, "must be a mapping")
     library = _choice(raw, "library", ARCH_LIBRARIES, where)
     overrides = raw.get("overrides") or {}
     if not isinstance(overrides, dict):

@@ -21,6 +21,7 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#0
 BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, BLACK, YELLOW = PALETTE
 GREY = "#999999"
 MAX_TABLE_ROWS = 60  # a chart with more points gets a summary line, not a table
+HOVER_GRID_LINES = 30  # a similarity heatmap of more lines: no per-cell hover texts, and no taller
 # A horizontal legend under the x-axis title (its top below the title; plotly grows the bottom margin to fit it)
 LEGEND_BELOW = dict(orientation="h", yref="container", yanchor="bottom", y=0, x=0)
 
@@ -45,17 +46,24 @@ def ranked_bars(rows: list[dict[str, Any]], percent: bool = True) -> go.Figure:
 
 
 def similarity_heatmap(sentences: list[str], matrix: list[list[float]]) -> go.Figure:
-    """Cosine-similarity matrix; axes numbered (#1, #2, …), full sentences on hover."""
-    numbers = [f"#{i}" for i in range(1, len(sentences) + 1)]
+    """Cosine-similarity matrix; axes numbered (#1, #2, …), full sentences on hover up to HOVER_GRID_LINES
+    lines, beyond that the row's and column's labels (a grid of hover texts grows with lines²: 1,000 lines
+    sent 76 MB to the browser); values rounded to 3 decimals."""
+    n = len(sentences)
+    numbers = [f"#{i}" for i in range(1, n + 1)]
     rows = [f"#{i} {s[:22]}{'…' if len(s) > 22 else ''}" for i, s in enumerate(sentences, start=1)]
-    hover = [[f"{sentences[r]}<br>{sentences[c]}<br>cosine {matrix[r][c]:.2f}" for c in range(len(sentences))]
-             for r in range(len(sentences))]
-    fig = go.Figure(go.Heatmap(z=matrix, x=numbers, y=rows, zmin=-1, zmax=1, colorscale="RdBu",
-                               hovertext=hover, hoverinfo="text", showscale=False,
-                               text=[[f"{v:.2f}" for v in row] for row in matrix],
-                               texttemplate="%{text}" if len(sentences) <= 10 else None))
-    fig.update_layout(height=120 + 32 * len(sentences), margin=dict(l=10, r=10, t=10, b=10),
-                      yaxis=dict(autorange="reversed"), xaxis=dict(side="top", type="category", dtick=1))
+    z = [[round(float(v), 3) for v in row] for row in matrix]
+    if n <= HOVER_GRID_LINES:
+        hover = dict(hovertext=[[f"{sentences[r]}<br>{sentences[c]}<br>cosine {z[r][c]:.2f}" for c in range(n)]
+                                for r in range(n)], hoverinfo="text")
+    else:
+        hover = dict(hovertemplate="%{y} · %{x}<br>cosine %{z:.2f}<extra></extra>")
+    labelled = dict(text=[[f"{v:.2f}" for v in row] for row in z], texttemplate="%{text}") if n <= 10 else {}
+    fig = go.Figure(go.Heatmap(z=z, x=numbers, y=rows, zmin=-1, zmax=1, colorscale="RdBu", showscale=False,
+                               **hover, **labelled))
+    fig.update_layout(height=120 + 32 * min(n, HOVER_GRID_LINES), margin=dict(l=10, r=10, t=10, b=10),
+                      yaxis=dict(autorange="reversed"),
+                      xaxis=dict(side="top", type="category", dtick=1 if n <= HOVER_GRID_LINES else None))
     return colour_blind_safe(fig)
 
 

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from components.chart_labels import label_positions
 from components.charts import BLUE, GREY, ORANGE, PALETTE, PURPLE, VERMILLION
+from components.stats import all_overlap, overlaps, paired_rows
 from components.tasks import TASKS
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=380, colorway=list(PALETTE))
@@ -18,6 +19,7 @@ TABLE_FORMATS = {"Samples": "%d", "p50 ms": "%.1f", "p90 ms": "%.1f", "p99 ms": 
                  "Speed-up vs eager": "%.2fx"}  # printf formats of the results table; other numbers: metrics
 RUN_SYMBOLS = ("circle", "diamond", "square", "triangle-up", "pentagon", "star")  # a marker per overlaid run
 RUN_COLORS = tuple(c for c in PALETTE if c != VERMILLION)  # vermillion draws the Pareto frontier
+NO_RANKING = "Every interval overlaps: no ranking can be read from these points."
 
 
 def headline(task: str) -> tuple[str, str, bool]:
@@ -39,8 +41,23 @@ def label(result: dict[str, Any]) -> str:
     return name
 
 
+def metric_ci(result: dict[str, Any], key: str) -> list[float] | None:
+    """A row's 95% interval of metric ``key`` (None for rows without one, e.g. from older runs)."""
+    return (result.get("metrics_ci") or {}).get(key)
+
+
+def latency_ci(result: dict[str, Any]) -> list[float] | None:
+    """A row's 95% interval of p50 latency (bootstrap over its timed runs)."""
+    return (result.get("latency_ci") or {}).get("p50")
+
+
+def interval_text(interval: Sequence[float] | None, digits: int = 3) -> str:
+    return f"[{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]" if interval else ""
+
+
 def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
-    """The results table: one row per model, the figures a reader compares."""
+    """The results table: one row per model, the figures a reader compares, each metric and p50 with its
+    95% interval."""
     rows = []
     for r in results:
         metric_key, metric_label, _ = headline(r["task"])
@@ -51,10 +68,13 @@ def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
         rows.append({
             "Model": label(r), "Weights": r["weights"], "Runtime": r.get("runtime", "eager"),
             metric_label or "Metric": metrics.get(metric_key) if metrics else None,
-            "Other metrics": ", ".join(f"{k} {v:.3f}" for k, v in metrics.items()
-                                       if k != metric_key and v is not None) or r.get("metrics_note", ""),
+            "95% interval": interval_text(metric_ci(r, metric_key)),
+            "Other metrics": ", ".join(f"{k} {v:.3f} {interval_text(metric_ci(r, k))}".strip()
+                                       for k, v in metrics.items() if k != metric_key and v is not None)
+                             or r.get("metrics_note", ""),
             "Samples": r.get("n_samples"),
-            "p50 ms": r["latency_ms"].get("p50"), "p90 ms": r["latency_ms"].get("p90"),
+            "p50 ms": r["latency_ms"].get("p50"), "p50 95% interval": interval_text(latency_ci(r), 1),
+            "p90 ms": r["latency_ms"].get("p90"),
             "p99 ms": r["latency_ms"].get("p99"),
             "Items/s (batch 1)": (r.get("throughput") or {}).get("1"),
             "Peak RSS MB": r.get("peak_rss_mb"), "Params (M)": (r["params"] or 0) / 1e6 or None,
@@ -113,8 +133,9 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
     if not rows:
         return None
     points = [(r["latency_ms"]["p50"], r["metrics"][key]) for r in rows]
-    x_range = axis_range([p[0] for p in points], 0.12, floor=0.0)
-    y_range = metric_range([p[1] for p in points])
+    x_cis, y_cis = [latency_ci(r) for r in rows], [metric_ci(r, key) for r in rows]
+    x_range = axis_range([p[0] for p in points] + [x for ci in x_cis if ci for x in ci], 0.12, floor=0.0)
+    y_range = metric_range([p[1] for p in points] + [y for ci in y_cis if ci for y in ci])
     sizes = [max(8, min(40, (r["params"] or 0) / 1e6)) for r in rows]
     shown, seen = [], set()
     for r in rows:  # a model's label once, on its first run: its other runs sit beside it
@@ -132,17 +153,73 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
             texttemplate="%{customdata}", textposition=[positions[i] for i in picked], textfont_size=11,
             hovertemplate=f"%{{text}}<br>p50 %{{x:.3g}} ms · {metric_label} %{{y:.3f}}<extra></extra>",
             cliponaxis=False, name=run if len(runs) > 1 else "models",
+            error_x=error_bars([points[i][0] for i in picked], [x_cis[i] for i in picked]),
+            error_y=error_bars([points[i][1] for i in picked], [y_cis[i] for i in picked]),
             marker=dict(size=[sizes[i] for i in picked], symbol=RUN_SYMBOLS[n % len(RUN_SYMBOLS)],
                         color=RUN_COLORS[n % len(RUN_COLORS)], opacity=0.7)))
     front = pareto_front(points, higher)
     fig.add_trace(go.Scatter(x=[points[i][0] for i in front], y=[points[i][1] for i in front],
                              mode="lines", line=dict(color=VERMILLION, dash="dash"), name="Pareto frontier"))
+    near = near_front(front, x_cis, y_cis)
+    if near:
+        fig.add_trace(go.Scatter(x=[points[i][0] for i in near], y=[points[i][1] for i in near], mode="markers",
+                                 marker=dict(symbol="circle-open", size=[sizes[i] + 10 for i in near],
+                                             color=VERMILLION, line_width=2), hoverinfo="skip",
+                                 name="could be on the frontier (its intervals overlap a frontier point's)"))
+    if all_overlap(y_cis):
+        fig.add_annotation(text=NO_RANKING, xref="paper", yref="paper", x=0.01, y=0.99, xanchor="left",
+                           yanchor="top", showarrow=False, font=dict(color=VERMILLION, size=12),
+                           bgcolor="rgba(255,255,255,0.8)")
     fig.update_layout(title=f"{metric_label} vs latency ({'up' if higher else 'down'}-left is better; "
                             f"size ~ params)",
                       xaxis=dict(title="p50 latency (ms)", range=x_range),
                       yaxis=dict(title=metric_label, range=y_range),
                       legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0), **LAYOUT)
     return fig
+
+
+def error_bars(values: Sequence[float], intervals: Sequence[Sequence[float] | None]) -> dict[str, Any] | None:
+    """Plotly asymmetric error bars from 95% intervals (none where no row has one)."""
+    if not any(intervals):
+        return None
+    return dict(type="data", symmetric=False, thickness=1.2, width=3,
+                array=[ci[1] - v if ci else 0 for v, ci in zip(values, intervals)],
+                arrayminus=[v - ci[0] if ci else 0 for v, ci in zip(values, intervals)])
+
+
+def near_front(front: Sequence[int], x_cis: Sequence[Sequence[float] | None],
+               y_cis: Sequence[Sequence[float] | None]) -> list[int]:
+    """Points off the Pareto front whose latency or metric interval overlaps a front point's: within the
+    uncertainty, they could be on the front."""
+    return [i for i in range(len(y_cis)) if i not in front and any(
+        overlaps(y_cis[i], y_cis[j]) or overlaps(x_cis[i], x_cis[j]) for j in front)]
+
+
+def ranking_note(results: list[dict[str, Any]]) -> str | None:
+    """:data:`NO_RANKING` when every row's headline interval overlaps every other's, else None."""
+    if not results:
+        return None
+    key = headline(results[0]["task"])[0]
+    return NO_RANKING if all_overlap([metric_ci(r, key) for r in results]) else None
+
+
+def best_two(results: list[dict[str, Any]]) -> tuple[int, int] | None:
+    """Indices of the two rows best on the headline metric (None with fewer than two scored rows)."""
+    if not results:
+        return None
+    key, _, higher = headline(results[0]["task"])
+    scored = [i for i, r in enumerate(results) if (r.get("metrics") or {}).get(key) is not None]
+    if len(scored) < 2:
+        return None
+    ranked = sorted(scored, key=lambda i: results[i]["metrics"][key], reverse=higher)
+    return ranked[0], ranked[1]
+
+
+def paired_comparison(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Rows ``a`` and ``b`` compared on the items both saw (components.stats.paired_rows), in words."""
+    evaluation = TASKS[a["task"]].evaluation if a["task"] in TASKS else None
+    labels = {m.key: m.label for m in evaluation.metrics} if evaluation else {}
+    return paired_rows(a, b, label(a), label(b), labels)
 
 
 def axis_range(values: Sequence[float], pad: float, floor: float | None = None,
@@ -231,9 +308,9 @@ def runtime_comparison(results: list[dict[str, Any]]) -> go.Figure | None:
         chosen = [(r, e) for r, e in rows if r["runtime"] == runtime]
         names = [label(dict(r, runtime="eager")) for r, _ in chosen]
         deltas = [_delta(r, e, key) for r, e in chosen]
-        fig.add_trace(go.Bar(name=runtime, x=names, y=[e["latency_ms"]["p50"] / r["latency_ms"]["p50"]
-                                                       for r, e in chosen], legendgroup=runtime,
-                             marker_color=color), 1, 1)
+        speedups = [e["latency_ms"]["p50"] / r["latency_ms"]["p50"] for r, e in chosen]
+        fig.add_trace(go.Bar(name=runtime, x=names, y=speedups, legendgroup=runtime, marker_color=color,
+                             error_y=error_bars(speedups, [speedup_interval(r, e) for r, e in chosen])), 1, 1)
         fig.add_trace(go.Bar(name=runtime, x=names, y=[r["size_mb"] for r, _ in chosen], legendgroup=runtime,
                              showlegend=False, marker_color=color), 1, 2)
         fig.add_trace(go.Bar(name=runtime, x=names, y=[(r.get("agreement") or {}).get("value") for r, _ in chosen],
@@ -250,6 +327,14 @@ def runtime_comparison(results: list[dict[str, Any]]) -> go.Figure | None:
     fig.update_layout(barmode="group", title="Runtimes: the same model on eager PyTorch and ONNX Runtime",
                       **dict(LAYOUT, height=440, margin=dict(l=10, r=10, t=80, b=10)))
     return fig
+
+
+def speedup_interval(result: dict[str, Any], eager: dict[str, Any]) -> list[float] | None:
+    """A conservative 95% range of the speed-up over eager: the ends of both p50 intervals divided."""
+    fast, slow = latency_ci(result), latency_ci(eager)
+    if not fast or not slow or fast[0] <= 0:
+        return None
+    return [slow[0] / fast[1], slow[1] / fast[0]]
 
 
 def _delta(result: dict[str, Any], eager: dict[str, Any], key: str) -> str:

@@ -17,15 +17,16 @@ import stat
 import unicodedata
 import weakref
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path, PurePosixPath
-from typing import Any, Sequence
+from typing import Any, BinaryIO, Sequence
 
 import numpy as np
 
-from components.inputs import MAX_IMAGE_PIXELS, SAMPLE_RATE, InputError, load_audio
+from components.inputs import SAMPLE_RATE, InputError, check_image_size, load_audio
 from components.tasks import evaluation_tasks, get_task
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -33,9 +34,15 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 MAX_ZIP_BYTES = 200 * 2**20  # total uncompressed size
 MAX_ZIP_RATIO = 100  # uncompressed / compressed, per member and overall
 MAX_ZIP_FILES = 2000
+ZIP_ENTRIES_PER_FILE = 3  # entries the end record may declare per allowed file (folders, macOS '._' files)
 MAX_STREAMED_FILES = 50_000  # a folder or ZIP read from disk keeps only names, not samples
 MAX_CSV_ROWS = 10000
-MAX_AUDIO_S = 3600.0  # total decoded audio
+MAX_AUDIO_S = 3600.0  # total audio of a set (Compare uploads: decoded; Adapt sets: from the headers)
+MAX_SET_PIXELS = 2_000_000_000  # total image pixels of an uploaded set, from the headers
+ZIP_READ_CHUNK = 2**20  # ZIP members are inflated a chunk at a time (zipfile stops at the declared size)
+# Bidi overrides / isolates / marks and C0 / C1 controls: refused in labels (class names, CSV labels, transcripts)
+_LABEL_FORBIDDEN = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, RuntimeError, OSError, EOFError, NotImplementedError)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
@@ -45,16 +52,17 @@ class DatasetError(ValueError):
 
 
 class FileBlobs(Sequence):
-    """The bytes of files on disk, read on access (only the paths are held)."""
+    """The bytes of files on disk, read on access (only the paths are held); with ``roots``, a file must
+    still lie inside them when it is read."""
 
-    def __init__(self, paths: Sequence[Path]) -> None:
-        self._paths = list(paths)
+    def __init__(self, paths: Sequence[Path], roots: Sequence[Path] | None = None) -> None:
+        self._paths, self._roots = list(paths), roots
 
     def __len__(self) -> int:
         return len(self._paths)
 
     def __getitem__(self, index: int) -> bytes:
-        return read_file(self._paths[index])
+        return read_file(self._paths[index], self._roots)
 
 
 class NamedFiles(Mapping):
@@ -83,10 +91,11 @@ class NamedFiles(Mapping):
 
 class ZipArchive(NamedFiles):
     """Member name -> bytes of a ZIP file on disk, read on access; pickles as its path (Ray workers).
-    The archive is opened on first access and closed when this mapping is collected (weakref.finalize)."""
+    The archive is opened on first access (inside ``roots`` then, if given) and closed when this mapping is
+    collected (weakref.finalize)."""
 
-    def __init__(self, path: Path, names: Sequence[str]) -> None:
-        self.path, self._names, self._known = path, tuple(names), frozenset(names)
+    def __init__(self, path: Path, names: Sequence[str], roots: Sequence[Path] | None = None) -> None:
+        self.path, self._names, self._known, self._roots = path, tuple(names), frozenset(names), roots
         self._archive: zipfile.ZipFile | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -94,14 +103,17 @@ class ZipArchive(NamedFiles):
 
     def _read(self, name: str) -> bytes:
         try:
-            return self._open().read(name)
-        except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError) as exc:
-            raise DatasetError(f"'{self.path.name}': member '{name}' cannot be read ({exc})") from None
+            archive = self._open()
+        except _READ_ERRORS as exc:
+            raise DatasetError(f"'{self.path.name}' cannot be read ({exc})") from None
+        return read_member(archive, archive.getinfo(name), self.path.name)
 
     def _open(self) -> zipfile.ZipFile:
         if self._archive is None:
-            self._archive = zipfile.ZipFile(self.path)
+            file = open_checked(self.path, self._roots)
+            self._archive = zipfile.ZipFile(file)
             weakref.finalize(self, self._archive.close)
+            weakref.finalize(self, file.close)  # a ZipFile leaves a file object it was given open
         return self._archive
 
 
@@ -229,8 +241,8 @@ def load_dataset(task: str, source: str | Path = "bundled", roots: Sequence[Path
     if path.is_dir():
         return load_folder(task, path, roots)
     if path.is_file() and zipfile.is_zipfile(path) and _streamable(task):
-        return load_zip_file(task, path)
-    return load_upload(task, path.name, read_whole(path))
+        return load_zip_file(task, path, roots)
+    return load_upload(task, path.name, read_whole(path, roots))
 
 
 def within(path: Path, roots: Sequence[Path]) -> bool:
@@ -254,9 +266,9 @@ def load_folder(task: str, root: Path, roots: Sequence[Path] | None = None) -> D
     return _STREAM_READERS[evaluation.format](task, root.name, members)
 
 
-def load_zip_file(task: str, path: Path) -> Dataset:
+def load_zip_file(task: str, path: Path, roots: Sequence[Path] | None = None) -> Dataset:
     """A ZIP on disk, checked like an upload, streamed member by member (up to MAX_STREAMED_FILES files)."""
-    return _STREAM_READERS[get_task(task).evaluation.format](task, path.name, open_zip(path))
+    return _STREAM_READERS[get_task(task).evaluation.format](task, path.name, open_zip(path, roots))
 
 
 class FolderFiles(NamedFiles):
@@ -264,7 +276,7 @@ class FolderFiles(NamedFiles):
     With ``roots``, files that resolve outside them (symlinks out of the shared folders) are skipped."""
 
     def __init__(self, root: Path, roots: Sequence[Path] | None = None) -> None:
-        self.root = root
+        self.root, self.roots = root, roots
         names = []
         for folder, subfolders, files in os.walk(root):  # stops at the limit, not after walking everything
             subfolders[:] = [d for d in subfolders if not d.startswith(".") and d != "__MACOSX"]
@@ -279,13 +291,13 @@ class FolderFiles(NamedFiles):
         self._names, self._known = tuple(sorted(names)), frozenset(names)
 
     def _read(self, name: str) -> bytes:
-        return read_file(self.root / name)
+        return read_file(self.root / name, self.roots)
 
     def paths(self, names: Sequence[str]) -> FileBlobs:
-        return FileBlobs([self.root / name for name in names])
+        return FileBlobs([self.root / name for name in names], self.roots)
 
 
-def read_whole(path: Path) -> bytes:
+def read_whole(path: Path, roots: Sequence[Path] | None = None) -> bytes:
     """A dataset file read whole (a CSV, a ZIP for a task that does not stream): a regular file of at most
     MAX_ZIP_BYTES, checked before reading."""
     try:
@@ -297,15 +309,27 @@ def read_whole(path: Path) -> bytes:
     if info.st_size > MAX_ZIP_BYTES:
         raise DatasetError(f"'{path.name}' is {info.st_size / 2**20:.0f} MB; a file read whole (a CSV) may be at "
                            f"most {MAX_ZIP_BYTES / 2**20:.0f} MB (folders and ZIPs of images or audio are streamed)")
-    return read_file(path)
+    return read_file(path, roots)
 
 
-def read_file(path: Path) -> bytes:
+def read_file(path: Path, roots: Sequence[Path] | None = None) -> bytes:
     """A user's dataset file (or one sample of a streamed set), or a DatasetError that says why it cannot be read."""
     try:
-        return path.read_bytes()
+        with open_checked(path, roots) as file:
+            return file.read()
     except OSError as exc:
         raise DatasetError(f"cannot read dataset {path}: {exc.strerror or exc}") from None
+
+
+def open_checked(path: Path, roots: Sequence[Path] | None = None) -> BinaryIO:
+    """``path`` opened for reading. With ``roots``, it is resolved and checked again now (a file swapped for a
+    symlink since the set was listed) and opened with O_NOFOLLOW, so a link made after the check is refused."""
+    if roots is None:
+        return path.open("rb")
+    real = path.resolve()
+    if not within(real, roots):
+        raise DatasetError(f"'{path}' now lies outside the folders this server shares")
+    return os.fdopen(os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
 
 
 def load_bundled(task: str) -> Dataset:
@@ -393,8 +417,8 @@ def read_csv(text: str, name: str, columns: tuple[str, ...]) -> list[dict[str, s
 
 def _labelled_text(task: str, name: str, text: str) -> Dataset:
     rows = read_csv(text, name, ("text", "label"))
-    return Dataset(task, name, tuple(f"row {i + 1}" for i in range(len(rows))),
-                   [r["text"] for r in rows], tuple(r["label"] for r in rows))
+    labels = tuple(check_label_chars(r["label"], f"'{name}' data row {i + 1}") for i, r in enumerate(rows))
+    return Dataset(task, name, tuple(f"row {i + 1}" for i in range(len(rows))), [r["text"] for r in rows], labels)
 
 
 def _sentence_pairs(task: str, name: str, text: str) -> Dataset:
@@ -414,6 +438,7 @@ def _sentence_pairs(task: str, name: str, text: str) -> Dataset:
 
 def read_zip(data: bytes, name: str) -> dict[str, bytes]:
     """Member path -> bytes, after checking count, total size and compression ratio before reading."""
+    _check_entry_count(io.BytesIO(data), name, MAX_ZIP_FILES)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError):
@@ -427,34 +452,64 @@ def read_zip(data: bytes, name: str) -> dict[str, bytes]:
         packed = sum(i.compress_size for i in infos)
         if total > MAX_ZIP_RATIO * max(packed, 1) and total > 2**20:
             raise DatasetError(f"'{name}' looks like a zip bomb: it expands {total / max(packed, 1):.0f}x")
-        members = {}
-        for info in infos:
-            try:
-                members[info.filename] = archive.read(info)
-            except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError) as exc:
-                raise DatasetError(f"'{name}': member '{info.filename}' cannot be read ({exc})") from None
-    return members
+        return {info.filename: read_member(archive, info, name) for info in infos}
 
 
-def open_zip(path: Path) -> ZipArchive:
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+    """One member's bytes, inflated a chunk at a time: the stream stops at the size the member declares (a
+    member that inflates further ends there, and fails its CRC), whereas ``archive.read`` inflates up to 2 GiB
+    in one call first. Every read error (bad CRC, a damaged deflate stream, a truncated file) becomes one
+    DatasetError line."""
+    chunks = []
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(ZIP_READ_CHUNK):
+                chunks.append(chunk)
+    except _READ_ERRORS as exc:
+        raise DatasetError(f"'{name}': member '{info.filename}' cannot be read "
+                           f"({type(exc).__name__}: {str(exc)[:120]})") from None
+    return b"".join(chunks)
+
+
+def open_zip(path: Path, roots: Sequence[Path] | None = None) -> ZipArchive:
     """A ZIP on disk, its members checked (count up to MAX_STREAMED_FILES, no zip bomb), none read yet."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            infos = _checked_members(archive, path.name, MAX_STREAMED_FILES)
+        with open_checked(path, roots) as file:
+            _check_entry_count(file, path.name, MAX_STREAMED_FILES)
+            with zipfile.ZipFile(file) as archive:
+                infos = _checked_members(archive, path.name, MAX_STREAMED_FILES)
+    except DatasetError:
+        raise
     except (zipfile.BadZipFile, ValueError):
         raise DatasetError(f"'{path.name}' is not a valid ZIP file (corrupt or truncated)") from None
     except OSError as exc:
         raise DatasetError(f"cannot read dataset {path}: {exc.strerror or exc}") from None
-    return ZipArchive(path, [i.filename for i in infos])
+    return ZipArchive(path, [i.filename for i in infos], roots)
+
+
+def _check_entry_count(file: Any, name: str, max_files: int) -> None:
+    """Refuse a ZIP whose end record declares too many entries, before its central directory is parsed."""
+    end = zipfile._EndRecData(file)  # the stdlib's own end-record reader (ZIP64 included)
+    if end is None:
+        return  # not a ZIP: zipfile.ZipFile says so
+    entries, limit = end[zipfile._ECD_ENTRIES_TOTAL], ZIP_ENTRIES_PER_FILE * max_files
+    if entries > limit:
+        raise DatasetError(f"'{name}' holds {entries:,} entries; the limit is {limit:,} "
+                           f"({max_files:,} files)")
 
 
 def _checked_members(archive: zipfile.ZipFile, name: str, max_files: int) -> list[zipfile.ZipInfo]:
-    """The visible files of ``archive``: at least one, at most ``max_files``, none a zip bomb."""
+    """The visible files of ``archive``: at least one, at most ``max_files``, no name twice, none a zip bomb."""
     infos = [i for i in archive.infolist() if not i.is_dir() and not _hidden(i.filename)]
     if not infos:
         raise DatasetError(f"'{name}' holds no files")
     if len(infos) > max_files:
         raise DatasetError(f"'{name}' holds {len(infos)} files; the limit is {max_files}")
+    seen: set[str] = set()
+    for info in infos:
+        if info.filename in seen:
+            raise DatasetError(f"'{name}' holds '{info.filename}' more than once; keep one of them")
+        seen.add(info.filename)
     for info in infos:
         if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1) and info.file_size > 2**20:
             raise DatasetError(f"'{name}' looks like a zip bomb: '{info.filename}' expands "
@@ -468,9 +523,9 @@ def _hidden(path: str) -> bool:
 
 
 def _zip_images(task: str, name: str, members: Mapping[str, bytes], streamed: bool = False) -> Dataset:
-    """Class-named image folders. In memory, each image is decoded once to check it; streamed, only its
-    header is read here (a file that then fails to decode fails its row, with its name)."""
-    ids, labels = [], []
+    """Class-named image folders. Only each image's header is read here (size, aspect ratio and, in memory,
+    the set's total pixels); a file that then fails to decode fails its row, with its name."""
+    ids, labels, pixels = [], [], 0
     for path in sorted(members):
         pure = PurePosixPath(path)
         if pure.suffix.lower() not in IMAGE_EXTENSIONS:
@@ -478,9 +533,11 @@ def _zip_images(task: str, name: str, members: Mapping[str, bytes], streamed: bo
         if len(pure.parts) < 2:
             raise DatasetError(f"'{name}': image '{path}' is not inside a class folder "
                                f"(expected <class name>/<image>)")
-        (check_image_header if streamed else check_image)(members[path], path)
+        pixels += check_image_header(members[path], path)
+        if not streamed:
+            check_set_pixels(pixels, name)
         ids.append(path)
-        labels.append(imagenet_indices(pure.parent.name))
+        labels.append(imagenet_indices(check_label_chars(pure.parent.name, f"'{name}': folder")))
     if not ids:
         raise DatasetError(f"'{name}' holds no images ({', '.join(IMAGE_EXTENSIONS)}) in class folders")
     blobs = members.paths(ids) if isinstance(members, FolderFiles) else MemberBlobs(members, ids)
@@ -508,13 +565,12 @@ def _zip_speech(task: str, name: str, members: Mapping[str, bytes], streamed: bo
             raise DatasetError(f"'{name}': transcripts.csv lists '{row['file']}' but the set has no such file")
         ids.append(row["file"])
         paths.append(path)
-        transcripts.append(row["transcript"])
+        transcripts.append(check_label_chars(row["transcript"], f"'{name}': transcript of '{row['file']}'"))
         if streamed:
             continue
         audio = decode_audio(members[path], path)
         total_s += len(audio) / SAMPLE_RATE
-        if total_s > MAX_AUDIO_S:
-            raise DatasetError(f"'{name}' holds more than {MAX_AUDIO_S / 60:.0f} minutes of audio")
+        check_set_seconds(total_s, name)
         clips.append(audio)
     if streamed:
         blobs = members.paths(paths) if isinstance(members, FolderFiles) else MemberBlobs(members, paths)
@@ -524,35 +580,42 @@ def _zip_speech(task: str, name: str, members: Mapping[str, bytes], streamed: bo
 
 # ---------------------------------------------------------------- decoding
 
-def check_image(data: bytes, path: str) -> None:
-    """Raise DatasetError unless ``data`` decodes as an image of sane size (fast reduced decode)."""
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > MAX_IMAGE_PIXELS:
-                raise DatasetError(f"image '{path}' is {img.width}x{img.height}; the limit is "
-                                   f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels")
-            img.draft("RGB", (64, 64))  # JPEG: decode at reduced scale, still reads every byte
-            img.load()
-    except DatasetError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
-        raise DatasetError(f"image '{path}' cannot be decoded ({type(exc).__name__}: {exc})") from None
-
-
-def check_image_header(data: bytes, path: str) -> None:
-    """Raise DatasetError unless ``data`` starts like an image of sane size (header only, no decode)."""
+def check_image_header(data: bytes, path: str) -> int:
+    """The pixel count of an image that starts like one of sane size and shape (header only, no decode),
+    else DatasetError."""
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data)) as img:
             width, height = img.size
+        check_image_size(width, height, path)
+    except InputError as exc:
+        raise DatasetError(f"image {exc}") from None
     except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
         raise DatasetError(f"image '{path}' cannot be decoded ({type(exc).__name__}: {exc})") from None
-    if width * height > MAX_IMAGE_PIXELS:
-        raise DatasetError(f"image '{path}' is {width}x{height}; the limit is "
-                           f"{MAX_IMAGE_PIXELS / 1e6:.0f} megapixels")
+    return width * height
+
+
+def check_set_pixels(pixels: int, name: str) -> None:
+    """Refuse an uploaded set whose images add up to more than MAX_SET_PIXELS (read from their headers)."""
+    if pixels > MAX_SET_PIXELS:
+        raise DatasetError(f"'{name}': its images add up to more than {MAX_SET_PIXELS / 1e6:,.0f} megapixels "
+                           f"(the limit for a set); use fewer or smaller images")
+
+
+def check_set_seconds(seconds: float, name: str) -> None:
+    """Refuse a set whose clips add up to more than MAX_AUDIO_S."""
+    if seconds > MAX_AUDIO_S:
+        raise DatasetError(f"'{name}' holds more than {MAX_AUDIO_S / 60:.0f} minutes of audio (the limit for a set)")
+
+
+def check_label_chars(label: str, where: str) -> str:
+    """``label`` unless it holds control characters or bidirectional overrides (text that displays reordered)."""
+    bad = next((c for c in label if c in _LABEL_FORBIDDEN or unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise DatasetError(f"{where}: label holds the invisible character U+{ord(bad):04X} (a control or "
+                           f"bidirectional character); remove it")
+    return label
 
 
 def decode_audio(data: bytes, path: str) -> np.ndarray:

@@ -54,3 +54,17 @@ def evaluate(runner: Any, dataset: Dataset, tick: Callable[[int], None] | None =
         if tick is not None:
             tick(len(chunk))
     return compute_metrics(task, dataset.labels, predictions), predictions
+
+
+def item_scores(task: str, labels: Sequence[Any], predictions: Sequence[Any]) -> dict[str, Any]:
+    """Each sample's score per metric (the task's item scorer), for intervals and paired tests."""
+    items = _evaluation(task).items
+    return items(labels, predictions) if items is not None else {}
+
+
+def uncertainty(task: str, labels: Sequence[Any], predictions: Sequence[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(per-item scores, 95% interval of each metric) of a row's predictions (components.stats)."""
+    from components.stats import intervals
+
+    items = item_scores(task, labels, predictions)
+    return items, intervals(items)

@@ -19,14 +19,17 @@ from components.datasets import (
     AUDIO_EXTENSIONS,
     DATA_DIR,
     IMAGE_EXTENSIONS,
+    AudioFiles,
     DatasetError,
     ImageFiles,
-    check_image,
-    decode_audio,
+    check_image_header,
+    check_set_pixels,
+    check_set_seconds,
     read_csv,
     read_file,
     read_zip,
 )
+from components.inputs import InputError, audio_seconds
 
 ADAPT_TASKS = {
     "image-classification": "a ZIP with one folder of images per class",
@@ -48,7 +51,7 @@ class LabelledSet:
     task: str
     source: str  # "bundled" or the uploaded file's name
     ids: tuple[str, ...]
-    inputs: Sequence[Any]  # PIL images (decoded on access), strings, or 16 kHz float32 arrays
+    inputs: Sequence[Any]  # PIL images or 16 kHz float32 arrays (both decoded on access), or strings
     labels: tuple[str, ...]
     digest: str
 
@@ -128,10 +131,12 @@ def _strip_wrapper(members: dict[str, bytes]) -> dict[str, bytes]:
 
 
 def _folder_set(task: str, name: str, members: dict[str, bytes]) -> LabelledSet:
+    """Class folders of images or clips, checked from their headers (size and total pixels, duration and
+    total duration) and kept encoded: each is decoded when it is used."""
     image = task == "image-classification"
     extensions = IMAGE_EXTENSIONS if image else AUDIO_EXTENSIONS
     kind = "image" if image else "audio clip"
-    ids, inputs, labels, raw = [], [], [], []
+    ids, labels, raw, pixels, seconds = [], [], [], 0, 0.0
     for path in sorted(members):
         pure = PurePosixPath(path)
         if pure.suffix.lower() not in extensions:
@@ -144,15 +149,26 @@ def _folder_set(task: str, name: str, members: dict[str, bytes]) -> LabelledSet:
         label = _check_label(pure.parent.name, f"'{name}': folder")
         data = members[path]
         if image:
-            check_image(data, path)
+            pixels += check_image_header(data, path)
+            check_set_pixels(pixels, name)
         else:
-            inputs.append(decode_audio(data, path))
+            seconds += _clip_seconds(data, path)
+            check_set_seconds(seconds, name)
         ids.append(path)
         labels.append(label)
         raw.append(data)
     if not ids:
         raise DatasetError(f"'{name}' holds no {kind}s in class folders")
-    return _finish(task, name, tuple(ids), ImageFiles(raw) if image else inputs, tuple(labels), raw)
+    inputs = ImageFiles(raw, ids) if image else AudioFiles(raw, ids)
+    return _finish(task, name, tuple(ids), inputs, tuple(labels), raw)
+
+
+def _clip_seconds(data: bytes, path: str) -> float:
+    """A clip's duration from its header (rate, channels and length checked), as Compare words its errors."""
+    try:
+        return audio_seconds(data, path)
+    except InputError as exc:
+        raise DatasetError(f"audio cannot be decoded: {exc}") from None
 
 
 def _check_label(label: str, where: str) -> str:

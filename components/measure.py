@@ -156,13 +156,19 @@ SIMD_FLAGS = {"avx2": "AVX2", "avx512f": "AVX-512", "avx512_vnni": "AVX-512 VNNI
               "amx_tile": "AMX", "amx_int8": "AMX-INT8"}
 
 
-def cpu_flags() -> list[str]:
-    """The SIMD extensions of this CPU that matter for inference (empty where /proc/cpuinfo is absent)."""
+def cpu_flag_set() -> frozenset[str]:
+    """Every flag /proc/cpuinfo lists for this CPU (empty where it is absent: macOS, Windows, non-x86)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            flags = next((line.split(":", 1)[1].split() for line in handle if line.startswith("flags")), [])
+            return frozenset(next((line.split(":", 1)[1].split() for line in handle if line.startswith("flags")),
+                                  []))
     except OSError:
-        return []
+        return frozenset()
+
+
+def cpu_flags() -> list[str]:
+    """The SIMD extensions of this CPU that matter for inference (empty where /proc/cpuinfo is absent)."""
+    flags = cpu_flag_set()
     return [name for flag, name in SIMD_FLAGS.items() if flag in flags]
 
 

@@ -264,9 +264,10 @@ def catalog_facts(model_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
 def compare_report(results: Sequence[dict[str, Any]], task: str, dataset: str,
                    charts: Sequence[Chart] | None = None, models: dict[str, dict[str, Any]] | None = None,
                    samples: Sequence[tuple[str, Any]] = (), settings: dict[str, Any] | None = None,
-                   title: str = "", created: str = "") -> str:
-    """The Compare report: the results table, every chart with its data, the models' catalog facts, the
-    evaluation set (a few samples), the settings and the environment of the measurements."""
+                   title: str = "", created: str = "", pair: tuple[int, int] | None = None) -> str:
+    """The Compare report: the results table (95% intervals beside the figures), whether a ranking can be
+    read, the paired comparison of ``pair`` (default: the best two rows), every chart with its data, the
+    models' catalog facts, the evaluation set (a few samples), the settings and the environment."""
     from components.compare_charts import compare_figures, int8_slower_notes, results_table
 
     results = list(results)
@@ -278,6 +279,7 @@ def compare_report(results: Sequence[dict[str, Any]], task: str, dataset: str,
             f"{len(results)} result row(s)</p>",
             "<h2>Results</h2>", table(rows) or "<p>No results.</p>"]
     body += [f"<p class=\"meta\">{_e(note)}</p>" for note in int8_slower_notes(results)]
+    body += paired_html(results, pair)
     if charts:
         body += ["<h2>Charts</h2>"] + [write_chart(chart) for chart in charts]
     body.append("<h2>Models</h2>")
@@ -294,6 +296,19 @@ def compare_report(results: Sequence[dict[str, Any]], task: str, dataset: str,
     body += ["<h2>Settings</h2>", facts_table(settings)]
     body += ["<h2>Environment</h2>", environment_html(r.get("env") or {} for r in results)]
     return _page(title or f"Compare: {task}", created or _now(), body)
+
+
+def paired_html(results: Sequence[dict[str, Any]], pair: tuple[int, int] | None = None) -> list[str]:
+    """The no-ranking note and the paired comparison of two rows (default: the best two), as HTML."""
+    from components.compare_charts import best_two, paired_comparison, ranking_note
+
+    results = list(results)
+    note, pair = ranking_note(results), pair or best_two(results)
+    out = [f"<p><strong>{_e(note)}</strong></p>"] if note else []
+    if pair is not None:
+        statements = paired_comparison(results[pair[0]], results[pair[1]])["statements"]
+        out += ["<h2>Paired comparison</h2>"] + [f"<p>{_e(line)}</p>" for line in statements]
+    return out
 
 
 def playground_report(title: str, given: ReportInput, sections: Sequence[tuple[str, Sequence[ModelResult]]],

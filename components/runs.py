@@ -119,7 +119,7 @@ def run_recorded(store: HistoryStore | None, plan: RunPlan, entries: Sequence[Ca
                  run_id: int | None = None, skip: Sequence[str] = (), executor: Executor | None = None,
                  progress: Callable[[float, str], None] | None = None, cancel: Any = None,
                  stop_on_error: bool = False, on_result: Callable[[BenchmarkResult], None] | None = None,
-                 on_start: Callable[[int], None] | None = None,
+                 on_start: Callable[[int], None] | None = None, session: str | None = None,
                  ) -> tuple[int | None, Comparison]:
     """Run ``plan`` (or, with ``run_id``, the rows of that run not in ``skip``), saving each row as it
     finishes; at the end the run is marked finished, cancelled, or incomplete (a row failed: resuming
@@ -127,11 +127,14 @@ def run_recorded(store: HistoryStore | None, plan: RunPlan, entries: Sequence[Ca
     marks it incomplete, or deletes a new run that saved no row, and is raised again; an interruption
     (Ctrl-C, the page's Cancel or rerun: KeyboardInterrupt, Streamlit's stop) marks it cancelled and is
     raised again. Only a crash leaves it "running" (with its owner, see :func:`in_use`). Without a store
-    (or when the history cannot be written) the comparison runs unrecorded and the run id is None."""
+    (or when the history cannot be written) the comparison runs unrecorded and the run id is None.
+    ``session``: the page session that starts a new run, kept in its meta (the page lists a session's own runs)."""
     started_here = run_id is None
     try:
         if store is not None and run_id is None:
-            run_id = store.start_run(plan.task, dataset.source, plan.model_ids, {**plan.meta(), "owner": owner()})
+            mine = {"session": session} if session else {}
+            run_id = store.start_run(plan.task, dataset.source, plan.model_ids,
+                                     {**plan.meta(), "owner": owner(), **mine})
         elif store is not None:
             store.claim_run(run_id, owner())
     except (OSError, sqlite3.Error):

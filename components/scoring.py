@@ -110,6 +110,47 @@ def classification_scorer(clean: Callable[[str], str]) -> Callable[[Sequence[str
     return score
 
 
+# ---------------------------------------------------------------- per-item scores (for intervals and paired tests)
+
+def items_topk(labels: Sequence[frozenset[int]], predictions: Sequence[Sequence[int]]) -> dict[str, Any]:
+    """Each sample's top-1 and top-5 hit (0/1)."""
+    return {f"top{k}": [int(bool(set(pred[:k]) & set(ok))) for pred, ok in zip(predictions, labels, strict=True)]
+            for k in (1, 5)}
+
+
+def transcript_errors(references: Sequence[str], hypotheses: Sequence[str], unit: str) -> dict[str, list[int]]:
+    """Each pair's edit errors and reference length in words or characters (jiwer), after
+    :func:`normalise_transcript`; their sums give jiwer's corpus WER / CER exactly."""
+    import jiwer
+
+    align = jiwer.process_words if unit == "words" else jiwer.process_characters
+    errors, lengths = [], []
+    for ref, hyp in zip(*_normalised_pairs(references, hypotheses), strict=True):
+        out = align(ref, hyp)
+        errors.append(out.substitutions + out.deletions + out.insertions)
+        lengths.append(out.substitutions + out.deletions + out.hits)
+    return {"errors": errors, "lengths": lengths}
+
+
+def items_transcripts(labels: Sequence[str], predictions: Sequence[str]) -> dict[str, Any]:
+    return {"wer": transcript_errors(labels, predictions, "words"),
+            "cer": transcript_errors(labels, predictions, "chars")}
+
+
+def items_spearman(labels: Sequence[float], predictions: Sequence[float]) -> dict[str, Any]:
+    return {"spearman": {"truth": [float(x) for x in labels], "predicted": [float(x) for x in predictions]}}
+
+
+def classification_items(clean: Callable[[str], str]) -> Callable[[Sequence[str], Sequence[str]], dict[str, Any]]:
+    """Each sample's hit and both label spellings after ``clean`` (macro-F1 needs the labels)."""
+    def items(labels: Sequence[str], predictions: Sequence[str]) -> dict[str, Any]:
+        truth, predicted = [clean(x) for x in labels], [clean(x) for x in predictions]
+        return {"accuracy": [int(t == p) for t, p in zip(truth, predicted, strict=True)],
+                "macro_f1": {"truth": truth, "predicted": predicted}}
+
+    return items
+
+
 # ---------------------------------------------------------------- runner output -> per-sample predictions
 
 def ranked_indices(output: Any, n: int) -> list[list[int]]:

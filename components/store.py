@@ -8,6 +8,9 @@ A run can also be recorded as it goes (:meth:`HistoryStore.start_run`, one :meth
 finished row, :meth:`finish_run`): its ``meta["status"]`` stays "running" until it finishes, so a run
 cut short by a crash is still in the history with the rows it finished, ready to be resumed
 (:meth:`claim_run` marks it running again, by the process that resumes it).
+
+A row whose JSON is damaged (a disk error, a hand edit) is left out, never the whole history:
+``HistoryStore.skipped`` counts the rows the last :meth:`list_runs` / :meth:`load_run` left out.
 """
 from __future__ import annotations
 
@@ -44,6 +47,15 @@ CREATE INDEX IF NOT EXISTS results_run ON results(run_id);
 """
 
 
+def _json_object(text: Any) -> dict[str, Any] | None:
+    """A row's JSON object, or None when the row is damaged (not JSON, or not an object)."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def history_path(path: str | os.PathLike | None = None) -> Path:
     """The history file: the argument, else $MODEL_EXPLORER_HISTORY, else the default."""
     chosen = path or os.environ.get(HISTORY_ENV) or DEFAULT_PATH
@@ -55,6 +67,7 @@ class HistoryStore:
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = history_path(path)
+        self.skipped = 0  # damaged rows the last list_runs / load_run left out
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,14 +125,17 @@ class HistoryStore:
             db.execute("UPDATE runs SET meta = json_set(meta, '$.status', ?) WHERE id = ?", (status, run_id))
 
     def list_runs(self) -> list[dict[str, Any]]:
-        """Every run, newest first: id, created_at, task, dataset, models (list), meta, n_results."""
+        """Every run, newest first: id, created_at, task, dataset, models (list), meta, n_results. A run whose
+        metadata is damaged is left out (counted in ``skipped``)."""
         with closing(self._connect()) as db:
             rows = db.execute(
                 "SELECT id, created_at, task, dataset, models, meta, "
                 "(SELECT COUNT(*) FROM results WHERE results.run_id = runs.id) FROM runs ORDER BY id DESC").fetchall()
-        return [{"id": r[0], "created_at": r[1], "task": r[2], "dataset": r[3],
-                 "models": [m for m in r[4].split(",") if m], "meta": json.loads(r[5]), "n_results": r[6]}
+        runs = [{"id": r[0], "created_at": str(r[1]), "task": r[2], "dataset": r[3],
+                 "models": [m for m in str(r[4]).split(",") if m], "meta": _json_object(r[5]), "n_results": r[6]}
                 for r in rows]
+        self.skipped = sum(r["meta"] is None for r in runs)
+        return [r for r in runs if r["meta"] is not None]
 
     def unfinished_runs(self, task: str | None = None) -> list[dict[str, Any]]:
         """Recorded runs not finished (crashed, cancelled, incomplete, or under way), newest first."""
@@ -130,10 +146,11 @@ class HistoryStore:
         """One run's metadata alone (None when unknown): cheap enough to look at every second."""
         with closing(self._connect()) as db:
             row = db.execute("SELECT meta FROM runs WHERE id = ?", (run_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return _json_object(row[0]) if row else None
 
     def load_run(self, run_id: int) -> dict[str, Any]:
-        """One run's metadata with its ``results`` (in saved order); KeyError when unknown."""
+        """One run's metadata with its ``results`` (in saved order; damaged ones left out and counted in
+        ``skipped``); KeyError when unknown or when its metadata is damaged."""
         with closing(self._connect()) as db:
             run = db.execute("SELECT id, created_at, task, dataset, meta FROM runs WHERE id = ?",
                              (run_id,)).fetchone()
@@ -141,8 +158,12 @@ class HistoryStore:
                 raise KeyError(f"no saved run with id {run_id}")
             data = db.execute("SELECT data FROM results WHERE run_id = ? ORDER BY position",
                               (run_id,)).fetchall()
-        return {"id": run[0], "created_at": run[1], "task": run[2], "dataset": run[3],
-                "meta": json.loads(run[4]), "results": [json.loads(d[0]) for d in data]}
+        meta, results = _json_object(run[4]), [_json_object(d[0]) for d in data]
+        if meta is None:
+            raise KeyError(f"run #{run_id} is damaged in the history (its metadata is not JSON)")
+        self.skipped = sum(r is None for r in results)
+        return {"id": run[0], "created_at": run[1], "task": run[2], "dataset": run[3], "meta": meta,
+                "results": [r for r in results if r is not None]}
 
     def delete_run(self, run_id: int) -> None:
         with closing(self._connect()) as db, db:

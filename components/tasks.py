@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 from components import scoring
 
 Scorer = Callable[[Sequence[Any], Sequence[Any]], dict[str, float | None]]
+ItemScorer = Callable[[Sequence[Any], Sequence[Any]], dict[str, Any]]  # per-item scores (components.stats)
 Predictions = Callable[[Any, int], list[Any]]
 
 
@@ -37,6 +38,7 @@ class Evaluation:
     score: Scorer
     predictions: Predictions
     batched: bool = False  # the runner scores a list of samples in one call
+    items: ItemScorer | None = None  # each sample's score, for intervals and paired tests
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ _SPECS = (
     TaskSpec("image-classification", "image", Evaluation(
         "image-folders", "images/labels.csv", "a ZIP of class-named image folders",
         (Metric("top1", "Top-1 accuracy"), Metric("top5", "Top-5 accuracy")),
-        scoring.score_topk, scoring.ranked_indices, batched=True),
+        scoring.score_topk, scoring.ranked_indices, batched=True, items=scoring.items_topk),
         pipeline="image-classification",
         hub_engines={"timm": "timm", "torchvision": "torchvision",
                      "transformers": "transformers-image-classifier"}),
@@ -77,17 +79,19 @@ _SPECS = (
     TaskSpec("sentence-similarity", "text", Evaluation(
         "sentence-pairs", "text/sentence_pairs.csv", "a CSV with columns sentence1,sentence2,score",
         (Metric("spearman", "Spearman ρ"),), scoring.score_spearman, scoring.pair_similarities,
-        batched=True),
+        batched=True, items=scoring.items_spearman),
         pipeline="feature-extraction", hub_engines={"transformers": "transformers-encoder"}),
     TaskSpec("zero-shot-classification", "text",  # by label embeddings, not transformers' NLI pipeline
              cost_only=True, hub_engines={"transformers": "transformers-encoder"},
              bench_options={"labels": ["sports", "politics", "science", "cooking"]}),
     TaskSpec("language-identification", "text", Evaluation(
         "text-label", "text/languages.csv", "a CSV with columns text,label", _ACCURACY,
-        scoring.classification_scorer(scoring.language_code), scoring.row_field("lang"), batched=True)),
+        scoring.classification_scorer(scoring.language_code), scoring.row_field("lang"), batched=True,
+        items=scoring.classification_items(scoring.language_code))),
     TaskSpec("sentiment-analysis", "text", Evaluation(
         "text-label", "text/sentiment.csv", "a CSV with columns text,label", _ACCURACY,
-        scoring.classification_scorer(scoring.sentiment_class), scoring.row_field("label"), batched=True),
+        scoring.classification_scorer(scoring.sentiment_class), scoring.row_field("label"), batched=True,
+        items=scoring.classification_items(scoring.sentiment_class)),
         pipeline="sentiment-analysis", hub_engines={"transformers": "transformers-sequence-classifier"}),
     TaskSpec("text-classification", "text", cost_only=True, pipeline="text-classification",
              hub_engines={"transformers": "transformers-sequence-classifier"}),
@@ -100,7 +104,7 @@ _SPECS = (
         "transcripts", "speech/transcripts.csv",
         "a ZIP of audio files with a transcripts.csv (file,transcript)",
         (Metric("wer", "Word error rate", False), Metric("cer", "Character error rate", False)),
-        scoring.score_transcripts, scoring.transcript),
+        scoring.score_transcripts, scoring.transcript, items=scoring.items_transcripts),
         pipeline="automatic-speech-recognition", hub_engines={"transformers": "transformers-asr"}),
     TaskSpec("voice-activity-detection", "audio"),
     TaskSpec("speech-translation", "audio", pipeline="automatic-speech-recognition"),

@@ -12,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
+import time
 import weakref
+from pathlib import Path
 from typing import Any
 
 SAMPLES = 64  # values read per tensor
+STALE_SCRATCH_S = 3600  # a .tmp file this old in a cache folder was left by a process that died mid-write
 _MEMO: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
@@ -44,3 +47,14 @@ def weights_fingerprint(model: Any) -> str:
     with _LOCK:
         _MEMO[model] = found
     return found
+
+
+def sweep_scratch(folder: Path) -> None:
+    """Remove the ``.tmp`` scratch files in a cache folder of derived files (ONNX exports, Adapt features) last
+    written over STALE_SCRATCH_S ago: a process killed mid-write leaves them, and nothing else ever would."""
+    for path in folder.glob("*.tmp"):
+        try:
+            if time.time() - path.stat().st_mtime > STALE_SCRATCH_S:
+                path.unlink()
+        except OSError:  # removed meanwhile, or a read-only folder
+            continue

@@ -9,6 +9,7 @@ Groups (the tests look these up by name):
 * TEXT_ERRORS / TEXT_ODD_BUT_VALID     – for the Text page (the bytes are UTF-8; ``.decode()`` for the text area)
 * AUDIO_ERRORS / AUDIO_ODD_BUT_VALID   – for the Speech page
 * DATASET_ERRORS                       – bring-your-own evaluation sets of the Compare page
+* ADAPT_ERRORS                         – labelled sets of the Adapt page
 
 "Errors" must give a clear message (st.error) and no traceback; "odd but valid" inputs must work, with a note
 where the app changed something (mode converted, resampled, first frame of an animation, silence, ...).
@@ -17,7 +18,10 @@ from __future__ import annotations
 
 import io
 import math
+import struct
+import warnings
 import zipfile
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -111,11 +115,26 @@ def one_pixel() -> tuple[str, bytes]:
     return "one_pixel.png", buffer.getvalue()
 
 
+def _blank_png(size: tuple[int, int]) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", size, 0).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def thin_png() -> tuple[str, bytes]:
+    """3000x1 px in under 100 bytes: 3 kilopixels, but a 224 px-short-side preprocess makes it 672000x224
+    (4 s and +773 MB in Lite0's resize before the aspect ratio was bounded)."""
+    return "thin_3000x1.png", _blank_png((3000, 1))
+
+
 IMAGE_ERRORS = {
     "truncated_png": truncated_png,
     "text_named_jpg": text_named_jpg,
     "empty_file": empty_file,
     "huge_png": huge_png,
+    "thin_png": thin_png,
 }
 IMAGE_ODD_BUT_VALID = {
     "animated_gif": animated_gif,
@@ -243,7 +262,26 @@ def m4a() -> tuple[str, bytes]:
     return "voice_memo.m4a", b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00M4A mp42isom" + bytes(64)
 
 
+def silent_flac(seconds: float, rate: int, channels: int) -> bytes:
+    """FLAC digital silence, written a second at a time (tiny on disk whatever it decodes to)."""
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    with sf.SoundFile(buffer, "w", rate, channels, format="FLAC", subtype="PCM_16") as audio:
+        second = np.zeros((rate, channels), dtype=np.int16)
+        for _ in range(int(seconds)):
+            audio.write(second)
+        audio.write(second[: round((seconds % 1) * rate)])
+    return buffer.getvalue()
+
+
+def hires_flac() -> tuple[str, bytes]:
+    """60 s of 8-channel 655,350 Hz FLAC silence, ~340 kB: 1.35 GB once decoded whole (refused from its header)."""
+    return "hires_8ch.flac", silent_flac(60, 655_350, 8)
+
+
 AUDIO_ERRORS = {
+    "hires_flac": hires_flac,
     "very_short_audio": very_short_audio,
     "corrupt_wav_header": corrupt_wav_header,
     "m4a_without_ffmpeg": m4a,
@@ -286,7 +324,122 @@ def zip_bomb(size_mb: int = 64) -> tuple[str, bytes]:
     return "bring_your_own.zip", buffer.getvalue()
 
 
-DATASET_ERRORS = {"csv_missing_columns": csv_missing_columns, "zip_bomb": zip_bomb}
+def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name" is the point of one generator
+        for name, data in members.items() if isinstance(members, dict) else members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _zip_entry(name: bytes, method: int, crc: int, packed: int, size: int, offset: int, central: bool) -> bytes:
+    """A ZIP local header (``central`` False) or central-directory record for one member."""
+    if central:
+        return struct.pack("<4s2B5H3L5H2L", b"PK\x01\x02", 20, 3, 20, 0, method, 0, 33, crc, packed, size,
+                           len(name), 0, 0, 0, 0, 0, offset) + name
+    return struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, method, 0, 33, crc, packed, size, len(name), 0) + name
+
+
+def lying_size_zip(size_mb: int = 512) -> tuple[str, bytes]:
+    """~0.5 MB: one member declares 1,000 bytes (and passes every ratio check) but inflates to ``size_mb`` MiB
+    of zeros, the CRC of all of them. Read whole, it costs seconds and twice its size in memory before
+    'Bad CRC-32'."""
+    packer, block, crc = zlib.compressobj(9, zlib.DEFLATED, -15), bytes(2**20), 0
+    chunks = []
+    for _ in range(size_mb):
+        chunks.append(packer.compress(block))
+        crc = zlib.crc32(block, crc)
+    payload, name = b"".join(chunks) + packer.flush(), b"tabby/cat.png"
+    local = _zip_entry(name, 8, crc, len(payload), 1000, 0, central=False)
+    central = _zip_entry(name, 8, crc, len(payload), 1000, 0, central=True)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 1, 1, len(central), len(local) + len(payload), 0)
+    return "lying_size.zip", local + payload + central + end
+
+
+def _photo_bmp() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.open(PHOTO).convert("RGB").save(buffer, format="BMP")
+    return buffer.getvalue()
+
+
+def corrupt_deflate_zip() -> tuple[str, bytes]:
+    """A ZIP of the cat photo (BMP, deflated) whose deflate stream is overwritten mid-member: zlib.error -3."""
+    data = bytearray(_zip({"tabby/cat.bmp": _photo_bmp(), "tabby/cat2.bmp": _photo_bmp()}))
+    middle = len(data) // 4
+    data[middle : middle + 64] = b"\xff" * 64
+    return "corrupt.zip", bytes(data)
+
+
+def duplicate_names_zip() -> tuple[str, bytes]:
+    """Two members named 'tabby/cat.jpg' (different photos): one would silently hide the other."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (0, 0, 255)).save(buffer, format="JPEG")
+    members = [("tabby/cat.jpg", PHOTO.read_bytes()), ("tabby/cat.jpg", buffer.getvalue())]
+    return "duplicates.zip", _zip(members)
+
+
+def forged_entry_count_zip(entries: int = 60_000) -> tuple[str, bytes]:
+    """A one-photo ZIP whose end record declares ``entries`` entries (a 300k-entry central directory takes
+    5.4 s to parse: the count must be refused from the end record, before parsing)."""
+    data = bytearray(_zip({"tabby/cat.jpg": PHOTO.read_bytes()}))
+    data[-14:-10] = struct.pack("<2H", entries, entries)  # entries on this disk, entries in total
+    return "many_entries.zip", bytes(data)
+
+
+def thin_image_zip() -> tuple[str, bytes]:
+    """A class folder holding a 3000x1 PNG next to the cat photo."""
+    return "thin.zip", _zip({"tabby/cat.jpg": PHOTO.read_bytes(), "tabby/thin.png": thin_png()[1]})
+
+
+def many_pixels_zip(count: int = 41) -> tuple[str, bytes]:
+    """``count`` 49-megapixel 1-bit PNGs (~6 kB each): 41 add up to 2 gigapixels to decode."""
+    blank = _blank_png((7000, 7000))
+    return "many_pixels.zip", _zip({f"tabby/{i:02d}.png": blank for i in range(count)})
+
+
+def bidi_label_csv() -> tuple[str, bytes]:
+    """A text,label CSV whose label hides a right-to-left override (U+202E): 'ne' that displays reversed."""
+    return "bidi.csv", "text,label\nHello there,\u202ene\nBonjour,fr\n".encode()
+
+
+def long_clips_zip(clips: int = 24, seconds: float = 599) -> tuple[str, bytes]:
+    """An Adapt audio set: ``clips`` silent 16 kHz FLAC clips of ``seconds`` each in two class folders
+    (24 x 599 s: 0.65 MB, +887 MB when every clip is kept decoded)."""
+    clip = silent_flac(seconds, 16000, 1)
+    return "long_clips.zip", _zip({f"{('yes', 'no')[i % 2]}/{i:02d}.flac": clip for i in range(clips)})
+
+
+DATASET_ERRORS = {
+    "csv_missing_columns": csv_missing_columns,
+    "zip_bomb": zip_bomb,
+    "lying_size_zip": lying_size_zip,
+    "corrupt_deflate_zip": corrupt_deflate_zip,
+    "duplicate_names_zip": duplicate_names_zip,
+    "forged_entry_count_zip": forged_entry_count_zip,
+    "thin_image_zip": thin_image_zip,
+    "many_pixels_zip": many_pixels_zip,
+    "bidi_label_csv": bidi_label_csv,
+}
+# The task each set is offered for, and words of the one-line message it must get
+DATASET_EXPECTED = {
+    "csv_missing_columns": ("language-identification", "missing column"),
+    "zip_bomb": ("image-classification", "zip bomb"),
+    "lying_size_zip": ("image-classification", "Bad CRC-32"),
+    "corrupt_deflate_zip": ("image-classification", "Error -3"),
+    "duplicate_names_zip": ("image-classification", "more than once"),
+    "forged_entry_count_zip": ("image-classification", "60,000 entries"),
+    "thin_image_zip": ("image-classification", "aspect ratio"),
+    "many_pixels_zip": ("image-classification", "megapixels"),
+    "bidi_label_csv": ("language-identification", "U+202E"),
+}
+ADAPT_ERRORS = {"long_clips_zip": long_clips_zip}
+ADAPT_EXPECTED = {"long_clips_zip": ("audio-classification", "60 minutes of audio")}
 
 ALL = {**IMAGE_ERRORS, **IMAGE_ODD_BUT_VALID, **TEXT_ERRORS, **TEXT_ODD_BUT_VALID,
-       **{f"audio_{k}": v for k, v in {**AUDIO_ERRORS, **AUDIO_ODD_BUT_VALID}.items()}, **DATASET_ERRORS}
+       **{f"audio_{k}": v for k, v in {**AUDIO_ERRORS, **AUDIO_ODD_BUT_VALID}.items()}, **DATASET_ERRORS,
+       **ADAPT_ERRORS}

@@ -17,7 +17,7 @@ from components.labelled_sets import load_labelled, load_labelled_upload
 from components.weights_fingerprint import weights_fingerprint
 
 ROW_FIELDS = {"backbone_id", "weights", "task", "dataset", "classes", "n_train", "n_test", "accuracy", "macro_f1",
-              "fewshot", "feature_dim", "embed_s", "train_s", "env"}
+              "fewshot", "feature_dim", "embed_s", "train_s", "env", "metrics_ci"}
 
 
 @pytest.fixture(autouse=True)
@@ -93,6 +93,9 @@ def test_cli_on_a_users_csv_with_finetune_head(tmp_path):
     assert ROW_FIELDS <= set(row) and row["dataset"] == "mine.csv" and row["head"] == "finetune"
     assert row["classes"] == ["cooking", "sport", "weather"] and row["n_train"] + row["n_test"] == 12
     assert [p["shots"] for p in row["fewshot"]] == [1, 2]
+    low, high = row["metrics_ci"]["accuracy"]
+    assert low <= row["accuracy"] <= high and high - low > 0.3  # a handful of held-out texts: a wide interval
+    assert all(p["accuracy_ci"][0] <= p["accuracy_mean"] <= p["accuracy_ci"][1] for p in row["fewshot"])
 
 
 def test_cli_on_a_users_image_zip(tmp_path):

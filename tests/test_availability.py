@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from components.availability import (
-    API_ONLY, ARCH_ONLY, READY, UNAVAILABLE, UNRELEASED, compute_availability,
+    API_ONLY, ARCH_ONLY, ESTIMATE_ONLY, READY, UNAVAILABLE, UNRELEASED, compute_availability,
 )
 from components.catalog import default_catalog
 from components.runtime import network_available
@@ -49,6 +49,8 @@ def _expected_status(entry) -> str:
     assert kind in ("transformers", "timm", "torchvision"), kind
     if entry.architecture is not None and _installed(entry.architecture.library):
         return ARCH_ONLY
+    if entry.arch_config is not None:
+        return ESTIMATE_ONLY
     return UNAVAILABLE
 
 
@@ -66,6 +68,8 @@ def test_every_entry_has_its_expected_status_and_a_reason(entry, tmp_path, monke
         assert "offline pack" in status.reason and status.weights_path
     elif expected == ARCH_ONLY:
         assert "random weights" in status.reason and entry.architecture.name in status.reason
+    elif expected == ESTIMATE_ONLY:
+        assert "meta device" in status.reason and "estimate" in status.reason
     elif expected == API_ONLY:
         assert "API" in status.reason
     elif expected == UNRELEASED:
@@ -79,8 +83,8 @@ def test_every_entry_has_its_expected_status_and_a_reason(entry, tmp_path, monke
 
 def test_the_catalog_exercises_every_status_but_downloadable():
     """The expectations above cover real entries of each kind (downloadable needs a network)."""
-    assert {_expected_status(e) for e in default_catalog()} == {READY, ARCH_ONLY, API_ONLY, UNRELEASED,
-                                                                 UNAVAILABLE}
+    assert {_expected_status(e) for e in default_catalog()} == {READY, ARCH_ONLY, ESTIMATE_ONLY, API_ONLY,
+                                                                 UNRELEASED, UNAVAILABLE}
 
 
 def test_hub_model_without_network_is_architecture_only():

@@ -148,3 +148,30 @@ def test_resume_refuses_a_run_still_under_way(tmp_path, monkeypatch):
     done = bench("--resume", str(run_id), out=tmp_path / "out.json")
     assert done.returncode == 1 and done.stderr.strip() == (f"error: run #{run_id} is still running "
                                                             f"(process {os.getpid()} on this host)")
+
+
+def test_paired_lite0_and_lite2_on_the_bundled_photos(tmp_path):
+    """Acceptance (issue 19): every row carries its intervals; --paired says the 9 photos cannot tell the real
+    Lite0 from Lite2 and writes the comparison beside the JSON."""
+    out = tmp_path / "out.json"
+    done = bench("--task", "image-classification", "--models", "efficientnet_lite0,efficientnet_lite2",
+                 "--runs", "3", "--warmup", "1", "--batch-sizes", "1", "--paired",
+                 "efficientnet_lite0,efficientnet_lite2", out=out)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(out.read_text())
+    for row in rows:
+        assert list(row).index("metrics_ci") == list(row).index("metrics") + 1
+        low, high = row["metrics_ci"]["top1"]
+        assert low < row["metrics"]["top1"] < high and len(row["item_scores"]["top1"]) == 9
+        assert row["latency_ci"]["p50"][0] <= row["latency_ms"]["p50"] <= row["latency_ci"]["p50"][1]
+    paired = json.loads((tmp_path / "out.paired.json").read_text())
+    top1 = paired["metrics"]["top1"]
+    assert top1["test"] == "exact McNemar" and top1["n"] == 9 and top1["better"] is None and top1["p"] > 0.05
+    assert "Cannot tell efficientnet_lite0 and efficientnet_lite2 apart on Top-1 accuracy on 9 items" in done.stdout
+
+
+def test_paired_names_a_row_of_the_run():
+    done = bench("--task", "image-classification", "--models", "efficientnet_lite0", "--paired",
+                 "efficientnet_lite0,efficientnet_lite2")
+    assert done.returncode == 1 and done.stderr.strip() == (
+        "error: --paired names efficientnet_lite2, not a row of this run (rows: efficientnet_lite0)")

@@ -2,13 +2,17 @@
 once), where point labels go, the axis ranges, and the results table's number formats."""
 from __future__ import annotations
 
+import csv
 import json
 
 import pandas as pd
 import pytest
 
 from components.chart_labels import CHAR_PX, PLOT_PX, text_box
-from components.compare_charts import accuracy_vs_latency, metric_range, pareto_front, results_table, table_formats
+from components.compare_charts import (
+    NO_RANKING, accuracy_vs_latency, best_two, metric_range, near_front, paired_comparison, pareto_front, ranking_note,
+    results_table, runtime_comparison, table_formats,
+)
 
 
 def test_dominated_points_are_left_out_and_the_front_runs_by_latency():
@@ -136,3 +140,60 @@ def test_every_number_column_of_the_results_table_gets_a_format():
     assert sorted(formats) == sorted(numbers) and "Model" not in formats
     assert formats["Top-1 accuracy"] == "%.3f" and formats["p50 ms"] == "%.1f" and formats["Size MB"] == "%.1f"
     assert formats["Samples"] == "%d" and formats["Speed-up vs eager"] == "%.2fx"
+
+
+def _with_ci(row: dict, metric: list[float], latency: list[float]) -> dict:
+    return dict(row, metrics_ci={"top1": metric}, latency_ci={"p50": latency})
+
+
+def test_overlapping_intervals_draw_error_bars_and_say_no_ranking_can_be_read():
+    rows = [_with_ci(LITE[0], [0.45, 0.94], [23.0, 25.0]), _with_ci(LITE[2], [0.57, 0.98], [32.0, 34.5])]
+    spec = json.loads(accuracy_vs_latency(rows).to_json())
+    points = next(t for t in spec["data"] if t["name"] == "models")
+    assert points["error_y"]["array"] == pytest.approx([0.94 - 7 / 9, 0.98 - 8 / 9])
+    assert points["error_y"]["arrayminus"] == pytest.approx([7 / 9 - 0.45, 8 / 9 - 0.57])
+    assert points["error_x"]["array"] == pytest.approx([0.8, 1.3])
+    assert [a["text"] for a in spec["layout"]["annotations"]] == [NO_RANKING] == [ranking_note(rows)]
+    table = results_table(rows)
+    assert list(table["95% interval"]) == ["[0.450, 0.940]", "[0.570, 0.980]"]
+    assert list(table["p50 95% interval"]) == ["[23.0, 25.0]", "[32.0, 34.5]"]
+
+
+def test_separated_intervals_leave_the_ranking_readable_and_mark_points_near_the_front():
+    fast = _with_ci(_image_row("Fast", "eager", 10.0, 0.60), [0.55, 0.65], [9.0, 11.0])
+    best = _with_ci(_image_row("Best", "eager", 30.0, 0.90), [0.86, 0.94], [29.0, 31.0])
+    near = _with_ci(_image_row("Near", "eager", 40.0, 0.88), [0.84, 0.92], [39.0, 41.0])  # dominated by Best
+    spec = json.loads(accuracy_vs_latency([fast, best, near]).to_json())
+    assert "annotations" not in spec["layout"] and ranking_note([fast, best]) is None
+    marked = next(t for t in spec["data"] if t["name"].startswith("could be on the frontier"))
+    assert list(marked["x"]) == [40.0] and list(marked["y"]) == [0.88]
+    assert near_front([0, 1], [[9, 11], [29, 31], [39, 41]], [[0.55, 0.65], [0.86, 0.94], [0.95, 0.99]]) == []
+
+
+def test_rows_without_intervals_still_chart_and_the_best_two_are_paired():
+    spec = json.loads(accuracy_vs_latency(LITE).to_json())
+    assert next(t for t in spec["data"] if t["name"] == "models").get("error_y") is None
+    assert best_two(LITE) == (2, 3) and best_two(LITE[:1]) is None
+    a = dict(LITE[0], dataset="bundled", n_samples=3, item_scores={"top1": [1, 1, 0]}, latency_samples_ms=[1.0, 2.0])
+    b = dict(LITE[2], dataset="bundled", n_samples=3, item_scores={"top1": [1, 1, 1]}, latency_samples_ms=[3.0, 4.0])
+    paired = paired_comparison(a, b)
+    assert paired["statements"][0].startswith(
+        "Cannot tell EfficientNet-Lite0 and EfficientNet-Lite1 apart on Top-1 accuracy on 3 items")
+
+
+def test_the_runtime_chart_has_error_bars_on_the_speed_up():
+    rows = [dict(_with_ci(LITE[0], [0.45, 0.94], [23.0, 25.0]), size_mb=18.7),
+            dict(_with_ci(LITE[1], [0.45, 0.94], [19.0, 20.0]), size_mb=18.6)]
+    spec = json.loads(runtime_comparison(rows).to_json())
+    speedup = spec["data"][0]
+    assert speedup["error_y"]["array"] == pytest.approx([25.0 / 19.0 - 24.2 / 19.6])
+    assert speedup["error_y"]["arrayminus"] == pytest.approx([24.2 / 19.6 - 23.0 / 20.0])
+
+
+def test_the_downloads_carry_every_interval():
+    from components.store import to_csv
+
+    row = _with_ci(LITE[0], [0.45, 0.94], [23.0, 25.0])
+    header, values = to_csv([row]).splitlines()
+    columns = dict(zip(header.split(","), next(csv.reader([values]))))
+    assert columns["metrics_ci.top1"] == "[0.45, 0.94]" and columns["latency_ci.p50"] == "[23.0, 25.0]"

@@ -452,3 +452,88 @@ def test_a_hub_text_classifier_runs_on_onnx_with_its_own_labels(hub, monkeypatch
     onnx = create_runner(entry, "sentiment-analysis", "real", manager=manager, runtime="onnx").run(text).output[0]
     assert onnx["label"] == eager["label"] == "positive"
     assert onnx["scores"].keys() == eager["scores"].keys()
+
+
+# ---------------------------------------------------------------- every engine through the benchmark's batch sizes
+
+def _batch_rows() -> list:
+    """(model id, task, weights): every hub checkpoint, one random-weights network and the offline pack;
+    by default one row per engine of the hub checkpoints (~17 s), the rest with the slow tests."""
+    from components.catalog import default_catalog
+
+    rows = [pytest.param(c.model_id, c.task, "real", id=c.model_id,
+                         marks=SLOW if c.model_id in SLOW_BATCHES else ()) for c in CHECKPOINTS.values()]
+    rows.append(pytest.param("mobilenet_v2", "image-classification", "random", id="architecture"))
+    rows += [pytest.param(e.id, task, "real", id=f"{e.id}-{task}", marks=() if e.id in FAST_BATCHES else SLOW)
+             for e in default_catalog() if e.offline_pack for task in e.tasks if task != "feature-extraction"]
+    return rows
+
+
+SLOW_BATCHES = ("deit_small",)  # timm is covered by mobilenet_v2: ~7 s
+FAST_BATCHES = ("rapidocr_ppocrv4",)  # the other offline-pack rows take ~35 s together: slow
+
+
+BATCH_ROWS = _batch_rows()
+BATCH_SIZES = (1, 4, 16)
+ONE_AT_A_TIME = ("rapidocr", "architecture")  # OCR, and random-weights image networks: one image per call
+
+
+def _engine(model_id: str, task: str, weights: str) -> str:
+    from components.runners.registry import engine_key
+
+    return engine_key(get_entry(model_id), weights, task)
+
+
+def test_the_batch_rows_cover_every_engine():
+    import components.runners  # noqa: F401 - registers every engine
+    from components.runners.registry import engine_names
+
+    assert {_engine(*row.values) for row in BATCH_ROWS} == set(engine_names())
+
+
+@pytest.fixture(scope="module")
+def batch_manager():
+    """One manager for the batch rows: ConSE reuses the Lite0 and MiniLM rows' models."""
+    return ModelManager()
+
+
+def assert_close(single, together) -> None:
+    """One input's answer equals its place in a batched answer (floats to 1e-3)."""
+    if isinstance(single, dict):
+        assert single.keys() == together.keys()
+        for key in single:
+            assert_close(single[key], together[key])
+    elif isinstance(single, list):
+        assert len(single) == len(together)
+        for a, b in zip(single, together):
+            assert_close(a, b)
+    elif isinstance(single, float):
+        assert abs(single - together) < 1e-3, (single, together)
+    else:
+        assert single == together
+
+
+@pytest.mark.parametrize("model_id, task, weights", BATCH_ROWS)
+def test_every_engine_runs_the_benchmark_batches(request, monkeypatch, batch_manager, model_id, task, weights):
+    """Issue 21 defect 10: CLIP (and BLIP, RapidOCR) rows failed at batch 4 ('list' object has no attribute
+    'convert'); ConSE answered a batch for its first image only."""
+    from components.benchmark import BenchmarkConfig, benchmark_model
+    from components.datasets import load_dataset
+    from components.tasks import get_task
+
+    if model_id in CHECKPOINTS:
+        _place(monkeypatch, request.getfixturevalue("hub").folder_env())
+    entry, spec = get_entry(model_id), get_task(task)
+    dataset = load_dataset(task).window(0, 2)
+    config = BenchmarkConfig(runs=1, warmup=0, batch_sizes=BATCH_SIZES, weights=weights)
+    row = benchmark_model(entry, dataset, config, manager=batch_manager)
+    batched = spec.input_kind != "audio" and _engine(model_id, task, weights) not in ONE_AT_A_TIME
+    assert row.weights == weights and list(row.throughput) == (["1", "4", "16"] if batched else ["1"])
+    assert all(rate > 0 for rate in row.throughput.values())
+    if batched and spec.input_kind == "image":  # a list of images: one answer each, as if run alone
+        runner = create_runner(entry, task, weights, manager=batch_manager)
+        images = [dataset.items()[i % len(dataset)] for i in range(4)]
+        together = runner.run(images, **spec.bench_options).output
+        assert isinstance(together, list) and len(together) == len(images)
+        for image, answer in zip(images, together):
+            assert_close(runner.run(image, **spec.bench_options).output, answer)

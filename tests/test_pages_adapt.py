@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import badinputs as bad
+
 APP = Path(__file__).parents[1] / "app.py"
 
 
@@ -47,6 +49,7 @@ def test_text_train_charts_try_it_download_then_bad_upload_keeps_results(adapt_p
     _train(at, "text-classification")
     _assert_results(at, "all-MiniLM-L6-v2")
     assert "tfidf" not in set(at.dataframe[0].value["Backbone"]) and "none" in set(at.dataframe[0].value["Weights"])
+    assert all(text.startswith("[") for text in at.dataframe[0].value["Accuracy 95% interval"])
     at.radio(key="keep_adapt_map_all_minilm_l6_v2").set_value("tsne").run()
     assert any(t.startswith("t-SNE of") for t in _titles(at))
     at.text_area(key="adapt_try_text").set_value("My cat sleeps on the keyboard all day").run()
@@ -113,3 +116,18 @@ def test_audio_train_charts_try_it_download(adapt_page):
     at.file_uploader(key="adapt_try_audio").set_value((clip.name, clip.read_bytes(), "audio/wav")).run()
     at.button(key="adapt_try").click().run()
     assert not at.exception and at.success and "up" in at.success[0].value
+
+
+@pytest.mark.parametrize("case", sorted(bad.ADAPT_ERRORS))
+def test_hostile_sets_give_one_line_and_the_page_keeps_working(adapt_page, case):
+    at = adapt_page
+    task, message = bad.ADAPT_EXPECTED[case]
+    name, data = bad.ADAPT_ERRORS[case]()
+    at.radio(key="keep_adapt_task").set_value(task).run()
+    at.radio(key="keep_adapt_source").set_value("Upload my own").run()
+    at.file_uploader(key=f"adapt_upload_{task}").set_value((name, data, "application/zip")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and message in at.error[0].value
+    at.radio(key="keep_adapt_source").set_value("Bundled").run()
+    assert not at.exception and not at.error
+    assert any("samples" in c.value for c in at.caption)

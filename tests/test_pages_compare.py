@@ -10,6 +10,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import badinputs as bad
+
+from components.executors import EXECUTORS
+
 APP = Path(__file__).parents[1] / "app.py"
 
 
@@ -32,7 +36,7 @@ def _chart_titles(at: AppTest) -> list[str]:
 
 
 @pytest.mark.slow
-def test_small_image_comparison_draws_every_chart(compare_page):
+def test_small_image_comparison_draws_every_chart(compare_page, monkeypatch):
     at = compare_page
     at.multiselect(key="keep_cmp_models_image-classification").set_value(["efficientnet_lite0", "resnet18"])
     at.slider(key="keep_cmp_runs").set_value(3)
@@ -53,7 +57,8 @@ def test_small_image_comparison_draws_every_chart(compare_page):
     assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download JSON", "Download report"]
     assert at.table, "each chart's data table (its text alternative) is on the page"
 
-    # the run is in the history, and a fresh session can overlay it
+    # the run is in the history, and a fresh session can overlay it where the operator shares the history
+    monkeypatch.setenv("MODEL_EXPLORER_SHARE_HISTORY", "1")
     fresh = AppTest.from_file(str(APP), default_timeout=300)
     fresh.run()
     fresh.switch_page("app_pages/compare.py").run()
@@ -103,6 +108,22 @@ def test_corrupt_zip_gives_an_error(compare_page):
     assert not at.exception and at.error
 
 
+@pytest.mark.parametrize("case", sorted(bad.DATASET_ERRORS))
+def test_hostile_sets_give_one_line_and_the_page_keeps_working(compare_page, case):
+    at = compare_page
+    task, message = bad.DATASET_EXPECTED[case]
+    name, data = bad.DATASET_ERRORS[case]()
+    at.selectbox(key="keep_cmp_task").set_value(task).run()
+    at.radio(key="keep_cmp_source").set_value("Upload my own").run()
+    at.file_uploader(key="cmp_upload").set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and message in at.error[0].value and "\n" not in at.error[0].value
+    assert at.button(key="cmp_run").disabled
+    at.radio(key="keep_cmp_source").set_value("Bundled").run()
+    assert not at.exception and not at.error
+    assert any("from bundled" in c.value for c in at.caption)
+
+
 def test_a_folder_on_the_server_and_an_unreachable_ray_cluster(compare_page, tmp_path, monkeypatch, chelsea, coffee):
     for folder, photo in (("tabby cat", chelsea), ("espresso", coffee)):
         (tmp_path / "set" / folder).mkdir(parents=True)
@@ -114,6 +135,7 @@ def test_a_folder_on_the_server_and_an_unreachable_ray_cluster(compare_page, tmp
     at.text_input(key="keep_cmp_path").set_value(str(tmp_path / "set")).run()
     assert not at.error and any("6 labelled samples from set" in c.value for c in at.caption)
     monkeypatch.setenv("MODEL_EXPLORER_RAY_ADDRESS", "127.0.0.1:1")  # nothing listens there
+    at.run()  # the operator's address: Ray is offered
     at.radio(key="keep_cmp_executor").set_value("ray").run()
     assert "keep_cmp_ray_address" not in [box.key for box in at.text_input]  # only the server picks the cluster
     assert any("Ray cluster: 127.0.0.1:1 (set by MODEL_EXPLORER_RAY_ADDRESS" in c.value for c in at.caption)
@@ -121,6 +143,26 @@ def test_a_folder_on_the_server_and_an_unreachable_ray_cluster(compare_page, tmp
     at.button(key="cmp_run").click().run()
     assert not at.exception
     assert len(at.error) == 1 and "no Ray cluster answers at 127.0.0.1:1" in at.error[0].value
+
+
+def test_ray_is_offered_only_when_the_operator_enabled_it(tmp_path, monkeypatch):
+    """A visitor cannot start a Ray cluster on the server: Ray is offered with an address or ALLOW_RAY=1."""
+    monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "history.sqlite"))
+    monkeypatch.delenv("MODEL_EXPLORER_RAY_ADDRESS", raising=False)
+    monkeypatch.delenv("MODEL_EXPLORER_ALLOW_RAY", raising=False)
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.run()
+    at.switch_page("app_pages/compare.py").run()
+    assert at.radio(key="keep_cmp_executor").options == [EXECUTORS["local"]]
+    assert any("Ray is off on this server" in c.value and "MODEL_EXPLORER_ALLOW_RAY=1" in c.value for c in at.caption)
+    monkeypatch.setenv("MODEL_EXPLORER_ALLOW_RAY", "1")
+    at.run()
+    assert at.radio(key="keep_cmp_executor").options == list(EXECUTORS.values())
+    assert not any("Ray is off" in c.value for c in at.caption)
+    monkeypatch.delenv("MODEL_EXPLORER_ALLOW_RAY")
+    monkeypatch.setenv("MODEL_EXPLORER_RAY_ADDRESS", "127.0.0.1:1")
+    at.run()
+    assert at.radio(key="keep_cmp_executor").options == list(EXECUTORS.values())
 
 
 def test_server_sets_stay_inside_the_shared_folders(compare_page, tmp_path, monkeypatch):
@@ -136,7 +178,7 @@ def test_server_sets_stay_inside_the_shared_folders(compare_page, tmp_path, monk
     assert not at.exception and any("outside the folders this server shares" in w.value for w in at.warning)
 
 
-def test_resume_finishes_an_unfinished_run(compare_page):
+def test_resume_finishes_an_unfinished_run(compare_page, monkeypatch):
     from components.benchmark import BenchmarkConfig
     from components.catalog import get_entry
     from components.datasets import load_bundled
@@ -153,6 +195,7 @@ def test_resume_finishes_an_unfinished_run(compare_page):
     with pytest.raises(KeyboardInterrupt):
         run_recorded(HistoryStore(), plan, [get_entry(m) for m in plan.model_ids], load_bundled(plan.task),
                      progress=crash)
+    monkeypatch.setenv("MODEL_EXPLORER_SHARE_HISTORY", "1")  # a run of the CLI (no page session)
     at = compare_page
     at.selectbox(key="keep_cmp_task").set_value("sentiment-analysis").run()
     assert "1 of 2 rows" in at.selectbox(key="cmp_resume_run").format_func(at.selectbox(key="cmp_resume_run").value)
@@ -180,6 +223,7 @@ def test_resume_offers_only_runs_it_may_take(compare_page, tmp_path, monkeypatch
     from components.store import HistoryStore
 
     monkeypatch.setenv("MODEL_EXPLORER_DATA_ROOTS", str(tmp_path / "shared"))
+    monkeypatch.setenv("MODEL_EXPLORER_SHARE_HISTORY", "1")  # runs of the CLI (no page session)
     store, config = HistoryStore(), BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,))
     private = BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,), models_dir=str(tmp_path / "private"))
     for ref, status, settings in ((str(tmp_path / "private" / "set.csv"), "incomplete", config),
@@ -215,7 +259,7 @@ def test_every_number_column_of_the_results_table_has_a_format(compare_page):
     assert table.value.iloc[0]["p50 ms"] == result["latency_ms"]["p50"]
 
 
-def test_a_cancelled_run_is_offered_once_its_stopped_pass_marks_it(compare_page):
+def test_a_cancelled_run_is_offered_once_its_stopped_pass_marks_it(compare_page, monkeypatch):
     """After Cancel the page reruns at once, while the stopped pass marks its run cancelled only at its next
     step: the page says it is stopping and looks again (a fragment, every second) until the run can be resumed."""
     from components.benchmark import BenchmarkConfig
@@ -225,6 +269,7 @@ def test_a_cancelled_run_is_offered_once_its_stopped_pass_marks_it(compare_page)
     plan = RunPlan("sentiment-analysis", ("vader",), ("eager",), BenchmarkConfig(runs=3, warmup=1), "bundled")
     store = HistoryStore()
     run_id = store.start_run(plan.task, "bundled", plan.model_ids, {**plan.meta(), "owner": owner()})
+    monkeypatch.setenv("MODEL_EXPLORER_SHARE_HISTORY", "1")  # started here without a page session
     at = compare_page
     at.selectbox(key="keep_cmp_task").set_value("sentiment-analysis")
     at.session_state["compare_run_id"], at.session_state["compare_cancelled"] = run_id, True
@@ -242,3 +287,85 @@ def test_a_cancelled_run_is_offered_once_its_stopped_pass_marks_it(compare_page)
     assert not any("Stopping run" in c.value or "still marked running" in c.value for c in at.caption)
     (offered,) = at.selectbox(key="cmp_resume_run").options
     assert offered.startswith(f"#{run_id} ") and offered.endswith("cancelled")
+
+
+@pytest.mark.slow
+def test_lite0_and_lite2_on_nine_photos_cannot_be_told_apart(compare_page):
+    """Acceptance (issue 19): on the bundled 9 photos the real Lite0 and Lite2 get intervals that overlap,
+    the chart says no ranking can be read, and the paired test of the best two says it cannot tell them apart."""
+    at = compare_page
+    at.multiselect(key="keep_cmp_models_image-classification").set_value(["efficientnet_lite0", "efficientnet_lite2"])
+    at.slider(key="keep_cmp_runs").set_value(3)
+    at.slider(key="keep_cmp_warmup").set_value(1).run()
+    at.button(key="cmp_run").click().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert all(text.startswith("[") for text in table["95% interval"]) and (table["Samples"] == 9).all()
+    assert [w.value for w in at.warning] == ["Every interval overlaps: no ranking can be read from these points."]
+    statements = " ".join(m.value for m in at.markdown)
+    assert "Cannot tell EfficientNet-Lite" in statements and "on Top-1 accuracy on 9 items (exact McNemar" in statements
+    pareto = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                  if "vs latency" in json.loads(c.proto.spec)["layout"]["title"]["text"])
+    assert pareto["data"][0]["error_y"]["array"] and pareto["layout"]["annotations"][0]["text"].startswith("Every")
+
+
+def _saved_run(status: str, session: str | None) -> int:
+    """An unfinished vader run in the history, started by page session ``session`` (None: the CLI)."""
+    from components.benchmark import BenchmarkConfig
+    from components.runs import RunPlan, owner
+    from components.store import HistoryStore
+
+    plan = RunPlan("sentiment-analysis", ("vader",), ("eager",), BenchmarkConfig(runs=3, warmup=1), "bundled")
+    store = HistoryStore()
+    run_id = store.start_run(plan.task, "bundled", plan.model_ids,
+                             {**plan.meta(), "owner": owner(), **({"session": session} if session else {})})
+    store.finish_run(run_id, status)
+    return run_id
+
+
+def _run_ids(options: list[str]) -> list[int]:
+    """Run ids of the history's pickers ("#12 2026-… · vader"), in id order."""
+    return sorted(int(option.split()[0].lstrip("#")) for option in options)
+
+
+def _run_vader(at: AppTest) -> None:
+    at.selectbox(key="keep_cmp_task").set_value("sentiment-analysis").run()
+    at.multiselect(key="keep_cmp_models_sentiment-analysis").set_value(["vader"])
+    at.slider(key="keep_cmp_runs").set_value(3).run()
+    at.button(key="cmp_run").click().run()
+    assert not at.exception and not at.error
+
+
+def test_history_and_resume_show_only_this_sessions_runs_unless_shared(compare_page, monkeypatch):
+    """Runs name uploads and server paths: a visitor sees and resumes only their own session's runs, unless the
+    operator sets MODEL_EXPLORER_SHARE_HISTORY=1."""
+    monkeypatch.delenv("MODEL_EXPLORER_SHARE_HISTORY", raising=False)
+    others = [_saved_run("cancelled", "another-visitor"), _saved_run("cancelled", None)]
+    at = compare_page
+    _run_vader(at)
+    (own,) = _run_ids(at.sidebar.multiselect(key="keep_cmp_overlay_sentiment-analysis").options)
+    assert own not in others
+    assert "cmp_resume_run" not in [box.key for box in at.selectbox]
+    monkeypatch.setenv("MODEL_EXPLORER_SHARE_HISTORY", "1")
+    at.run()
+    assert _run_ids(at.sidebar.multiselect(key="keep_cmp_overlay_sentiment-analysis").options) == [*others, own]
+    assert len(at.selectbox(key="cmp_resume_run").options) == 2
+
+
+def test_a_damaged_history_row_is_skipped_not_the_whole_history(compare_page, monkeypatch):
+    import sqlite3
+
+    from components.store import HistoryStore
+
+    monkeypatch.setenv("MODEL_EXPLORER_SHARE_HISTORY", "1")
+    good = _saved_run("cancelled", None)
+    damaged = _saved_run("cancelled", None)
+    with sqlite3.connect(HistoryStore().path) as db:
+        db.execute("UPDATE runs SET meta = ? WHERE id = ?", ('{"status": "cancelled", "runs": 3', damaged))
+    at = compare_page
+    at.selectbox(key="keep_cmp_task").set_value("sentiment-analysis").run()
+    assert not at.exception
+    assert _run_ids(at.sidebar.multiselect(key="keep_cmp_overlay_sentiment-analysis").options) == [good]
+    assert any("1 damaged history row(s) skipped" in c.value for c in at.sidebar.caption)
+    (offered,) = at.selectbox(key="cmp_resume_run").options
+    assert offered.startswith(f"#{good} ")

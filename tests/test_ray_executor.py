@@ -3,6 +3,7 @@ a killed worker fails only its row, Cancel stops the cluster's work, sharded acc
 a large folder streams, and a crashed run resumes from the history."""
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -136,6 +137,7 @@ def test_sharded_accuracy_equals_unsharded(cluster, task, model_id, metric):
     sharded = compare(entries, dataset, FAST, executor=RayExecutor(shard_size=16))
     (here,), (there,) = local.results, sharded.results
     assert there.metrics == here.metrics and there.metrics[metric] is not None
+    assert there.item_scores == here.item_scores and there.metrics_ci == here.metrics_ci  # intervals too
     assert there.n_samples == here.n_samples == len(dataset)
     assert there.env["accuracy_shards"] == math.ceil(len(dataset) / 16)
 
@@ -243,3 +245,23 @@ def test_ray_is_imported_only_when_chosen():
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+LISTENING = """
+import json, psutil
+from components.executors.ray_executor import connect
+connect("")  # the local Ray the app starts
+me = psutil.Process()
+ours = {p.pid for p in me.children(recursive=True)} | {me.pid}
+print(json.dumps(sorted({c.laddr.ip for c in psutil.net_connections(kind="inet")
+                         if c.status == psutil.CONN_LISTEN and c.pid in ours})))
+import ray; ray.shutdown()
+"""
+
+
+def test_a_local_ray_started_by_the_app_listens_on_the_loopback_only():
+    done = subprocess.run([sys.executable, "-c", LISTENING], cwd=ROOT, capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    addresses = json.loads(done.stdout.strip().splitlines()[-1])
+    assert addresses and all(a in ("127.0.0.1", "::ffff:127.0.0.1", "::1") for a in addresses), addresses

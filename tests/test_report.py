@@ -20,6 +20,7 @@ from components.compare_charts import compare_figures
 from components.report import (
     Chart, ModelResult, ReportInput, compare_report, entry_facts, playground_report,
 )
+from components.stats import wilson
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -289,3 +290,15 @@ def test_the_compare_report_names_the_rows_set_and_reads_samples_only_when_press
     found = resources(page)
     assert [image.get("alt") for image in found.images] == (["a.jpg", "b.jpg", "c.jpg"] if with_samples else [])
     assert inputs.reads == (3 if with_samples else 0)
+
+
+def test_the_compare_report_shows_intervals_the_no_ranking_note_and_the_paired_comparison():
+    rows = []
+    for model_id, hits in (("lite0", [1, 1, 1, 0, 1, 1, 1, 0, 1]), ("lite2", [1, 1, 1, 1, 1, 1, 0, 0, 0])):
+        row = dict(_compare_row(model_id, "bundled"), n_samples=9, metrics={"top1": sum(hits) / 9},
+                   metrics_ci={"top1": list(wilson(sum(hits), 9))}, item_scores={"top1": hits})
+        rows.append(row)
+    page = compare_report(rows, "image-classification", "bundled", charts=[])
+    assert "[0.453, 0.937]" in page and "Every interval overlaps: no ranking can be read" in page
+    assert "<h2>Paired comparison</h2>" in page
+    assert "Cannot tell lite0 and lite2 apart on Top-1 accuracy on 9 items (exact McNemar, p = 1); about 210 items" in page

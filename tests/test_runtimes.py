@@ -49,6 +49,9 @@ def test_onnx_fp32_gives_eagers_top5_on_every_bundled_photo(manager, photos):
 
 
 def test_agreement_and_size_come_from_real_runs(manager, photos):
+    """On this CPU's own int8 choice (7-bit weights without VNNI: 8-bit ones agreed 0.44 on an AVX2 CPU)."""
+    from components.runners.onnx_runtime import int8_choice
+
     entry = get_entry("efficientnet_lite0")
     rows = {r: benchmark_model(entry, photos, FAST, manager=manager, runtime=r)
             for r in ("eager", "onnx", "onnx-int8")}
@@ -58,6 +61,56 @@ def test_agreement_and_size_come_from_real_runs(manager, photos):
     assert int8["basis"] == "top-1 match" and int8["n"] == len(photos) and 0.5 <= int8["value"] <= 1.0
     assert rows["onnx-int8"].size_mb < rows["onnx"].size_mb / 3  # int8 weights: about a quarter of fp32
     assert rows["onnx"].metrics["top1"] == rows["eager"].metrics["top1"]
+    assert rows["onnx-int8"].env["int8"] == int8_choice().describe() and "int8" not in rows["onnx"].env
+    assert rows["onnx-int8"].env["cpu_flags"]  # the flags the choice was made from, on the same row
+
+
+@pytest.mark.parametrize("flags, machine, seven_bit", [
+    ({"avx2", "fma"}, "x86_64", True),  # AMD EPYC Zen 2/3, Intel desktops before Ice Lake
+    ({"avx2", "avx512f", "avx512_vnni"}, "x86_64", False),
+    ({"avx2", "avx_vnni"}, "x86_64", False),
+    ({"avx2", "amx_int8"}, "x86_64", False),
+    (set(), "aarch64", False),
+])
+def test_int8_weights_are_7_bit_on_x86_without_vnni(monkeypatch, flags, machine, seven_bit):
+    from components.runners.onnx_runtime import VNNI_ENV, int8_choice
+
+    monkeypatch.delenv(VNNI_ENV, raising=False)
+    choice = int8_choice(frozenset(flags), machine)
+    assert choice.reduce_range is seven_bit and ("7-bit" in choice.describe()) is seven_bit
+    for forced in ("0", "1"):
+        monkeypatch.setenv(VNNI_ENV, forced)
+        assert int8_choice(frozenset(flags), machine).reduce_range is (forced == "0")
+
+
+def _int8_weight_range(path) -> tuple[int, int]:
+    """The smallest and largest int8 weight tensor value stored in an ONNX file."""
+    import onnx
+    from onnx import numpy_helper
+
+    values = [numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer
+              if t.data_type == onnx.TensorProto.INT8 and t.dims]
+    return min(int(v.min()) for v in values), max(int(v.max()) for v in values)
+
+
+def test_int8_as_for_a_cpu_without_vnni(monkeypatch, photos):
+    """Issue 21 defect 11: on an AVX2 CPU without VNNI, u8 x s8 products summed in pairs saturate 16 bits with
+    8-bit weights. MODEL_EXPLORER_INT8_VNNI=0 makes here what such a CPU makes: 7-bit weights (|u8 x w| pairs
+    <= 2 x 255 x 64 < 2^15), its own file, the choice on the row, and an agreement that still holds (0.44 with
+    8-bit weights, 0.78 with 7-bit, under QEMU's Haswell: no VNNI)."""
+    from components.runners.onnx_runtime import VNNI_ENV
+
+    monkeypatch.setenv(VNNI_ENV, "0")
+    fresh = ModelManager(budget_mb=8192)
+    row = benchmark_model(get_entry("efficientnet_lite0"), photos, FAST, manager=fresh, runtime="onnx-int8")
+    assert row.env["int8"] == f"7-bit weights (reduce_range): {VNNI_ENV}=0"
+    assert row.agreement["basis"] == "top-1 match" and row.agreement["value"] >= 0.5
+    image = create_runner(get_entry("efficientnet_lite0"), "image-classification", manager=fresh, runtime="onnx-int8")
+    text = create_runner(get_entry("all_minilm_l6_v2"), "sentence-similarity", manager=fresh, runtime="onnx-int8")
+    for runner in (image, text):
+        assert runner.model.path.name.endswith("-onnx-int8-w7.onnx")
+        low, high = _int8_weight_range(runner.model.path)
+        assert -64 <= low and high <= 64 and high - low > 64, (runner.entry.id, low, high)
 
 
 def test_text_encoder_on_int8_keeps_its_embeddings(manager):

@@ -312,3 +312,45 @@ def test_a_link_says_why_its_backbone_or_attention_model_is_left_out(page, param
     notes = [w.value for w in bogus.warning]
     assert len(notes) == 1 and re.search(r"is not one of the \d+ allowed values \(", notes[0]), notes
     assert len(notes[0]) < 300, notes
+
+
+# ---------------------------------------------------------------- link text is shown, never rendered
+
+PIXEL = "![t](https://example.invalid/pixel.png)"
+SIGN_IN = "[sign in](https://example.invalid)"
+
+
+def assert_nothing_rendered(at: AppTest) -> None:
+    """No Markdown element of the page (captions, notes, errors, cards) renders a link or an image, and no
+    bare address is left for GitHub-style autolinks."""
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark")
+    shown = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success")
+             for e in at.get(kind) if isinstance(getattr(e, "value", None), str)]
+    assert any("example" in value for value in shown), "the link's text is shown somewhere"
+    for value in shown:
+        tokens = [child.type for block in parser.parse(value) for child in (block.children or [])]
+        assert "image" not in tokens and "link_open" not in tokens, value
+        assert "https://example.invalid" not in value, value
+
+
+def test_a_links_path_is_shown_as_text_on_compare(monkeypatch, tmp_path):
+    monkeypatch.setenv("MODEL_EXPLORER_DATA_ROOTS", str(tmp_path))
+    monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "history.sqlite"))
+    at = open_with("compare", {"task": "image-classification", "set": "server", "path": PIXEL})
+    assert any("is outside the folders this server shares" in w.value for w in at.warning)
+    assert_nothing_rendered(at)
+
+
+def test_a_links_query_labels_and_lines_are_shown_as_text_on_the_text_page():
+    lines = f"{PIXEL}\n{SIGN_IN} is here"
+    at = open_with("text", {"tool": "similarity", "text": lines, "query": SIGN_IN, "models": "all_minilm_l6_v2"})
+    at.button(key="run_sentence-similarity").click().run()
+    assert not at.exception and any("Closest to" in m.value for m in at.markdown)
+    assert_nothing_rendered(at)
+    at = open_with("text", {"tool": "zero-shot", "text": lines, "labels": f"{SIGN_IN}, {PIXEL}",
+                            "models": "all_minilm_l6_v2"})
+    at.button(key="run_zero-shot-classification").click().run()
+    assert not at.exception and any("cosine" in m.value for m in at.markdown)
+    assert_nothing_rendered(at)

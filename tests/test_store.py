@@ -64,3 +64,20 @@ def test_add_result_skips_a_row_already_saved(tmp_path):
     assert store.add_result(run_id, {"model_id": "a", "runtime": "onnx", "n": 3})
     assert [r["n"] for r in store.load_run(run_id)["results"]] == [1, 3]
     assert store.add_result(store.start_run("image-classification", "bundled", ["a"]), {"model_id": "a"})
+
+
+def test_damaged_rows_are_skipped_and_counted(tmp_path):
+    """One row whose JSON is damaged must not hide the history: it is left out and counted."""
+    import sqlite3
+
+    store = HistoryStore(tmp_path / "h.sqlite")
+    good = store.save_run([{"model_id": "a"}, {"model_id": "b"}], "image-classification", "bundled")
+    damaged = store.save_run([{"model_id": "c"}], "image-classification", "bundled")
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE runs SET meta = 'null' WHERE id = ?", (damaged,))
+        db.execute("UPDATE results SET data = '{\"model_id\": ' WHERE run_id = ? AND model_id = 'b'", (good,))
+    assert [r["id"] for r in store.list_runs()] == [good] and store.skipped == 1
+    assert [r["model_id"] for r in store.load_run(good)["results"]] == ["a"] and store.skipped == 1
+    with pytest.raises(KeyError, match="damaged"):
+        store.load_run(damaged)
+    assert store.run_meta(damaged) is None

@@ -1,9 +1,11 @@
 """UI formatting: latencies below 1 ms keep two significant digits; language codes get their names."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from components.ui.format import format_latency_ms, language_name
+from components.ui.format import format_latency_ms, language_name, literal
 
 
 @pytest.mark.parametrize("ms, shown", [
@@ -29,3 +31,16 @@ def test_every_lid176_code_reads_well():
     for code in ("arz", "ckb", "sh", "nah", "eml", "bpy", "yue", "ceb", "war", "pms"):
         shown = language_name(code)
         assert shown == code or (shown.endswith(f" ({code})") and "Unknown" not in shown), shown
+
+
+@pytest.mark.parametrize("text", ["![t](https://example.invalid/pixel.png)", "[sign in](https://example.invalid)",
+                                  "<img src=x> <https://example.invalid> www.example.invalid me@example.invalid",
+                                  "\\[a](b) :red[big] $x^2$ ~~gone~~ **bold**", "# heading", "plain: 127.0.0.1:1"])
+def test_literal_text_renders_as_itself_without_links_or_images(text):
+    from markdown_it import MarkdownIt
+
+    (block,) = [t for t in MarkdownIt("commonmark").parse(literal(text)) if t.type == "inline"]
+    assert [child.type for child in block.children] == ["text"]  # no link, image, html, emphasis
+    assert block.children[0].content == text
+    for autolink in (r"(?<!\\):(?=//)", r"(?i)www\.", r"(?<!\\)@"):  # what GitHub-style autolinks start from
+        assert not re.search(autolink, literal(text)), literal(text)

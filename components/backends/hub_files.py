@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import struct
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,6 +94,21 @@ def timm_weights_file(where: str) -> Path:
     return path
 
 
+def not_only_weights(path: str | os.PathLike) -> str:
+    """Why a checkpoint whose pickle holds more than tensors (code, arbitrary objects) is not loaded."""
+    return (f"{path} holds not only weights (its pickle names other objects, which could run code), so it was "
+            "refused; use a checkpoint from a source you trust, preferably a .safetensors file")
+
+
+def refused_pickle(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it: timm re-raises) is torch's weights-only unpickler refusing a file."""
+    while exc is not None:
+        if isinstance(exc, pickle.UnpicklingError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 @contextmanager
 def reading(path: str | os.PathLike, hint: str = HINT) -> Iterator[None]:
     """Name ``path`` in any error raised while an engine reads it (a torch file cut short, a wrong file)."""
@@ -101,5 +117,7 @@ def reading(path: str | os.PathLike, hint: str = HINT) -> Iterator[None]:
     except IncompleteCheckpoint:
         raise
     except Exception as exc:  # noqa: BLE001 - re-raised with the file named
+        if refused_pickle(exc):
+            raise IncompleteCheckpoint(not_only_weights(path)) from exc
         raise IncompleteCheckpoint(f"{path} could not be read as this model's weights: {type(exc).__name__}: "
                                    f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}; {hint}") from exc

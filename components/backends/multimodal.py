@@ -54,16 +54,17 @@ def load_captioner(entry: CatalogEntry, device: str, weights_path: str) -> Loade
                        extras=ProcessorExtras(AutoProcessor.from_pretrained(where)))
 
 
-def image_text_scores(loaded: LoadedModel, image: Any, labels: list[str]) -> list[float]:
+def image_text_scores(loaded: LoadedModel, images: list[Any], labels: list[str]) -> list[list[float]]:
+    """Each image's softmax over the label prompts, in one forward pass."""
     processor = loaded.extras.processor
-    inputs = processor(text=[LABEL_PROMPT.format(l) for l in labels], images=image,
+    inputs = processor(text=[LABEL_PROMPT.format(l) for l in labels], images=images,
                        return_tensors="pt", padding=True).to(loaded.device)
-    logits = loaded.model(**inputs).logits_per_image[0]
-    return logits.softmax(-1).cpu().tolist()
+    return loaded.model(**inputs).logits_per_image.softmax(-1).cpu().tolist()
 
 
-def caption(loaded: LoadedModel, image: Any) -> str:
+def caption(loaded: LoadedModel, images: list[Any]) -> list[str]:
+    """One caption per image, generated as one batch."""
     processor = loaded.extras.processor
-    inputs = processor(images=image, return_tensors="pt").to(loaded.device)
+    inputs = processor(images=images, return_tensors="pt").to(loaded.device)
     ids = loaded.model.generate(**inputs, max_new_tokens=30)
-    return processor.decode(ids[0], skip_special_tokens=True)
+    return processor.batch_decode(ids, skip_special_tokens=True)

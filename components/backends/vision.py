@@ -83,7 +83,8 @@ def load_torchvision(entry: CatalogEntry, device: str, weights_path: str) -> Loa
         with reading(weights_path, TORCH_FILE_HINT), _torchvision_reads(weights.url, weights_path):
             model = models.get_model(entry.source.name, weights=weights)
     else:
-        model = models.get_model(entry.source.name, weights=weights)
+        with _torchvision_reads(weights.url, None):
+            model = models.get_model(entry.source.name, weights=weights)
     return LoadedModel(_eval_on(model, device), module_size_mb(model), device, "real",
                        extras=ImageTransformExtras(weights.transforms(), tuple(weights.meta["categories"])))
 
@@ -93,12 +94,15 @@ _PATCH_LOCK = threading.Lock()
 
 
 @contextmanager
-def _torchvision_reads(url: str, path: str) -> Iterator[None]:
-    """While a torchvision builder runs in this thread, read ``url``'s checkpoint from the file ``path``.
+def _torchvision_reads(url: str, path: str | None) -> Iterator[None]:
+    """While a torchvision builder runs in this thread, read ``url``'s checkpoint from the file ``path``
+    (``None``: torch.hub's own cache), always as weights only.
 
     torchvision's builders (with their per-model steps: DenseNet's key renaming, Inception's aux head…)
-    only read ``$TORCH_HOME/hub/checkpoints/<file in the URL>``. A thread-local redirect lets them read
-    a file the user put in a models folder, without touching the cache, the environment or other threads.
+    only read ``$TORCH_HOME/hub/checkpoints/<file in the URL>``, through ``torch.hub.load_state_dict_from_url``
+    whose default unpickles anything (``weights_only=False``: a crafted file runs code). A thread-local
+    redirect lets them read a file the user put in a models folder, without touching the cache, the
+    environment or other threads; every torchvision checkpoint is read with ``weights_only=True``.
     """
     import os
 
@@ -112,6 +116,7 @@ def _torchvision_reads(url: str, path: str) -> Iterator[None]:
                 local = getattr(_LOCAL_CHECKPOINTS, "files", {}).get(url)
                 if local is not None:  # torch.hub reads an existing file as is (no download, no hash check)
                     kwargs.update(model_dir=os.path.dirname(local), file_name=os.path.basename(local))
+                kwargs["weights_only"] = True  # tensors only: a pickled payload is refused, never run
                 return original(url, *args, **kwargs)
 
             local_first._reads_local_files = True  # type: ignore[attr-defined]
@@ -119,6 +124,9 @@ def _torchvision_reads(url: str, path: str) -> Iterator[None]:
     files = getattr(_LOCAL_CHECKPOINTS, "files", None)
     if files is None:
         files = _LOCAL_CHECKPOINTS.files = {}
+    if path is None:
+        yield
+        return
     files[url] = str(path)
     try:
         yield

@@ -21,15 +21,17 @@ import socket
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from components.evaluate import uncertainty
 from components.executors.base import ExecutorError, Job, MeasureRow, PredictShard, Row, RowDone
 from components.runtime import torch_threads
 
 ADDRESS_ENV = "MODEL_EXPLORER_RAY_ADDRESS"
+ALLOW_ENV = "MODEL_EXPLORER_ALLOW_RAY"  # "1": the Compare page offers a local Ray (started on this server)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHARD_SIZE = 256  # samples per accuracy shard; a multiple of the evaluation batch (components.evaluate)
 POLL_S = 0.2  # how often the driver checks progress and Cancel
@@ -63,6 +65,35 @@ def runtime_env(address: str | None) -> dict[str, Any]:
     return {"working_dir": str(PROJECT_ROOT), "excludes": WORKING_DIR_EXCLUDES, "env_vars": env_vars}
 
 
+def page_ray_off() -> str | None:
+    """Why the Compare page does not offer Ray (one line), or None when the operator enabled it: a cluster
+    address (MODEL_EXPLORER_RAY_ADDRESS) or MODEL_EXPLORER_ALLOW_RAY=1. The CLI's ``--executor ray`` is not asked."""
+    if os.environ.get(ADDRESS_ENV, "").strip() or os.environ.get(ALLOW_ENV, "").strip() == "1":
+        return None
+    return (f"Ray is off on this server: whoever starts it enables it with {ADDRESS_ENV} (a cluster to join) "
+            f"or {ALLOW_ENV}=1 (a local Ray on this machine)")
+
+
+@contextmanager
+def _loopback_only() -> Iterator[None]:
+    """While ``ray.init`` starts a local cluster, make this node's address 127.0.0.1: GCS, raylet, workers and
+    agents then listen on the loopback only (checked with psutil), not on every interface.
+
+    Ray 2.60 turns ``_node_ip_address="127.0.0.1"`` back into the machine's routable address
+    (``services.resolve_ip_for_localhost``) and listens on ``::``; its own single-machine mode (macOS / Windows,
+    ``ray_constants.ENABLE_RAY_CLUSTER`` off, env ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``) uses the loopback.
+    The switch is read when the node starts, so it is restored at once (a later join of a real cluster needs it).
+    """
+    from ray._private import ray_constants
+
+    before = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = before
+
+
 def connect(address: str | None = None) -> None:
     """Join the Ray cluster at ``address``, or start a new local one (never some other cluster that happens
     to run on this machine); reuse a connection this process holds.
@@ -90,8 +121,9 @@ def connect(address: str | None = None) -> None:
         if wanted and wanted != "auto":
             check_reachable(wanted)
         try:
-            ray.init(address=wanted or "local", runtime_env=runtime_env(wanted), include_dashboard=False,
-                     logging_level=logging.ERROR, log_to_driver=False)
+            with _loopback_only() if not wanted else nullcontext():
+                ray.init(address=wanted or "local", runtime_env=runtime_env(wanted), include_dashboard=False,
+                         logging_level=logging.ERROR, log_to_driver=False)
         except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ValueError, …
             where = f"at {wanted}" if wanted else "on this machine"
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -364,6 +396,8 @@ class _RayRun:
         result = state.done.result
         try:
             result.metrics = self.job.score(self.job.dataset.task, self.job.dataset.labels, predictions)
+            result.item_scores, result.metrics_ci = uncertainty(self.job.dataset.task, self.job.dataset.labels,
+                                                                predictions)
         except Exception as exc:  # noqa: BLE001 - a scorer failure fails this row only
             yield self._failed(row, f"{row.key} could not be scored: {type(exc).__name__}: {exc}")
             return

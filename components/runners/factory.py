@@ -6,9 +6,10 @@ Importing this module imports the ``components.runners`` package, which register
 from __future__ import annotations
 
 from components.availability import Availability, compute_availability
-from components.backends.hub_files import IncompleteCheckpoint
+from components.backends.hub_files import IncompleteCheckpoint, not_only_weights, refused_pickle
 from components.catalog import CatalogEntry, get_entry
 from components.model_manager import LoadedModel, ModelManager, get_manager
+from components.model_supply import HUB_KINDS, hub_failure, hub_repo
 from components.runners.base import Runner
 from components.runners.registry import CannotRun, Engine, engine_key, get_engine, runner_class
 from components.runners.runtimes import get_runtime
@@ -95,4 +96,9 @@ def _load(entry: CatalogEntry, engine: Engine, weights: str, runtime: str, path:
     except IncompleteCheckpoint as exc:
         raise CannotRun(f"{entry.name} cannot load: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - any engine failure becomes a readable reason
+        if refused_pickle(exc):  # torch.load(weights_only=True) met a pickle that is not only tensors
+            raise CannotRun(f"{entry.name} cannot load: {not_only_weights(path)}") from exc
+        download = hub_failure(exc, hub_repo(entry)) if entry.source.kind in HUB_KINDS else None
+        if download:  # the Hub refused, or stopped answering, or the disk filled up
+            raise CannotRun(f"{entry.name} cannot load: {download}") from exc
         raise CannotRun(f"{entry.name} failed to load: {type(exc).__name__}: {exc}") from exc

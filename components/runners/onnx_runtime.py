@@ -1,5 +1,6 @@
 """ONNX Runtime as a runtime: ``onnx`` (fp32) and ``onnx-int8`` (static QDQ int8 calibrated on the
 bundled photos for image models; dynamic int8 for transformer text encoders, which are MatMul-bound).
+int8 weights are 7-bit on an x86 CPU without VNNI, whose u8 x s8 kernels saturate 16-bit sums (:func:`int8_choice`).
 
 The loaded torch model is exported once per (model, weights, their fingerprint, opset, runtime) with torch's
 TorchScript exporter (opset 17: 1-2 s here; the dynamo exporter took 25 s for EfficientNet-Lite0) and cached
@@ -12,26 +13,32 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import platform
 import re
 import threading
 import time
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from components.catalog import CatalogEntry
+from components.measure import cpu_flag_set
 from components.model_extras import ArchitectureExtras, ImageTransformExtras, ProcessorExtras, TokenizerExtras
 from components.model_manager import LoadedModel
 from components.runners.registry import CannotRun
 from components.runners.runtimes import Runtime, register_runtime
 from components.runtime import torch_threads
-from components.weights_fingerprint import weights_fingerprint
+from components.weights_fingerprint import sweep_scratch, weights_fingerprint
 
 OPSET = 17
 STALE_EXPORT_S = 3600  # an export of other weights unused this long is removed when a new one is made
 CACHE_ENV = "MODEL_EXPLORER_ONNX_DIR"
+VNNI_ENV = "MODEL_EXPLORER_INT8_VNNI"  # "0" / "1": quantize as for a CPU without / with VNNI (default: its flags)
+VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})  # 8-bit dot products that do not saturate
+X86 = ("x86_64", "amd64", "i386", "i686")
 # Static int8 calibration photos: scikit-image samples that are NOT in the bundled evaluation set, so the
 # agreement measured on that set is out of sample.
 CALIBRATION_SAMPLES = ("astronaut", "hubble_deep_field", "immunohistochemistry", "retina", "coins", "moon",
@@ -44,10 +51,42 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".model_explorer" / "onnx")
 
 
+@dataclass(frozen=True)
+class Int8Choice:
+    """How int8 weights are stored for this CPU, and why (shown on the row)."""
+
+    reduce_range: bool  # 7-bit weights: ONNX Runtime's advice for x86 CPUs without VNNI
+    basis: str
+
+    @property
+    def suffix(self) -> str:
+        """The export's file-name suffix: the two kinds never share a file."""
+        return "-w7" if self.reduce_range else ""
+
+    def describe(self) -> str:
+        return f"{'7-bit weights (reduce_range)' if self.reduce_range else '8-bit weights'}: {self.basis}"
+
+
+def int8_choice(flags: frozenset[str] | None = None, machine: str | None = None) -> Int8Choice:
+    """7-bit weights on an x86 CPU without VNNI / AMX, where ONNX Runtime's u8 x s8 kernels sum pairs of
+    products in 16 bits and saturate (Lite0 top-1 agreement 0.44 with 8-bit weights, 0.78 with 7-bit, under
+    an emulated Haswell); 8-bit elsewhere. MODEL_EXPLORER_INT8_VNNI=0 / 1 overrides the flags."""
+    forced = os.environ.get(VNNI_ENV, "").strip()
+    if forced in ("0", "1"):
+        return Int8Choice(forced == "0", f"{VNNI_ENV}={forced}")
+    machine = (machine or platform.machine()).lower()
+    if machine not in X86:
+        return Int8Choice(False, f"{machine or 'this'} CPU, not x86")
+    found = sorted((cpu_flag_set() if flags is None else flags) & VNNI_FLAGS)
+    if found:
+        return Int8Choice(False, f"this CPU has VNNI ({', '.join(found)})")
+    return Int8Choice(True, "this x86 CPU has no VNNI (avx512_vnni / avx_vnni / amx_int8)")
+
+
 class OnnxModel:
     """An ONNX Runtime session called like the torch module it came from (tensors in, tensors out)."""
 
-    def __init__(self, path: Path, text: bool) -> None:
+    def __init__(self, path: Path, text: bool, int8: Int8Choice | None = None) -> None:
         import onnxruntime as ort
 
         ort.set_default_logger_severity(3)  # errors only: the graph optimiser's notes are not for users
@@ -57,7 +96,7 @@ class OnnxModel:
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.output_names = [o.name for o in self.session.get_outputs()]
-        self.path, self.text = path, text
+        self.path, self.text, self.int8 = path, text, int8
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         import torch
@@ -88,18 +127,22 @@ class OnnxRuntime(Runtime):
 
     def prepare(self, loaded: LoadedModel, entry: CatalogEntry) -> LoadedModel:
         example, text = example_inputs(loaded, entry)
+        choice = int8_choice() if self.int8 else None
         stem = f"{entry.id}-{loaded.weights}-{weights_fingerprint(loaded.model)}-opset{OPSET}"
-        path = cache_dir() / f"{stem}-{self.name}.onnx"
+        path = cache_dir() / f"{stem}-{self.name}{choice.suffix if choice else ''}.onnx"
         if not _mark_used(path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fp32 = cache_dir() / f"{stem}-onnx.onnx"
-            if not _mark_used(fp32):
-                export(loaded.model, example, fp32, text, entry)
-            if self.int8:
-                quantize(fp32, path, text, loaded, entry)
-            remove_other_exports(entry.id, loaded.weights, stem)
-        model = OnnxModel(path, text)
+            _build(loaded, entry, example, text, stem, path, choice)
+        try:
+            model = OnnxModel(path, text, choice)
+        except Exception:  # noqa: BLE001 - a cached export cut short (a full disk, a killed copy): made anew, once
+            _remove(path)
+            _build(loaded, entry, example, text, stem, path, choice)
+            model = OnnxModel(path, text, choice)
         return dataclasses.replace(loaded, model=model, size_mb=path.stat().st_size / 2**20)
+
+    def details(self, loaded: LoadedModel) -> dict[str, str]:
+        choice = getattr(loaded.model, "int8", None)
+        return {"int8": choice.describe()} if choice else {}
 
     def context(self, gradients: bool = False) -> AbstractContextManager:
         if gradients:
@@ -118,10 +161,47 @@ def remove_other_exports(model_id: str, weights: str, stem: str) -> None:
     the older names without a fingerprint) and unused for STALE_EXPORT_S: the cache keeps about one set per
     model and weights, while two sessions on two checkpoints of one model do not delete each other's exports
     (nor one that another thread is about to open)."""
-    ours = re.compile(rf"{re.escape(model_id)}-{re.escape(weights)}-(?:[0-9a-f]{{12}}-)?opset\d+-onnx(-int8)?\.onnx")
+    ours = re.compile(rf"{re.escape(model_id)}-{re.escape(weights)}-(?:[0-9a-f]{{12}}-)?opset\d+"
+                      r"-onnx(-int8(-w7)?)?\.onnx")
     for path in cache_dir().glob(f"{model_id}-{weights}-*.onnx"):
         if ours.fullmatch(path.name) and not path.name.startswith(f"{stem}-") and _idle_for(path) > STALE_EXPORT_S:
             path.unlink(missing_ok=True)
+
+
+def _build(loaded: LoadedModel, entry: CatalogEntry, example: Any, text: bool, stem: str, path: Path,
+           choice: Int8Choice | None) -> None:
+    """Export (and quantize) the model to ``path``, reusing a cached fp32 export that still parses; stale
+    scratch files and exports of other weights are removed meanwhile."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sweep_scratch(path.parent)
+    fp32 = cache_dir() / f"{stem}-onnx.onnx"
+    if fp32 == path or not _parses(fp32):
+        export(loaded.model, example, fp32, text, entry)
+    if choice:
+        quantize(fp32, path, text, loaded, entry, choice)
+    remove_other_exports(entry.id, loaded.weights, stem)
+
+
+def _parses(path: Path) -> bool:
+    """An export at ``path``, marked used, that reads as an ONNX graph (one cut short is removed)."""
+    import onnx
+
+    if not _mark_used(path):
+        return False
+    try:
+        if onnx.load(str(path), load_external_data=False).graph.node:  # an empty file parses, without nodes
+            return True
+    except Exception:  # noqa: BLE001 - protobuf's DecodeError, or any other sign of a damaged file
+        pass
+    _remove(path)
+    return False
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:  # a read-only cache: exporting anew fails there with its own message
+        pass
 
 
 def _mark_used(path: Path) -> bool:
@@ -203,12 +283,15 @@ def unsupported_operator(exc: Exception) -> str:
     return f"unsupported operator {found.group(1)} ({first[:160]})" if found else first[:200]
 
 
-def quantize(fp32: Path, path: Path, text: bool, loaded: LoadedModel, entry: CatalogEntry) -> None:
-    """Dynamic int8 (weights) for text encoders; static QDQ int8 calibrated on sample photos otherwise.
+def quantize(fp32: Path, path: Path, text: bool, loaded: LoadedModel, entry: CatalogEntry,
+             choice: Int8Choice) -> None:
+    """Dynamic int8 (weights) for text encoders; static QDQ int8 calibrated on sample photos otherwise; 7-bit
+    weights where ``choice`` says so.
 
     Static settings, tried on EfficientNet-Lite0 (top-1 agreement with fp32 on 20 photos / p50 ms, one
     thread, busy machine): asymmetric u8 activations 0.50 / 15.4, entropy 0.50 / 13.2, percentile 0.75 / 14.8,
-    symmetric s8 activations 0.90 / 23.9 (fp32 ONNX: 15.7 ms). Symmetric s8 keeps the most answers.
+    symmetric s8 activations 0.90 / 23.9 (fp32 ONNX: 15.7 ms). Symmetric s8 keeps the most answers; with 7-bit
+    weights too (bundled photos, with VNNI: 0.78 vs 0.67 8-bit; u8 asymmetric 0.22 either way).
     """
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -220,12 +303,13 @@ def quantize(fp32: Path, path: Path, text: bool, loaded: LoadedModel, entry: Cat
     try:
         if text:
             # per-channel weights: MiniLM cosine to fp32 0.993 mean on the bundled sentences (per-tensor: 0.967)
-            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
+            quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                             reduce_range=choice.reduce_range)
         else:
             quant_pre_process(str(fp32), str(prepared))  # shape inference + graph optimisation first
             quantize_static(str(prepared), str(tmp), _Calibration(loaded, entry), quant_format=QuantFormat.QDQ,
-                            per_channel=True, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
-                            extra_options={"ActivationSymmetric": True})
+                            per_channel=True, reduce_range=choice.reduce_range, activation_type=QuantType.QInt8,
+                            weight_type=QuantType.QInt8, extra_options={"ActivationSymmetric": True})
     except CannotRun:
         raise
     except Exception as exc:  # noqa: BLE001

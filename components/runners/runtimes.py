@@ -25,6 +25,10 @@ class Runtime:
         """The model this runtime runs (eager: the loaded one, unchanged)."""
         return loaded
 
+    def details(self, loaded: LoadedModel) -> dict[str, str]:
+        """What this runtime chose for ``loaded`` (kept in a result's environment); eager: nothing."""
+        return {}
+
     def context(self, gradients: bool = False) -> AbstractContextManager:
         """Around every forward pass: torch's inference mode, or autograd on when ``gradients``."""
         torch = sys.modules.get("torch")  # an engine without torch never imports it for this

@@ -10,6 +10,7 @@ from components.runners.base import InputError, Runner, label_list
 from components.runners.registry import TORCH_RUNTIMES, register_engine
 
 ZERO_SHOT_TEMPLATE = "This text is about {}."
+EMBED_BUDGET = 8 * 256**2  # lines x tokens² per encoder call (attention's size): 8 lines of 256 tokens, ~75 MB
 
 
 def _lines(inputs: Any) -> list[str]:
@@ -18,6 +19,17 @@ def _lines(inputs: Any) -> list[str]:
     if not lines:
         raise InputError("There is no text to analyse: type or upload at least one non-empty line.")
     return lines
+
+
+def _embed_in_chunks(loaded: Any, batch: dict[str, Any]) -> Any:
+    """Sentence embeddings, as many lines per call as EMBED_BUDGET allows at the padded length: one call for
+    short lines; one 400-word line padding 199 one-word lines to 256 tokens cost +862 MB in a single call."""
+    import torch
+
+    rows, width = next(iter(batch.values())).shape[:2]
+    step = max(1, EMBED_BUDGET // width**2)
+    return torch.cat([embed(loaded, {k: v[start:start + step] for k, v in batch.items()})
+                      for start in range(0, rows, step)])
 
 
 class SentenceSimilarityRunner(Runner):
@@ -30,7 +42,7 @@ class SentenceSimilarityRunner(Runner):
         return tokenize(self.loaded, _lines(inputs) + ([query] if query else []))
 
     def forward(self, batch: Any) -> Any:
-        return embed(self.loaded, batch)
+        return _embed_in_chunks(self.loaded, batch)
 
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
         lines = _lines(inputs)
@@ -56,7 +68,7 @@ class EmbeddingZeroShotRunner(Runner):
         return tokenize(self.loaded, _lines(inputs) + prompts)
 
     def forward(self, batch: Any) -> Any:
-        return embed(self.loaded, batch)
+        return _embed_in_chunks(self.loaded, batch)
 
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
         lines = _lines(inputs)

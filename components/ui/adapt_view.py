@@ -7,15 +7,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components import limits
 from components.adapt import AdaptRun, classify
 from components.adapt_charts import confusion_heatmap, embedding_scatter, fewshot_chart, per_class_bars, row_label
 from components.adapt_export import file_name, head_bundle, snippet
+from components.compare_charts import interval_text
 from components.adapt_heads import embedding_map
 from components.catalog import get_entry
 from components.inputs import InputError, load_audio, load_image, wav_bytes
 from components.labelled_sets import LabelledSet
 from components.runners.factory import CannotRun
 from components.ui.chart_view import show_chart
+from components.ui.format import literal
+from components.ui.run import model_slot
 
 MAX_COLUMNS = 2
 GALLERY = 12
@@ -24,7 +28,10 @@ GALLERY = 12
 def summary_table(runs: list[AdaptRun]) -> pd.DataFrame:
     return pd.DataFrame([{
         "Backbone": r.row["backbone_name"], "Weights": r.row["weights"], "Head": r.row["head"],
-        "Held-out accuracy": round(r.row["accuracy"], 3), "Macro-F1": round(r.row["macro_f1"], 3),
+        "Held-out accuracy": round(r.row["accuracy"], 3),
+        "Accuracy 95% interval": interval_text((r.row.get("metrics_ci") or {}).get("accuracy")),
+        "Macro-F1": round(r.row["macro_f1"], 3),
+        "Macro-F1 95% interval": interval_text((r.row.get("metrics_ci") or {}).get("macro_f1")),
         "Train / test": f"{r.row['n_train']} / {r.row['n_test']}", "Feature dim": r.row["feature_dim"],
         "Features s": r.row["embed_s"], "Features from": r.row["features_from"], "Head s": r.row["train_s"],
     } for r in runs])
@@ -34,7 +41,7 @@ def show_results(result: dict[str, Any], models_dir: str | None) -> None:
     dataset: LabelledSet = result["dataset"]
     runs: list[AdaptRun] = result["runs"]
     st.subheader("Results", divider="gray")
-    st.caption(f"Set: {dataset.source} — stratified split (seed 0), {runs[0].row['n_test']} held-out samples.")
+    st.caption(f"Set: {literal(dataset.source)} — stratified split (seed 0), {runs[0].row['n_test']} held-out samples.")
     st.dataframe(summary_table(runs), hide_index=True, width="stretch")
     show_chart(fewshot_chart([r.row for r in runs]), key="adapt_fewshot")
     real = [r for r in runs if r.row["weights"] == "real"]
@@ -90,7 +97,7 @@ def _gallery(run: AdaptRun, dataset: LabelledSet) -> None:
                      caption=[f"{w['true']} → {w['predicted']}" for w in shown])
         elif dataset.task == "audio-classification":
             for w in wrong[:GALLERY]:
-                st.caption(f"{dataset.ids[w['index']]}: {w['true']} → {w['predicted']}")
+                st.caption(literal(f"{dataset.ids[w['index']]}: {w['true']} → {w['predicted']}"))
                 st.audio(wav_bytes(dataset.inputs[w["index"]]), format="audio/wav")
         else:
             st.dataframe(pd.DataFrame([{"Text": dataset.inputs[w["index"]], "True": w["true"],
@@ -114,18 +121,19 @@ def show_try_it(result: dict[str, Any], models_dir: str | None) -> None:
     if item is not None and st.button("Classify", icon=":material/label:", key="adapt_try"):
         entry = None if run.row["weights"] == "none" else get_entry(run.row["backbone_id"])
         try:
-            ranked = classify(run, entry, item, extra_dir=models_dir)
-        except (CannotRun, InputError) as exc:
-            st.error(str(exc), icon=":material/warning:")
+            with model_slot("Classify"):
+                ranked = classify(run, entry, item, extra_dir=models_dir)
+        except (CannotRun, InputError, limits.Refused) as exc:
+            st.error(literal(exc), icon=":material/warning:")
             return
         except Exception as exc:  # noqa: BLE001 - a failing model is a message, never a traceback
-            st.error(f"Classifying failed: {type(exc).__name__}: {exc}", icon=":material/warning:")
+            st.error(f"Classifying failed: {type(exc).__name__}: {literal(exc)}", icon=":material/warning:")
             return
         st.session_state["adapt_try_result"] = {"run": run, "input": given, "ranked": ranked}
     shown = st.session_state.get("adapt_try_result")
     if shown and shown["run"] is run and shown["input"] == given:  # another head, training or input: not its answer
         best, score = shown["ranked"][0]
-        st.success(f"**{best}** ({score:.0%})", icon=":material/label:")
+        st.success(f"**{literal(best)}** ({score:.0%})", icon=":material/label:")
         st.dataframe(pd.DataFrame(shown["ranked"], columns=["Class", "Probability"]), hide_index=True,
                      column_config={"Probability": st.column_config.NumberColumn(format="percent")})
     st.download_button("Download the head", head_bundle(run.row, run.head), file_name=file_name(run.row),
@@ -148,7 +156,7 @@ def _try_image() -> tuple[Any, str | None]:
     try:
         image = load_image(data, upload.name).data
     except InputError as exc:
-        st.error(str(exc), icon=":material/warning:")
+        st.error(literal(exc), icon=":material/warning:")
         return None, _digest(data)
     st.image(image, width=160, caption=f"{upload.name} · {image.width}×{image.height}")
     return image, _digest(data)
@@ -165,7 +173,7 @@ def _try_audio() -> tuple[Any, str | None]:
     try:
         audio = load_audio(data, chosen.name or "recording.wav").data
     except InputError as exc:
-        st.error(str(exc), icon=":material/warning:")
+        st.error(literal(exc), icon=":material/warning:")
         return None, _digest(data)
     st.audio(wav_bytes(audio), format="audio/wav")
     return audio, _digest(data)

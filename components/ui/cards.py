@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from components.ui.format import format_latency_ms
+from components.ui.format import format_latency_ms, literal
 from components.ui.run import CardData
 
 Renderer = Callable[[CardData], None]
@@ -34,7 +34,7 @@ def _card(card: CardData, render: Renderer) -> None:
     with st.container(border=True):
         st.markdown(f"#### {card.entry.name}")
         if card.result is None:
-            st.error(card.error or "No result.")
+            st.error(literal(card.error) if card.error else "No result.")
             return
         result = card.result
         with st.container(horizontal=True, gap="small"):  # sized to the figures, wraps in a narrow card

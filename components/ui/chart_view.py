@@ -6,6 +6,7 @@ from typing import Any
 import streamlit as st
 
 from components.charts import chart_rows, chart_summary
+from components.ui.format import literal
 
 NO_MODE_BAR = {"displayModeBar": False}
 
@@ -23,7 +24,7 @@ def show_chart(figure: Any, summary: str | None = None, key: str | None = None,
     rows = chart_rows(figure)
     if rows:
         with st.expander("Chart data", icon=":material/table:"):
-            st.caption(line)
+            st.caption(literal(line))  # labels and lines come from the user or a link
             st.table(rows, hide_index=True)
     else:
-        st.caption(f"Chart: {line}")
+        st.caption(f"Chart: {literal(line)}")

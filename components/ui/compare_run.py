@@ -7,33 +7,59 @@ import time
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from components import limits
 from components.datasets import MAX_STREAMED_FILES, Dataset, load_dataset
 from components.executors import EXECUTORS, make_executor
-from components.executors.ray_executor import ADDRESS_ENV
+from components.executors.ray_executor import ADDRESS_ENV, page_ray_off
 from components.runs import ResumeError, RunPlan, in_use, load_resumable, owner
 from components.store import RUNNING, HistoryStore
+from components.ui.format import literal
 from components.ui.server_files import DATA_ROOTS_ENV, data_roots, shared_path
 
 STOP_WAIT_S = 120  # how long the page looks for a stopped run to be marked before it says so and stops looking
+SHARE_HISTORY_ENV = "MODEL_EXPLORER_SHARE_HISTORY"  # "1": every visitor sees and resumes every saved run
+
+
+def visitor() -> str:
+    """This browser session's id (Streamlit's; a reload starts a new one), kept on the runs it starts."""
+    run = get_script_run_ctx()
+    return run.session_id if run else ""
+
+
+def visible_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The saved runs this visitor may see and resume: their own session's, or every run when the operator
+    shares the history (MODEL_EXPLORER_SHARE_HISTORY=1). Runs name uploads and server paths: never another's."""
+    if os.environ.get(SHARE_HISTORY_ENV, "").strip() == "1":
+        return runs
+    me = visitor()
+    return [r for r in runs if me and r["meta"].get("session") == me]
 
 
 def executor_settings() -> Any:
     """The "Executor" setting; returns the executor it names (Ray is imported only when chosen). The
     cluster is chosen by whoever starts the server (MODEL_EXPLORER_RAY_ADDRESS), never by a page user:
-    joining a cluster runs what it sends back, and sends it the project folder and settings."""
+    joining a cluster runs what it sends back, and sends it the project folder and settings. Ray is offered
+    only when the operator enabled it (:func:`page_ray_off`); otherwise the setting says why it is off."""
+    off = page_ray_off()
     st.session_state.setdefault("keep_cmp_executor", "local")
-    kind = st.radio("Executor", list(EXECUTORS), format_func=EXECUTORS.get, horizontal=True,
-                    key="keep_cmp_executor",
+    if off:
+        st.session_state["keep_cmp_executor"] = "local"  # a Ray choice made before the operator turned it off
+    kind = st.radio("Executor", [name for name in EXECUTORS if not (off and name == "ray")],
+                    format_func=EXECUTORS.get, horizontal=True, key="keep_cmp_executor",
                     help="Ray runs each (model, runtime) as a task that reserves as many CPUs as its torch threads, "
                          "so two timings never share a core; large labelled sets are scored in shards across "
                          "workers. Rows have the same columns, with the worker's host in the environment.")
+    if off:
+        st.caption(off)
     if kind == "local":
         return make_executor("local")
     address = os.environ.get(ADDRESS_ENV, "").strip()
     with st.container(key="cmp_ray_address"):
         st.caption(f"Ray cluster: {address} (set by {ADDRESS_ENV} where the server starts)" if address else
-                   f"Ray cluster: a local Ray started on this server ({ADDRESS_ENV} names a cluster to join)")
+                   f"Ray cluster: a local Ray started on this server, on 127.0.0.1 only ({ADDRESS_ENV} names a "
+                   "cluster to join)")
     return make_executor("ray", address)
 
 
@@ -61,7 +87,8 @@ def server_path_set(task: str) -> Dataset | None:
         return None
     where = shared_path(path)
     if where is None:
-        st.warning(f"{path} is outside the folders this server shares ({shared}).", icon=":material/lock:")
+        st.warning(f"{literal(path)} is outside the folders this server shares ({literal(shared)}).",
+                   icon=":material/lock:")
         return None
     try:
         modified = where.stat().st_mtime
@@ -78,7 +105,7 @@ def resume_request(store: HistoryStore | None, task: str) -> tuple[int, RunPlan,
         unfinished = store.unfinished_runs(task) if store is not None else []
     except Exception:  # noqa: BLE001 - a broken history file must not break the page
         return None
-    unfinished = [r for r in unfinished if in_use(r) is None and readable_here(r["meta"])]
+    unfinished = [r for r in visible_runs(unfinished) if in_use(r) is None and readable_here(r["meta"])]
     if not unfinished:
         return None
     labels = {r["id"]: (f"#{r['id']} {r['created_at'][:16]} · {r['n_results']} of "
@@ -93,7 +120,7 @@ def resume_request(store: HistoryStore | None, task: str) -> tuple[int, RunPlan,
     try:
         plan, saved = load_resumable(store, run_id)
     except ResumeError as exc:
-        st.warning(str(exc), icon=":material/warning:")
+        st.warning(literal(exc), icon=":material/warning:")
         return None
     return run_id, plan, saved
 
@@ -104,9 +131,9 @@ def show_run_notes(notes: list[tuple[str, str]]) -> None:
         if kind == "done":
             st.progress(1.0, text=text)
         elif kind == "error":
-            st.error(text, icon=":material/warning:")
+            st.error(literal(text), icon=":material/warning:")
         else:
-            st.warning(text, icon=":material/warning:")
+            st.warning(literal(text), icon=":material/warning:")
 
 
 def stopping(store: HistoryStore | None, run_id: int | None) -> bool:
@@ -146,6 +173,24 @@ def _poll_stop(store: HistoryStore, run_id: int, since: float) -> None:
     if not stopping(store, run_id) or time.time() - since > STOP_WAIT_S:
         st.rerun()
     st.caption(f"Stopping run #{run_id} after its current step…")
+
+
+def check_limits(plan: RunPlan, dataset: Dataset) -> None:
+    """Raise ``limits.Refused`` (one line) when a run asks for more than a visitor may: models, runtimes, timed
+    runs per model, samples in the set."""
+    for limit, asked in ((limits.MAX_MODELS, len(plan.model_ids)), (limits.MAX_RUNTIMES, len(plan.runtimes)),
+                         (limits.MAX_TIMED_RUNS, plan.config.runs), (limits.MAX_SET_SAMPLES, len(dataset))):
+        limits.check(limit, asked)
+
+
+def over_time(started: float) -> bool:
+    """Whether a run started at ``started`` (time.perf_counter) is past the longest run a visitor may make."""
+    return time.perf_counter() - started > limits.MAX_RUN_S.value()
+
+
+def over_time_note() -> str:
+    return (f"Stopped after {limits.MAX_RUN_S.value()} s, the longest run this server allows "
+            f"({limits.MAX_RUN_S.env} raises it): Resume measures the rows not done.")
 
 
 def readable_here(meta: dict[str, Any]) -> bool:

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from components import limits
 from components.explain import METHODS, Explanation, explain, runnable_method, sanity_check
 from components.explain_image import CAM_METHODS
 from components.inputs import InputError
@@ -15,8 +16,8 @@ from components.overlays import heatmap_overlay
 from components.runners.factory import CannotRun, create_runner
 from components.runners.runtimes import get_runtime
 from components.ui.chart_view import NO_MODE_BAR, show_chart
-from components.ui.format import format_latency_ms
-from components.ui.run import CardData
+from components.ui.format import format_latency_ms, literal
+from components.ui.run import CardData, model_slot, refusal
 from components.ui.server_files import models_dir
 
 log = logging.getLogger(__name__)
@@ -56,19 +57,30 @@ def vision_controls(cards: list[CardData], image: Any) -> None:
         st.caption(f":material/info: {' and '.join(without)} gives no gradients or feature maps: these cards are "
                    f"explained by occlusion instead of {IMAGE_METHODS[chosen]}.")
     if st.button("Explain", icon=":material/visibility:", key="explain_run"):
-        target = st.session_state.get("keep_explain_target", "").strip()
         answered = [card for card in cards if card.result is not None]
-        bar = st.progress(0.0, text="Computing explanations…")
-        found: dict[str, Any] = {}
-        for number, card in enumerate(answered):
-            def progress(share: float, number: int = number, name: str = card.entry.name) -> None:
-                bar.progress(min(1.0, (number + share) / len(answered)), text=f"{name}: {share:.0%}")
+        try:
+            if chosen == "scorecam":  # one forward pass per channel: ~9 s a model
+                limits.check(limits.MAX_SCORECAM, len(answered))
+            with model_slot("Explain"):
+                _explain_all(answered, image, chosen)
+        except limits.Refused as exc:
+            refusal(exc)
 
-            progress(0.0)
-            found[card.entry.id] = _explain_card(card, image, target, None if chosen == AUTOMATIC else chosen,
-                                                 progress)
-        bar.empty()
-        st.session_state[STATE] = ((content_key(image), target, chosen), found)
+
+def _explain_all(answered: list[CardData], image: Any, chosen: str) -> None:
+    """Explain every answered card with ``chosen``, one progress bar; stored for the cards to show."""
+    target = st.session_state.get("keep_explain_target", "").strip()
+    bar = st.progress(0.0, text="Computing explanations…")
+    found: dict[str, Any] = {}
+    for number, card in enumerate(answered):
+        def progress(share: float, number: int = number, name: str = card.entry.name) -> None:
+            bar.progress(min(1.0, (number + share) / len(answered)), text=f"{name}: {share:.0%}")
+
+        progress(0.0)
+        found[card.entry.id] = _explain_card(card, image, target, None if chosen == AUTOMATIC else chosen,
+                                             progress)
+    bar.empty()
+    st.session_state[STATE] = ((content_key(image), target, chosen), found)
 
 
 def _runtimes_without_gradients(cards: list[CardData]) -> list[str]:
@@ -105,17 +117,17 @@ def show_card_explanation(card: CardData, image: Any) -> None:
         return
     found = stored[1][card.entry.id]
     if isinstance(found, str):
-        st.error(found)
+        st.error(literal(found))
         return
     opacity = st.session_state.get("keep_explain_opacity", OPACITY)
     st.image(heatmap_overlay(image, found.heatmap, opacity), width="stretch",
              caption=f"Heatmap over the photo: bright where {found.target} draws its evidence")
     instead = found.details.get("instead")
-    st.caption(f"{found.method_label} for **{found.target}** · {format_latency_ms(found.elapsed_ms)}"
+    st.caption(f"{found.method_label} for **{literal(found.target)}** · {format_latency_ms(found.elapsed_ms)}"
                + (f" · occlusion: {instead}" if instead else ""))
     if not found.heatmap.any():
-        st.info(f"The map is empty: no place in the photo raises the score of {found.target} at this layer.",
-                icon=":material/info:")
+        st.info(f"The map is empty: no place in the photo raises the score of {literal(found.target)} "
+                "at this layer.", icon=":material/info:")
     if found.method in CAM_METHODS:
         _sanity(card, image, stored[0][1], found.method, opacity)
 
@@ -127,12 +139,13 @@ def _sanity(card: CardData, image: Any, target: str, method: str, opacity: float
                       "must give a different map, or the map shows the photo, not the model."):
         bar = st.progress(0.0, text="Real and random weights…")
         try:
-            real = create_runner(card.entry, card.result.task, "real", extra_dir=models_dir())
-            randomised = create_runner(card.entry, card.result.task, "random")
-            check = sanity_check(real, randomised, image, target or None, method,
-                                 lambda share: bar.progress(share, text=f"Real and random weights: {share:.0%}"))
+            with model_slot("The sanity check"):
+                real = create_runner(card.entry, card.result.task, "real", extra_dir=models_dir())
+                randomised = create_runner(card.entry, card.result.task, "random")
+                check = sanity_check(real, randomised, image, target or None, method,
+                                     lambda share: bar.progress(share, text=f"Real and random weights: {share:.0%}"))
             st.session_state[SANITY] = (key, check)
-        except (CannotRun, InputError) as exc:
+        except (CannotRun, InputError, limits.Refused) as exc:
             st.session_state[SANITY] = (key, str(exc))
         except Exception as exc:  # noqa: BLE001
             st.session_state[SANITY] = (key, unexpected(card, exc))
@@ -141,7 +154,7 @@ def _sanity(card: CardData, image: Any, target: str, method: str, opacity: float
     if stored is None or stored[0] != key:
         return
     if isinstance(stored[1], str):
-        st.error(stored[1])
+        st.error(literal(stored[1]))
         return
     check = stored[1]
     left, right = st.columns(2)
@@ -176,17 +189,21 @@ def text_explanation(card: CardData, lines: list[str], caption: str) -> None:
     """A button under a Text card that explains its answer on ``lines``, then the coloured tokens."""
     key = f"explain_text_{card.result.task}_{card.entry.id}"
     if st.button("Why?", icon=":material/visibility:", key=key):
-        st.session_state[key + "_result"] = (lines, _explain_card(card, lines, ""))
+        try:
+            with model_slot("Why?"):
+                st.session_state[key + "_result"] = (lines, _explain_card(card, lines, ""))
+        except limits.Refused as exc:
+            st.session_state[key + "_result"] = (lines, str(exc))
     stored = st.session_state.get(key + "_result")
     if stored is None or stored[0] != lines:
         return
     found = stored[1]
     if isinstance(found, str):
-        st.error(found)
+        st.error(literal(found))
         return
     for sentence in sorted({t.get("sentence", 1) for t in found.tokens}):
         st.html(token_chips([t for t in found.tokens if t.get("sentence", 1) == sentence]))
-    st.caption(f"{found.method_label} of {found.target} · {format_latency_ms(found.elapsed_ms)}. "
+    st.caption(f"{found.method_label} of {literal(found.target)} · {format_latency_ms(found.elapsed_ms)}. "
                f"{strongest_tokens(found.tokens)} Blue supports the answer, vermillion opposes it. {caption}")
 
 
@@ -210,9 +227,10 @@ def speech_words(card: CardData, audio: Any) -> None:
     key, clip = f"explain_words_{card.entry.id}", content_key(audio)
     if st.button("Words on the waveform", icon=":material/graphic_eq:", key=key):
         try:
-            runner = create_runner(card.entry, card.result.task, "real", extra_dir=models_dir())
-            st.session_state[key + "_result"] = (clip, whisper_words(runner, audio))
-        except (CannotRun, InputError) as exc:
+            with model_slot("Words on the waveform"):
+                runner = create_runner(card.entry, card.result.task, "real", extra_dir=models_dir())
+                st.session_state[key + "_result"] = (clip, whisper_words(runner, audio))
+        except (CannotRun, InputError, limits.Refused) as exc:
             st.session_state[key + "_result"] = (clip, str(exc))
         except Exception as exc:  # noqa: BLE001
             st.session_state[key + "_result"] = (clip, unexpected(card, exc))
@@ -220,7 +238,7 @@ def speech_words(card: CardData, audio: Any) -> None:
     if stored is None or stored[0] != clip:
         return
     if isinstance(stored[1], str):
-        st.error(stored[1])
+        st.error(literal(stored[1]))
         return
     show_chart(waveform_words(audio, stored[1]), config=NO_MODE_BAR,
                summary=f"{len(stored[1])} words: " + ", ".join(f"{w['word'].strip()} {w['probability']:.2f}"

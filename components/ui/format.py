@@ -1,4 +1,4 @@
-"""How figures and codes read in the UI: latencies, language codes."""
+"""How figures, codes and outside text read in the UI: latencies, language codes, user / link text."""
 from __future__ import annotations
 
 import re
@@ -7,6 +7,19 @@ from functools import lru_cache
 # fastText lid.176 uses Wikipedia's codes: a few mean another language than in ISO 639 (or are retired).
 _WIKIPEDIA_CODES = {"als": "Alemannic", "eml": "Emilian-Romagnol", "sh": "Serbo-Croatian", "diq": "Zazaki",
                     "bh": "Bihari"}
+
+
+# What can make Markdown text into a link, an image, HTML, a directive, maths or struck-through text: brackets,
+# angle brackets, the escape character itself, $, ~, *, an e-mail's @, and the "://" / "www." of GFM autolinks.
+_MARKDOWN_ACTIVE = re.compile(r"[\\*~\[\]<>$@]|:(?=//)|(?<=www)\.|^#", re.IGNORECASE)
+
+
+def literal(text: object) -> str:
+    """``text`` from outside the app (a link's value, a file name, a query, an error that quotes either) for
+    st.markdown / st.error / st.caption / …: one line, with every character that could make a link, image,
+    HTML, emphasis, maths or Streamlit directive of it backslash-escaped (shown as itself). Short link values
+    in notes use ``share_codecs.quoted`` (a code span) instead."""
+    return _MARKDOWN_ACTIVE.sub(lambda found: "\\" + found.group(0), " ".join(str(text).split()))
 
 
 def format_latency_ms(ms: float) -> str:

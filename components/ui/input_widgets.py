@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.inputs import Checked, InputError, load_audio, load_image
+from components.ui.format import literal
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 # Uploaders accept any extension (type=None): the bytes are checked instead, so a mislabelled
@@ -100,7 +101,7 @@ def _decoded(key: str, decode, prompt: str) -> Checked | None:
     try:
         checked = _cached_decode(decode.__name__, raw.name, raw.data)
     except InputError as exc:
-        st.error(str(exc), icon=":material/warning:")
+        st.error(literal(exc), icon=":material/warning:")
         return None
     for note in checked.notes:
         st.caption(f":material/info: {note}")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from components.availability import MODELS_DIR_ENV
 from components.datasets import within
+from components.ui.format import literal
 
 DATA_ROOTS_ENV = "MODEL_EXPLORER_DATA_ROOTS"
 MODELS_DIR_KEY = "keep_models_dir"
@@ -52,5 +53,5 @@ def models_dir_input(help_text: str) -> None:
     folder = st.text_input(MODELS_DIR_LABEL, key=MODELS_DIR_KEY, placeholder=f"a folder in {shared}",
                            help=f"{help_text} Inside {shared}.").strip()
     if folder and models_dir() is None:
-        st.warning(f"{folder} is outside the folders this server shares ({shared}): it is not searched.",
-                   icon=":material/lock:")
+        st.warning(f"{literal(folder)} is outside the folders this server shares ({literal(shared)}): "
+                   "it is not searched.", icon=":material/lock:")

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlencode
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from components import limits
 from components.ui.share_codecs import (
     Choice, Codec, Context, Flag, Many, Number, PartlyUsed, Sample, Text, TextSample, TypedText, quoted,
 )
@@ -265,6 +266,9 @@ GLOBAL = (Param("present", "keep_presenter", Flag(), lambda ctx: bool(ctx.get("p
           Param("lesson", "lesson_id", Text(60)),
           Param("step", "lesson_step", Number(1, 99, integer=True)))
 RESERVED = {"embed", "embed_options"}  # Streamlit's own query parameters
+# a link asking for more than a visitor may run is cut to the cap, with a note (components/limits.py)
+CAPS = {"models": limits.MAX_MODELS, "backbones": limits.MAX_MODELS, "runtimes": limits.MAX_RUNTIMES,
+        "runs": limits.MAX_TIMED_RUNS}
 
 
 def page_name(url_path: str) -> str:
@@ -337,6 +341,26 @@ def cannot_run(page: str, values: Mapping[str, Any], state: State) -> list[str]:
     return notes
 
 
+def clamp(page: str, values: dict[str, Any], state: State) -> list[str]:
+    """Cut the link's decoded ``values`` (in place) to the caps in CAPS; one note per value cut."""
+    spec = PAGES[page]
+    ctx = spec.context({**state, **values})
+    notes = []
+    for param in spec.params:
+        limit, key = CAPS.get(param.name), _key(param, ctx)
+        if limit is None or key not in values:
+            continue
+        value, cap = values[key], limit.value()
+        many = isinstance(value, (list, tuple))
+        asked = len(value) if many else value
+        if asked > cap:
+            values[key] = value[:cap] if many else cap
+            kept = f"the first {cap} are used" if many else f"{cap} is used"
+            notes.append(f"The link's {param.name} asks for {asked} {limit.what}: this server allows {cap} "
+                         f"({limit.env} raises it), so {kept}.")
+    return notes
+
+
 def follow_next_url() -> None:
     """Apply the URL of the next page run even on the page this session last wrote (a lesson's next step)."""
     st.session_state.pop(WRITTEN, None)
@@ -352,7 +376,7 @@ def restore(page: str) -> None:
         return
     st.session_state[WRITTEN] = (page, url)  # applied: a click that cuts this pass short must not apply it again
     values, notes = decode(page, url, st.session_state)
-    notes += cannot_run(page, values, st.session_state)
+    notes += cannot_run(page, values, st.session_state) + clamp(page, values, st.session_state)
     for key, value in values.items():
         if st.session_state.get(key) != value:
             st.session_state[key] = value

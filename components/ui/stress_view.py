@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from components import limits
 from components.catalog import CatalogEntry
 from components.charts import robustness_curves
 from components.datasets import load_bundled
@@ -18,7 +19,8 @@ from components.scoring import word_error_rate
 from components.stress import STRENGTHS, answers, get_perturbation, perturb, perturbations_for, robustness_curve
 from components.tasks import evaluation_tasks, get_task
 from components.ui.chart_view import NO_MODE_BAR, show_chart
-from components.ui.run import CardData, run_models
+from components.ui.format import literal
+from components.ui.run import CardData, model_slot, refusal, run_models
 from components.ui.server_files import models_dir
 
 COLUMNS = ("model", "item", "original answer", "original confidence", "perturbed answer", "confidence", "change",
@@ -47,9 +49,14 @@ def stress_section(models: list[CatalogEntry], task: str, inputs: Any, original:
     results_key, here = f"stress_results_{task}", input_key(inputs, runtime, options)
     if answer.button("Run on the perturbed input", icon=":material/play_arrow:", key=f"stress_run_{task}",
                      disabled=not models):
-        before = _originals(models, task, inputs, original, runtime, options)
-        after = run_models(models, task, shaken, runtime=runtime, **options)
-        st.session_state[results_key] = (here, name, strength, answer_changes(task, before, after), runtime)
+        try:
+            limits.check(limits.MAX_MODELS, len(models))
+            with model_slot("The stress test"):  # one job: the original and the perturbed runs
+                before = _originals(models, task, inputs, original, runtime, options)
+                after = run_models(models, task, shaken, runtime=runtime, **options)
+            st.session_state[results_key] = (here, name, strength, answer_changes(task, before, after), runtime)
+        except limits.Refused as exc:
+            refusal(exc)
     _curve_controls(curve, models, task, name, runtime)
     stored = st.session_state.get(results_key)
     if stored is not None:
@@ -168,7 +175,12 @@ def _curve_controls(column: Any, models: list[CatalogEntry], task: str, name: st
         stop = column.empty()
         stop.button("Cancel", icon=":material/stop:", key=f"stress_cancel_{task}",
                     help="Stops after the current sample; finished models are kept.")
-        _curves(models, task, name, runtime)
+        try:
+            limits.check(limits.MAX_MODELS, len(models))
+            with model_slot("The robustness curve"):
+                _curves(models, task, name, runtime)
+        except limits.Refused as exc:
+            refusal(exc)
         stop.empty()
 
 
@@ -183,6 +195,9 @@ def _curves(models: list[CatalogEntry], task: str, name: str, runtime: str) -> N
 
     def tick(n: int) -> None:
         nonlocal done
+        if time.perf_counter() - started > limits.MAX_RUN_S.value():
+            raise limits.Refused(f"Stopped after {limits.MAX_RUN_S.value()} s, the longest run this server allows "
+                                 f"({limits.MAX_RUN_S.env} raises it).")
         done += n
         elapsed = time.perf_counter() - started
         left = f" · about {elapsed * (total - done) / done:.0f} s left" if done else ""
@@ -192,6 +207,9 @@ def _curves(models: list[CatalogEntry], task: str, name: str, runtime: str) -> N
         try:
             runner = create_runner(entry, task, "real", runtime=runtime, extra_dir=models_dir())
             found[entry.name] = robustness_curve(runner, dataset, name, STRENGTHS, tick=tick)
+        except limits.Refused as exc:  # past the wall-clock limit: the finished curves stay
+            found[entry.name] = str(exc)
+            break
         except (CannotRun, InputError) as exc:
             found[entry.name] = str(exc)
         except Exception as exc:  # noqa: BLE001 - one model's failure is a message, the others still run
@@ -210,7 +228,7 @@ def _show_curves(task: str) -> None:
                    f"{len(found)} of {state['models']} model(s) finished.", icon=":material/stop:")
     for model, points in found.items():
         if isinstance(points, str):
-            st.error(f"{model}: {points}")
+            st.error(literal(f"{model}: {points}"))
     curves = {model: points for model, points in found.items() if not isinstance(points, str)}
     if curves:
         show_chart(robustness_curves(curves, metric.key, metric.label, state["name"]), config=NO_MODE_BAR)

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.inputs import Checked, InputError, clean_text, decode_text_file
+from components.ui.format import literal
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "text"
 KEY = "keep_text_input"
@@ -61,11 +62,11 @@ def text_input() -> Checked | None:
     c3.file_uploader("…or a .txt file", type=None, key="text_upload", on_change=_on_upload,
                      label_visibility="collapsed")
     if st.session_state.get("text_upload_error"):
-        st.error(st.session_state["text_upload_error"], icon=":material/warning:")
+        st.error(literal(st.session_state["text_upload_error"]), icon=":material/warning:")
     text = st.text_area("Text — one sentence per line", key=KEY, height=180,
                         on_change=_clear_upload_error)  # typed text replaces a refused upload
     try:
         return clean_text(text)
     except InputError as exc:
-        st.error(str(exc), icon=":material/warning:")
+        st.error(literal(exc), icon=":material/warning:")
         return None
