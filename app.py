@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas  # noqa: F401
 import streamlit as st
 
-from components.limits import Refused
-from components.ui import lesson_view, presenter, share
-from components.ui.state import keep_widget_state
+from components.core import Refused
+from components.ui import keep_widget_state, presenter, share
+from components.ui import lessons as lesson_view
 
 ROOT = Path(__file__).parent
 
@@ -41,7 +41,7 @@ share.show_notes(name)
 lesson_view.panel(name)
 try:
     page.run()
-except Refused as refused:  # a run over a visitor's limits (components/limits.py): one line, the page stays usable
+except Refused as refused:  # a run over a visitor's limits (components/core/limits.py): one line, the page stays usable
     st.error(str(refused), icon=":material/block:")
 share.publish(name)  # the settings now shown, back into the link
 presenter.toggle()

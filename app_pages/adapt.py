@@ -4,16 +4,11 @@ import logging
 
 import streamlit as st
 
-from components import limits
 from components.adapt import AdaptRun, adapt_backbones, train_backbone, train_tfidf
-from components.catalog import get_entry
-from components.datasets import DatasetError
-from components.labelled_sets import ADAPT_TASKS, LabelledSet, load_bundled_labelled, load_labelled_upload
-from components.runners.factory import CannotRun
-from components.ui.adapt_view import show_results, show_try_it
-from components.ui.format import literal
-from components.ui.run import model_slot, refusal
-from components.ui.server_files import models_dir
+from components.core import get_entry, limits
+from components.datasets import ADAPT_TASKS, DatasetError, LabelledSet, load_bundled_labelled, load_labelled_upload
+from components.models import CannotRun
+from components.ui import literal, model_slot, models_dir, refusal, show_results, show_try_it
 
 RESULT = "adapt_result"
 TASK_NAMES = {"image-classification": "Images", "text-classification": "Text", "audio-classification": "Audio"}

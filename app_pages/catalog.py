@@ -1,17 +1,16 @@
 """Catalog: search and filter every model; open a card with facts, availability and code."""
 import streamlit as st
 
-from components.availability import STATUS_ORDER
-from components.catalog import MODALITIES
-from components.runtime import endpoint_line, network_available
-from components.snippets import code_snippet
-from components.ui.catalog_view import (
+from components.core import MODALITIES, code_snippet, endpoint_line, network_available
+from components.models import STATUS_ORDER
+from components.ui import (
     availability_map,
     catalog_frame,
     catalog_or_stop,
     estimate_panel,
+    models_dir,
+    models_dir_input,
 )
-from components.ui.server_files import models_dir, models_dir_input
 
 st.title(":material/menu_book: Model catalog")
 st.caption("Landmark pre-trained models with their facts, and whether each can run on this machine — "

@@ -5,31 +5,55 @@ import time
 
 import streamlit as st
 
-from components.benchmark import BenchmarkConfig
-from components.compare_charts import (
-    accuracy_vs_latency, best_two, int8_slower_notes, label, latency_distribution, memory_and_size,
-    paired_comparison, published_vs_measured, ranking_note, results_table, runtime_comparison, table_formats,
+from components.compare import (
+    BenchmarkConfig,
+    ExecutorError,
+    HistoryStore,
+    RunPlan,
+    accuracy_vs_latency,
+    best_two,
+    dataset_ref,
+    done_keys,
+    int8_slower_notes,
+    label,
+    latency_distribution,
+    memory_and_size,
+    paired_comparison,
+    published_vs_measured,
+    ranking_note,
+    results_table,
+    run_recorded,
+    runtime_comparison,
+    table_formats,
     throughput_by_batch,
+    to_csv,
+    to_json,
 )
-from components.catalog import get_entry
+from components.core import TASKS, Refused, get_entry
 from components.datasets import Dataset, DatasetError, load_bundled, load_dataset, load_upload
-from components.executors.base import ExecutorError
-from components.limits import Refused
-from components.runs import RunPlan, dataset_ref, done_keys, run_recorded
-from components.runners.factory import resolve_weights, runner_tasks
-from components.runners.runtimes import get_runtime, runtime_names
-from components.store import HistoryStore, to_csv, to_json
-from components.tasks import TASKS
-from components.ui.catalog_view import availability_map, catalog_or_stop
-from components.ui.compare_run import (
-    await_stop, check_limits, executor_settings, over_time, over_time_note, resume_request, run_started,
-    server_path_set, show_run_notes, stopping, visible_runs, visitor,
+from components.models import get_runtime, resolve_weights, runner_tasks, runtime_names
+from components.ui import (
+    availability_map,
+    await_stop,
+    catalog_or_stop,
+    check_limits,
+    compare_report_button,
+    data_roots,
+    executor_settings,
+    literal,
+    model_slot,
+    models_dir,
+    over_time,
+    over_time_note,
+    resume_request,
+    run_started,
+    server_path_set,
+    show_chart,
+    show_run_notes,
+    stopping,
+    visible_runs,
+    visitor,
 )
-from components.ui.chart_view import show_chart
-from components.ui.format import literal
-from components.ui.report_view import compare_report_button
-from components.ui.run import model_slot
-from components.ui.server_files import data_roots, models_dir
 
 RESULTS, FAILURES = "compare_results", "compare_failures"
 AFTER_RUN = "compare_after_run"  # what a run's pass said, shown once by the rerun that follows it

@@ -4,10 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from components.availability import READY, STATUS_ICONS, STATUS_ORDER
-from components.runtime import endpoint_line, network_available
-from components.ui.catalog_view import availability_map, catalog_or_stop
-from components.ui.server_files import models_dir
+from components.core import endpoint_line, network_available
+from components.models import READY, STATUS_ICONS, STATUS_ORDER
+from components.ui import availability_map, catalog_or_stop, models_dir
 
 PAGES = Path(__file__).parent
 

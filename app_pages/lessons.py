@@ -1,7 +1,7 @@
 """Lessons: short guided walks through the app, each step a page in a preset state and a question."""
 import streamlit as st
 
-from components.ui.lesson_view import available, go
+from components.ui import available, go
 
 st.title(":material/school: Lessons")
 st.caption("Each step opens a page already set up, says in a few sentences what to look at, and asks you to "

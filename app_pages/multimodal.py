@@ -2,15 +2,22 @@
 import streamlit as st
 from PIL import Image
 
-from components.catalog import get_entry
-from components.overlays import draw_ocr_boxes
-from components.ui.cards import show_cards, top_k_chart
-from components.ui.format import literal
-from components.ui.input_widgets import current_raw, image_input
-from components.ui.picker import pick_models, runnable_models
-from components.ui.report_view import image_given, playground_report_button
-from components.ui.run import CardData, run_models
-from components.ui.server_files import models_dir_input
+from components.core import get_entry
+from components.ui import (
+    CardData,
+    current_raw,
+    image_given,
+    image_input,
+    literal,
+    models_dir_input,
+    pick_models,
+    playground_report_button,
+    run_models,
+    runnable_models,
+    show_cards,
+    top_k_chart,
+)
+from components.viz import draw_ocr_boxes
 
 KEY = "multimodal_input"
 DEFAULT_LABELS = "cat, dog, cup of coffee, car, rocket, person, horse, bird"

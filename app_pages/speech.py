@@ -3,19 +3,25 @@ import csv
 
 import streamlit as st
 
-from components.catalog import get_entry
-from components.charts import mel_spectrogram, waveform
-from components.scoring import word_error_rate
-from components.inputs import SAMPLE_RATE, wav_bytes
-from components.ui.cards import show_cards
-from components.ui.chart_view import NO_MODE_BAR, show_chart
-from components.ui.explain_view import speech_words
-from components.ui.format import format_latency_ms, literal
-from components.ui.input_widgets import DATA, audio_input, current_raw
-from components.ui.picker import pick_models
-from components.ui.report_view import audio_given, playground_report_button
-from components.ui.run import CardData, run_models
-from components.ui.stress_view import stress_section
+from components.core import SAMPLE_RATE, get_entry, wav_bytes, word_error_rate
+from components.ui import (
+    DATA,
+    NO_MODE_BAR,
+    CardData,
+    audio_given,
+    audio_input,
+    current_raw,
+    format_latency_ms,
+    literal,
+    pick_models,
+    playground_report_button,
+    run_models,
+    show_cards,
+    show_chart,
+    speech_words,
+    stress_section,
+)
+from components.viz import mel_spectrogram, waveform
 
 KEY = "speech_input"
 

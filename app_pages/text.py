@@ -3,19 +3,28 @@ import html
 
 import streamlit as st
 
-from components.backends.tokenization import TOKENIZERS, split_tokens, vocabulary_size
-from components.charts import similarity_heatmap
-from components.inputs import capped_lines, text_lines
-from components.ui.cards import show_cards, top_k_chart
-from components.ui.explain_view import text_explanation
-from components.ui.format import language_name, literal
-from components.ui.chart_view import NO_MODE_BAR, show_chart
-from components.ui.picker import pick_models, pick_runtime
-from components.ui.report_view import playground_report_button, text_given
-from components.ui.run import CardData, run_models
-from components.ui.attention_view import attention_section
-from components.ui.stress_view import stress_section
-from components.ui.text_widgets import DATA, text_input
+from components.core import capped_lines, text_lines
+from components.models import TOKENIZERS, split_tokens, vocabulary_size
+from components.ui import (
+    NO_MODE_BAR,
+    TEXT_DATA,
+    CardData,
+    attention_section,
+    language_name,
+    literal,
+    pick_models,
+    pick_runtime,
+    playground_report_button,
+    run_models,
+    show_cards,
+    show_chart,
+    stress_section,
+    text_explanation,
+    text_given,
+    text_input,
+    top_k_chart,
+)
+from components.viz import similarity_heatmap
 
 st.title(":material/notes: Text playground")
 st.caption("Type or paste sentences (one per line), pick a tool and models, press Run.")
@@ -108,7 +117,7 @@ if tool == "Similarity & search":
     run_section("sentence-similarity", ("all_minilm_l6_v2",), render_similarity, with_runtime=True, query=query)
 elif tool == "Zero-shot labels":
     st.session_state.setdefault("keep_text_labels", ", ".join(
-        line.strip() for line in (DATA / "zero_shot_labels.txt").read_text(encoding="utf-8").splitlines()
+        line.strip() for line in (TEXT_DATA / "zero_shot_labels.txt").read_text(encoding="utf-8").splitlines()
         if line.strip()))
     labels = [l.strip() for l in st.text_input("Labels, comma-separated", key="keep_text_labels").split(",")]
     run_section("zero-shot-classification", ("all_minilm_l6_v2",), render_zero_shot, with_runtime=True, labels=labels)

@@ -1,15 +1,23 @@
 """Vision playground: classify an image or read its text with several models side by side."""
 import streamlit as st
 
-from components.overlays import draw_ocr_boxes
-from components.ui.cards import show_cards, top_k_chart
-from components.ui.explain_view import show_card_explanation, vision_controls
-from components.ui.input_widgets import current_raw, image_input
-from components.ui.picker import pick_models, pick_runtime
-from components.ui.run import CardData, run_models
-from components.ui.preprocess_view import show_model_input
-from components.ui.report_view import image_given, playground_report_button
-from components.ui.stress_view import stress_section
+from components.ui import (
+    CardData,
+    current_raw,
+    image_given,
+    image_input,
+    pick_models,
+    pick_runtime,
+    playground_report_button,
+    run_models,
+    show_card_explanation,
+    show_cards,
+    show_model_input,
+    stress_section,
+    top_k_chart,
+    vision_controls,
+)
+from components.viz import draw_ocr_boxes
 
 KEY = "vision_input"
 TASKS = {"Image classification (ImageNet-1k)": "image-classification", "Read text (OCR)": "ocr"}

@@ -20,12 +20,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MODEL_EXPLORER_OFFLINE", "1")
 os.environ["MODEL_EXPLORER_FEATURES_DIR"] = tempfile.mkdtemp(prefix="adapt-bench-")
 
-from components.adapt import train_backbone  # noqa: E402
-from components.adapt_charts import confusion_heatmap, embedding_scatter, fewshot_chart, per_class_bars  # noqa: E402
-from components.adapt_features import backbone_runner  # noqa: E402
-from components.adapt_heads import embedding_map  # noqa: E402
-from components.catalog import get_entry  # noqa: E402
-from components.labelled_sets import load_labelled  # noqa: E402
+from components.adapt.charts import confusion_heatmap, embedding_scatter, fewshot_chart, per_class_bars  # noqa: E402
+from components.adapt.features import backbone_runner  # noqa: E402
+from components.adapt.heads import embedding_map  # noqa: E402
+from components.adapt.run import train_backbone  # noqa: E402
+from components.core.catalog import get_entry  # noqa: E402
+from components.datasets.labelled import load_labelled  # noqa: E402
 
 CASES = [("image-classification", "efficientnet_lite0", 30.0), ("text-classification", "all_minilm_l6_v2", 10.0),
          ("audio-classification", "whisper_tiny_en_ct2", 60.0)]  # audio: no issue target; 80 clips x 30 s windows

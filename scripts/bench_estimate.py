@@ -1,8 +1,8 @@
-"""Estimate vs measured: the meta-device estimate (components.estimate) beside the real thing on this CPU.
+"""Estimate vs measured: the meta-device estimate (components.estimate.model) beside the real thing on this CPU.
 
 Run: python scripts/bench_estimate.py [--runs 10] [--models efficientnet_lite0,gpt2] [--remeasure]
 For each model the same architecture is built twice: on the meta device (the estimate: parameters,
-roofline latency) and on the CPU with random weights (``components.backends.architecture``, the offline
+roofline latency) and on the CPU with random weights (``components.models.loaders.architecture``, the offline
 pack's architectures too: same network, same shapes, denormals flushed as the app does); an estimate-only
 model (``arch_config``) is built for real too when named, on a machine with the RAM for it. The measured
 p50 times the estimate's own input (an image at the model's size, 128 tokens, 30 s of audio; decoders:
@@ -44,8 +44,7 @@ def measured(entry: Any, runs: int) -> tuple[int, float]:
     """(parameters, p50 ms) of the architecture built for real on the CPU with random weights."""
     import torch
 
-    from components.backends.architecture import build_architecture
-    from components.estimate import (
+    from components.estimate.model import (
         arch_of,
         count_params,
         decode_step,
@@ -53,6 +52,7 @@ def measured(entry: Any, runs: int) -> tuple[int, float]:
         prompt_pass,
         workload,
     )
+    from components.models.loaders.architecture import build_architecture
 
     model, spec = build_architecture(arch_of(entry))
     params = count_params(model)
@@ -70,10 +70,10 @@ def main() -> None:
     parser.add_argument("--remeasure", action="store_true", help="measure this machine again first")
     args = parser.parse_args()
 
-    from components.catalog import get_entry
-    from components.estimate import estimate_entry
-    from components.estimate_hw import machine
-    from components.runtime import configure_torch
+    from components.core.catalog import get_entry
+    from components.estimate.hardware import machine
+    from components.estimate.model import estimate_entry
+    from components.models.torch_setup import configure_torch
 
     configure_torch()
     hw = machine(refresh=args.remeasure)

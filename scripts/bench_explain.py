@@ -19,16 +19,17 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MODEL_EXPLORER_OFFLINE", "1")
 
-from components.catalog import get_entry  # noqa: E402
-from components.explain_cam import score_cam_batch  # noqa: E402
-from components.measure import steady_allocator  # noqa: E402
-from components.runners.factory import create_runner  # noqa: E402
+from components.core.catalog import get_entry  # noqa: E402
+from components.explain.cam import score_cam_batch  # noqa: E402
+from components.models.factory import create_runner  # noqa: E402
+from components.models.measure import steady_allocator  # noqa: E402
 
 SENTENCE = "The film was not good, but the ending was wonderful and the actors were great."
 
@@ -44,11 +45,11 @@ def median_ms(fn: Callable[[], Any], runs: int) -> float:
 
 
 def cams_vs_forward(runs: int, score_cam_runs: int) -> dict[str, float]:
-    from skimage import data
     from PIL import Image
+    from skimage import data
 
-    from components.explain import explain
-    from components.explain_cam import class_activation_map
+    from components.explain.api import explain
+    from components.explain.cam import class_activation_map
 
     runner = create_runner(get_entry("efficientnet_lite0"), "image-classification", "real")
     photo = Image.fromarray(data.chelsea())
@@ -70,7 +71,7 @@ def _active_channels(runner: Any, batch: Any) -> int:
     """Score-CAM's masked forward passes: the channels of the feature map that vary over the map."""
     from captum.attr import LayerActivation
 
-    from components.explain_cam import feature_layer, tapped
+    from components.explain.cam import feature_layer, tapped
 
     layer = feature_layer(runner.model, batch)
     with tapped(runner.model, layer, tuple(batch.shape[-2:])) as tap:
@@ -85,11 +86,11 @@ def integrated_gradients_minilm() -> dict[str, float]:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging
 
-    from components.explain_text import integrated_gradients
-    from components.measure import module_size_mb
-    from components.model_extras import TokenizerExtras
-    from components.model_manager import LoadedModel
-    from components.runners.text import TextClassificationRunner
+    from components.explain.text import integrated_gradients
+    from components.models.extras import TokenizerExtras
+    from components.models.manager import LoadedModel
+    from components.models.measure import module_size_mb
+    from components.models.runners.text import TextClassificationRunner
 
     path = str(get_model_path())
     logging.set_verbosity_error()  # the fresh head is intended: no load report
@@ -110,8 +111,8 @@ def integrated_gradients_minilm() -> dict[str, float]:
 
 
 def robustness_two_models() -> dict[str, float]:
-    from components.datasets import load_bundled
-    from components.stress import STRENGTHS, robustness_curve
+    from components.datasets.sets import load_bundled
+    from components.explain.stress import STRENGTHS, robustness_curve
 
     dataset = load_bundled("image-classification")
     start = time.perf_counter()

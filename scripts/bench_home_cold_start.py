@@ -26,7 +26,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HELLO = 'import streamlit as st\n\nst.title("Hello")\n'
-STATUS_METRICS = 7  # components.availability.STATUS_ORDER
+STATUS_METRICS = 7  # components.models.availability.STATUS_ORDER
 
 
 def _free_port() -> int:

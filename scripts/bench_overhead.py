@@ -22,16 +22,17 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("MODEL_EXPLORER_OFFLINE", "1")
 
-from components.benchmark import PEAK_INTERVAL_S, timed_runs  # noqa: E402
-from components.catalog import get_entry  # noqa: E402
-from components.measure import PeakMemory, steady_allocator  # noqa: E402
-from components.runners.factory import create_runner  # noqa: E402
+from components.compare.benchmark import PEAK_INTERVAL_S, timed_runs  # noqa: E402
+from components.core.catalog import get_entry  # noqa: E402
+from components.models.factory import create_runner  # noqa: E402
+from components.models.measure import PeakMemory, steady_allocator  # noqa: E402
 
 SENTENCE = "The quick brown fox jumps over the lazy dog."
 

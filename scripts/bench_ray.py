@@ -21,8 +21,9 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -52,10 +53,10 @@ def main() -> int:
 
     import ray
 
-    from components.benchmark import BenchmarkConfig, compare
-    from components.catalog import get_entry
-    from components.datasets import load_bundled
-    from components.executors.ray_executor import RayExecutor
+    from components.compare.benchmark import BenchmarkConfig, compare
+    from components.compare.executors.ray_executor import RayExecutor
+    from components.core.catalog import get_entry
+    from components.datasets.sets import load_bundled
 
     dataset = load_bundled("image-classification")
     config = BenchmarkConfig(runs=args.runs)

@@ -26,8 +26,8 @@ def main() -> None:
     from PIL import Image
     from skimage import data
 
-    from components.catalog import get_entry
-    from components.runners.factory import create_runner
+    from components.core.catalog import get_entry
+    from components.models.factory import create_runner
 
     cases = [("efficientnet_lite0", "image-classification", Image.fromarray(data.chelsea())),
              ("all_minilm_l6_v2", "sentence-similarity",

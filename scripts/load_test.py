@@ -64,7 +64,7 @@ class PeakRss:
             self.peak_mb = max(self.peak_mb, self._rss_mb())
             self._stop.wait(self.interval_s)
 
-    def __enter__(self) -> "PeakRss":
+    def __enter__(self) -> PeakRss:
         self._thread.start()
         return self
 

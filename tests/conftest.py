@@ -17,7 +17,7 @@ os.environ.setdefault("MODEL_EXPLORER_HISTORY", str(ROOT / "artifacts" / "test-h
 os.environ.setdefault("MODEL_EXPLORER_ONNX_DIR", str(ROOT / "artifacts" / "onnx"))  # exports stay in the tree
 os.environ.setdefault("MODEL_EXPLORER_FEATURES_DIR", str(ROOT / "artifacts" / "features"))  # so do Adapt's
 
-from components.runtime import set_hf_offline  # noqa: E402
+from components.core.settings import set_hf_offline  # noqa: E402
 
 set_hf_offline()
 
@@ -51,8 +51,8 @@ def cat_and_coffee(chelsea, coffee):
 @pytest.fixture(scope="session")
 def lite0():
     """EfficientNet-Lite0 with its real weights (offline pack), loaded once per test session."""
-    from components.catalog import get_entry
-    from components.runners.factory import create_runner
+    from components.core.catalog import get_entry
+    from components.models.factory import create_runner
 
     return create_runner(get_entry("efficientnet_lite0"), "image-classification", "real")
 

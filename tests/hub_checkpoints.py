@@ -23,9 +23,9 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 REVISION = "0123456789abcdef0123456789abcdef01234567"
 TARGET_INDEX = 948  # ImageNet "Granny Smith": a random init would not put it first
@@ -278,8 +278,13 @@ def _byte_bpe(folder: Path, specials: list[str], vocab_size: int = 400) -> Path:
 
 def _whisper(folder: Path) -> None:
     import torch
-    from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor,
-                              WhisperForConditionalGeneration, WhisperTokenizerFast)
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperTokenizerFast,
+    )
 
     _seed()
     specials = ["<|endoftext|>", "<|startoftranscript|>", "<|en|>", "<|translate|>", "<|transcribe|>",
@@ -322,8 +327,14 @@ def _whisper(folder: Path) -> None:
 
 
 def _clip(folder: Path) -> None:
-    from transformers import (CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPTextConfig, CLIPTokenizerFast,
-                              CLIPVisionConfig)
+    from transformers import (
+        CLIPConfig,
+        CLIPImageProcessor,
+        CLIPModel,
+        CLIPTextConfig,
+        CLIPTokenizerFast,
+        CLIPVisionConfig,
+    )
 
     _seed()
     bpe = _byte_bpe(folder, ["<|startoftext|>", "<|endoftext|>"])
@@ -343,8 +354,13 @@ def _clip(folder: Path) -> None:
 
 
 def _blip(folder: Path) -> None:
-    from transformers import (BlipConfig, BlipForConditionalGeneration, BlipImageProcessor, BlipTextConfig,
-                              BlipVisionConfig)
+    from transformers import (
+        BlipConfig,
+        BlipForConditionalGeneration,
+        BlipImageProcessor,
+        BlipTextConfig,
+        BlipVisionConfig,
+    )
 
     _seed()
     tokenizer = _bert_tokenizer(extra=("[DEC]",))

@@ -8,13 +8,13 @@ import zipfile
 import numpy as np
 import pytest
 
-from components.adapt import main as adapt_main
-from components.adapt_features import FeatureMemory, backbone_runner, cache_key, extract, prune
-from components.adapt_heads import TorchHead, fewshot_shots, split
-from components.catalog import get_entry
-from components.datasets import DatasetError
-from components.labelled_sets import load_labelled, load_labelled_upload
-from components.weights_fingerprint import weights_fingerprint
+from components.adapt.features import FeatureMemory, backbone_runner, cache_key, extract, prune
+from components.adapt.heads import TorchHead, fewshot_shots, split
+from components.adapt.run import main as adapt_main
+from components.core.catalog import get_entry
+from components.datasets.labelled import load_labelled, load_labelled_upload
+from components.datasets.sets import DatasetError
+from components.models.fingerprint import weights_fingerprint
 
 ROW_FIELDS = {"backbone_id", "weights", "task", "dataset", "classes", "n_train", "n_test", "accuracy", "macro_f1",
               "fewshot", "feature_dim", "embed_s", "train_s", "env", "metrics_ci"}
@@ -164,7 +164,7 @@ def test_bundled_sets_are_real_and_big_enough():
 
 def test_features_are_cached_in_memory_and_on_disk(tmp_path, monkeypatch):
     monkeypatch.setenv("MODEL_EXPLORER_FEATURES_DIR", str(tmp_path))
-    from components import adapt_features
+    from components.adapt import features as adapt_features
 
     dataset = load_labelled_upload("image-classification", "colours.zip", _image_zip(2))
     entry = get_entry("efficientnet_lite0")
@@ -225,7 +225,7 @@ def test_finetune_head_reports_progress_and_stops_early():
 
 def _audio_zip(words: tuple[str, ...] = ("yes", "no", "up"), per_class: int = 3) -> bytes:
     """A user's audio ZIP (a folder per class) made from bundled clips."""
-    from components.datasets import DATA_DIR
+    from components.datasets.sets import DATA_DIR
 
     root = DATA_DIR / "adapt" / "spoken_words"
     return _zip({f"words/{w}/{p.name}": p.read_bytes()
@@ -242,7 +242,7 @@ def test_bundled_audio_set_is_synthetic_words_big_enough():
 def test_mean_pooling_leaves_out_whisper_padding():
     from faster_whisper.feature_extractor import FeatureExtractor
 
-    from components.adapt_audio import mean_over_real, whisper_log_mel
+    from components.adapt.audio import mean_over_real, whisper_log_mel
 
     mel, frames = whisper_log_mel(np.zeros(8000, dtype=np.float32), FeatureExtractor(feature_size=80))
     assert mel.shape == (80, 3000) and frames == 50  # 0.5 s = 50 mel frames -> 25 encoder frames
@@ -252,7 +252,7 @@ def test_mean_pooling_leaves_out_whisper_padding():
 
 
 def test_audio_backbones_are_the_speech_encoders():
-    from components.adapt import adapt_backbones
+    from components.adapt.run import adapt_backbones
 
     ids = [e.id for e in adapt_backbones("audio-classification")]
     assert "whisper_tiny_en_ct2" in ids and "pocketsphinx_en_us" not in ids
@@ -261,9 +261,9 @@ def test_audio_backbones_are_the_speech_encoders():
 def test_backbones_offered_have_real_weights_here():
     """Offline (conftest cuts the network), AlexNet or ResNet-50 only build with random weights: offering them
     as pre-trained backbones ended in a load error per row (found in the browser)."""
-    from components.adapt import adapt_backbones
-    from components.availability import compute_availability
-    from components.catalog import default_catalog
+    from components.adapt.run import adapt_backbones
+    from components.core.catalog import default_catalog
+    from components.models.availability import compute_availability
 
     for task in ("image-classification", "text-classification"):
         offered = {e.id for e in adapt_backbones(task)}
@@ -287,7 +287,7 @@ def test_cli_refuses_a_speech_model_without_an_encoder(tmp_path, capsys):
     ({"yes/1.wav": "wav", "yes/2.wav": "wav", "no/a/1.wav": "wav", "no/2.wav": "wav"}, "nested folder"),
 ])
 def test_bad_audio_sets_say_what_to_fix(files, message):
-    from components.datasets import DATA_DIR
+    from components.datasets.sets import DATA_DIR
 
     wav = next((DATA_DIR / "adapt" / "spoken_words" / "yes").glob("*.wav")).read_bytes()
     with pytest.raises(DatasetError, match=message):

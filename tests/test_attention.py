@@ -6,16 +6,22 @@ import json
 
 import numpy as np
 import pytest
-
 from hub_checkpoints import build_all
 
-from components.attention import (MAX_TOKENS, NoAttention, attention_maps, check_model, check_runtime, head_entropy,
-                                  main)
-from components.catalog import get_entry
-from components.inputs import InputError
-from components.model_manager import ModelManager
-from components.runners.factory import create_runner
-from components.runners.runtimes import get_runtime
+from components.core.catalog import get_entry
+from components.core.inputs import InputError
+from components.explain.attention import (
+    MAX_TOKENS,
+    NoAttention,
+    attention_maps,
+    check_model,
+    check_runtime,
+    head_entropy,
+    main,
+)
+from components.models.factory import create_runner
+from components.models.manager import ModelManager
+from components.models.runtimes.base import get_runtime
 
 SENTENCE = "The cat sat on the mat because it was tired."
 

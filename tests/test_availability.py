@@ -5,11 +5,17 @@ from dataclasses import replace
 
 import pytest
 
-from components.availability import (
-    API_ONLY, ARCH_ONLY, ESTIMATE_ONLY, READY, UNAVAILABLE, UNRELEASED, compute_availability,
+from components.core.catalog import default_catalog
+from components.core.settings import network_available
+from components.models.availability import (
+    API_ONLY,
+    ARCH_ONLY,
+    ESTIMATE_ONLY,
+    READY,
+    UNAVAILABLE,
+    UNRELEASED,
+    compute_availability,
 )
-from components.catalog import default_catalog
-from components.runtime import network_available
 from tests.test_catalog import OFFLINE_PACK
 
 
@@ -118,8 +124,8 @@ def _hub_entry():
 
 
 def test_model_in_hf_cache_becomes_ready_and_runs(tmp_path, monkeypatch):
-    from components.model_manager import ModelManager
-    from components.runners.factory import create_runner
+    from components.models.factory import create_runner
+    from components.models.manager import ModelManager
 
     snapshot = tmp_path / "models--tests--tiny-bert" / "snapshots" / "0123abcd"
     _tiny_bert(snapshot)
@@ -138,8 +144,8 @@ def test_model_in_hf_cache_becomes_ready_and_runs(tmp_path, monkeypatch):
 
 
 def test_model_in_named_folder_becomes_ready_and_runs(tmp_path):
-    from components.model_manager import ModelManager
-    from components.runners.factory import create_runner
+    from components.models.factory import create_runner
+    from components.models.manager import ModelManager
 
     _tiny_bert(tmp_path / "tests__tiny-bert")
     entry = _hub_entry()
@@ -161,7 +167,7 @@ def test_missing_package_is_unavailable_with_install_hint():
 
 def test_network_probe_fails_fast_and_switches_hf_offline(monkeypatch):
     """An unreachable hub (here: a name that cannot resolve) means offline, with the HF switches set."""
-    from components import runtime
+    from components.core import settings as runtime
 
     monkeypatch.delenv("MODEL_EXPLORER_OFFLINE", raising=False)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)

@@ -104,11 +104,11 @@ def test_a_folder_dataset_is_read_from_disk(tmp_path, chelsea, coffee):
 
 @pytest.mark.slow
 def test_resume_measures_only_the_rows_a_crashed_run_lacks(tmp_path, monkeypatch):
-    from components.benchmark import BenchmarkConfig
-    from components.catalog import get_entry
-    from components.datasets import load_bundled
-    from components.runs import RunPlan, run_recorded
-    from components.store import HistoryStore
+    from components.compare.benchmark import BenchmarkConfig
+    from components.compare.runs import RunPlan, run_recorded
+    from components.compare.store import HistoryStore
+    from components.core.catalog import get_entry
+    from components.datasets.sets import load_bundled
 
     monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "history.sqlite"))
     plan = RunPlan("sentiment-analysis", ("vader", "distilbert_sst2"), ("eager",),
@@ -137,9 +137,9 @@ def test_resume_refuses_a_run_still_under_way(tmp_path, monkeypatch):
     """A run another live process still measures is not measured twice: one line says so."""
     import socket
 
-    from components.benchmark import BenchmarkConfig
-    from components.runs import RunPlan
-    from components.store import HistoryStore
+    from components.compare.benchmark import BenchmarkConfig
+    from components.compare.runs import RunPlan
+    from components.compare.store import HistoryStore
 
     monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "history.sqlite"))
     plan = RunPlan("sentiment-analysis", ("vader",), ("eager",), BenchmarkConfig(runs=2, warmup=1), "bundled")

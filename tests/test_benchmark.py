@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.benchmark import (
+from components.compare.benchmark import (
     BenchmarkConfig,
     BenchmarkError,
     Cancelled,
@@ -18,9 +18,9 @@ from components.benchmark import (
     throughput,
     timed_runs,
 )
-from components.catalog import get_entry
-from components.datasets import load_dataset, load_upload
-from components.runners.base import InputError, RunResult
+from components.core.catalog import get_entry
+from components.datasets.sets import load_dataset, load_upload
+from components.models.runners.base import InputError, RunResult
 
 FAST = BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1, 4))
 
@@ -126,8 +126,8 @@ def test_image_zip_evaluates_with_efficientnet(chelsea, coffee):
 
 
 def test_expected_work_ranks_rows_for_running_side_by_side():
-    from components.benchmark import expected_work
-    from components.executors.base import Row
+    from components.compare.benchmark import expected_work
+    from components.compare.executors.base import Row
 
     dataset = load_dataset("image-classification")
     work = {m: expected_work(Row(0, get_entry(m)), dataset, BenchmarkConfig()) for m in

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.catalog import CATALOG_PATH, CatalogError, load_catalog, parse_catalog
+from components.core.catalog import CATALOG_PATH, CatalogError, load_catalog, parse_catalog
 
 SEED_MODELS = [
     "AlexNet", "VGG16", "VGG19", "ResNet-18", "ResNet-50", "ResNet-101", "Inception v3", "Inception v4",

@@ -8,11 +8,20 @@ import json
 import pandas as pd
 import pytest
 
-from components.chart_labels import CHAR_PX, PLOT_PX, text_box
-from components.compare_charts import (
-    NO_RANKING, accuracy_vs_latency, best_two, metric_range, near_front, paired_comparison, pareto_front, ranking_note,
-    results_table, runtime_comparison, table_formats,
+from components.compare.charts import (
+    NO_RANKING,
+    accuracy_vs_latency,
+    best_two,
+    metric_range,
+    near_front,
+    paired_comparison,
+    pareto_front,
+    ranking_note,
+    results_table,
+    runtime_comparison,
+    table_formats,
 )
+from components.viz.labels import CHAR_PX, PLOT_PX, text_box
 
 
 def test_dominated_points_are_left_out_and_the_front_runs_by_latency():
@@ -191,7 +200,7 @@ def test_the_runtime_chart_has_error_bars_on_the_speed_up():
 
 
 def test_the_downloads_carry_every_interval():
-    from components.store import to_csv
+    from components.compare.store import to_csv
 
     row = _with_ci(LITE[0], [0.45, 0.94], [23.0, 25.0])
     header, values = to_csv([row]).splitlines()

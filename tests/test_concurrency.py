@@ -1,7 +1,7 @@
 """Four browser sessions at once on one server: all finish, each model loads once, memory stays in budget.
 
 How "loaded once" is proven: the server is started with ``MODEL_EXPLORER_STATS_FILE`` set, so its model manager
-(components/model_manager.py) writes ``load_counts`` (how many times each model key was loaded), ``used_mb`` and
+(components/models/manager.py) writes ``load_counts`` (how many times each model key was loaded), ``used_mb`` and
 ``budget_mb`` to that file after every load. The test reads it from outside the server process.
 
 What "under budget" means here, honestly: the manager's budget covers model weights only (``used_mb`` is the sum
@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from components.model_manager import STATS_ENV, LoadedModel, ModelManager
+from components.models.manager import STATS_ENV, LoadedModel, ModelManager
 
 BUDGET_MB = 1024
 RUNTIME_ALLOWANCE_MB = 2048  # interpreter + torch + transformers + Streamlit, not covered by the model budget
@@ -49,7 +49,7 @@ def test_stats_file_is_opt_in_and_atomic(tmp_path, monkeypatch, caplog):
     unwritable = tmp_path / "no-such-dir" / "stats.json"
     monkeypatch.setenv(STATS_ENV, str(unwritable))
     model = object()
-    with caplog.at_level("WARNING", logger="components.model_manager"):
+    with caplog.at_level("WARNING", logger="components.models.manager"):
         loaded = manager.get("c:real:x", lambda: LoadedModel(model, 1.0, "cpu", "real"))
     assert loaded.model is model  # unwritable: the load still works, is cached and counted
     assert manager.get("c:real:x", lambda: pytest.fail("loaded twice")) is loaded

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from components import estimate, estimate_hw
-from components.backends.architecture import build_architecture
-from components.catalog import CatalogError, default_catalog, get_entry, parse_catalog
-from components.estimate import (
+from components.core.catalog import CatalogError, default_catalog, get_entry, parse_catalog
+from components.estimate import hardware as estimate_hw
+from components.estimate import model as estimate
+from components.estimate.hardware import Machine
+from components.estimate.model import (
     DTYPE_BYTES,
     LABEL,
     build_meta,
@@ -21,7 +22,7 @@ from components.estimate import (
     estimate_entry,
     measure_cost,
 )
-from components.estimate_hw import Machine
+from components.models.loaders.architecture import build_architecture
 
 ROOT = Path(__file__).resolve().parents[1]
 HW = Machine(cpu="test cpu", threads=1, bandwidth_gb_s=10.0, flops_g_s=100.0, conv_g_s=50.0, depthwise_g_s=5.0,
@@ -69,8 +70,8 @@ def test_building_bloom_176b_on_the_meta_device_takes_little_memory():
         import resource
         import torch
         from transformers import BloomForCausalLM  # imports counted out: only the build is measured
-        from components.catalog import get_entry
-        from components.estimate import build_meta, count_params
+        from components.core.catalog import get_entry
+        from components.estimate.model import build_meta, count_params
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         model, _ = build_meta(get_entry("bloom_176b").arch_config)
         assert count_params(model) == 176247271424

@@ -10,10 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from components import datasets
-from components.datasets import DatasetError, imagenet_indices, load_bundled, load_dataset, load_upload
-from components.evaluate import compute_metrics, predictions_from_output
-from components.scoring import (
+from components.compare.evaluation import compute_metrics, predictions_from_output
+from components.core.scoring import (
     accuracy,
     char_error_rate,
     macro_f1,
@@ -23,6 +21,8 @@ from components.scoring import (
     topk_accuracy,
     word_error_rate,
 )
+from components.datasets import sets as datasets
+from components.datasets.sets import DatasetError, imagenet_indices, load_bundled, load_dataset, load_upload
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from composed_photos import SIDE, left_share
-from components.catalog import get_entry
-from components.datasets import load_bundled
-from components.explain import explain, resolve_target, runnable_method, sanity_check
-from components.inputs import InputError
-from components.model_manager import ModelManager
-from components.runners.factory import CannotRun, create_runner
-from components.stress import perturb, perturbations_for, robustness_curve
+
+from components.core.catalog import get_entry
+from components.core.inputs import InputError
+from components.datasets.sets import load_bundled
+from components.explain.api import explain, resolve_target, runnable_method, sanity_check
+from components.explain.stress import perturb, perturbations_for, robustness_curve
+from components.models.factory import CannotRun, create_runner
+from components.models.manager import ModelManager
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,19 +13,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
+from composed_photos import SIDE, left_share
 from hub_checkpoints import build_all
 
-from composed_photos import SIDE, left_share
-from components.backends.vision import _timm_loaded, imagenet_labels
-from components.catalog import get_entry
-from components.explain import explain, sanity_check
-from components.explain_cam import feature_layer, tapped
-from components.inputs import InputError
-from components.model_extras import ImageTransformExtras
-from components.model_manager import LoadedModel, ModelManager
-from components.runners.factory import CannotRun, create_runner
-from components.runners.image_classification import ImageClassificationRunner
+from components.core.catalog import get_entry
+from components.core.inputs import InputError
+from components.explain.api import explain, sanity_check
+from components.explain.cam import feature_layer, tapped
+from components.models.extras import ImageTransformExtras
+from components.models.factory import CannotRun, create_runner
+from components.models.loaders.vision import _timm_loaded, imagenet_labels
+from components.models.manager import LoadedModel, ModelManager
+from components.models.runners.image_classification import ImageClassificationRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 

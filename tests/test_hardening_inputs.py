@@ -14,9 +14,9 @@ import badinputs as bad
 import numpy as np
 import pytest
 
-from components.datasets import DatasetError, load_dataset, load_upload
-from components.inputs import InputError, load_audio, load_image
-from components.labelled_sets import load_labelled_upload
+from components.core.inputs import InputError, load_audio, load_image
+from components.datasets.labelled import load_labelled_upload
+from components.datasets.sets import DatasetError, load_dataset, load_upload
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_GROWTH_MB = 300
@@ -89,7 +89,7 @@ def test_16_bit_image_is_rescaled_without_a_float64_copy(tmp_path):
     buffer = io.BytesIO()
     Image.fromarray(ramp).save(buffer, format="PNG")
     path = _write(tmp_path, ("deep.png", buffer.getvalue()))
-    growth, error = _peak_growth(path, "from components.inputs import load_image",
+    growth, error = _peak_growth(path, "from components.core.inputs import load_image",
                                  "checked = load_image(data, 'deep.png')")
     assert not error and growth < MAX_GROWTH_MB, (growth, error)
 
@@ -115,7 +115,7 @@ def test_a_set_of_too_many_pixels_is_refused(no_pixel_decoding):
 def test_a_hires_many_channel_clip_is_refused_from_its_header(tmp_path):
     path = _write(tmp_path, bad.hires_flac())
     assert path.stat().st_size < 400_000
-    growth, error = _peak_growth(path, "import soundfile, soxr\nfrom components.inputs import load_audio",
+    growth, error = _peak_growth(path, "import soundfile, soxr\nfrom components.core.inputs import load_audio",
                                  "load_audio(data, 'hires_8ch.flac')")
     assert "sample rate of 655,350 Hz; the limit is 192,000 Hz" in error, error
     assert growth < MAX_GROWTH_MB, growth
@@ -128,7 +128,7 @@ def test_too_many_channels_are_refused():
 
 def test_a_long_hires_clip_is_decoded_mixed_and_resampled_in_blocks(tmp_path):
     path = _write(tmp_path, ("long.flac", bad.silent_flac(599, 192_000, 2)))  # 920 MB as float32 stereo
-    setup = "import soundfile, soxr\nfrom components.inputs import load_audio"
+    setup = "import soundfile, soxr\nfrom components.core.inputs import load_audio"
     growth, error = _peak_growth(path, setup, "assert len(load_audio(data, 'long.flac').data) == 599 * 16000")
     assert not error and growth < MAX_GROWTH_MB, (growth, error)
 
@@ -150,7 +150,7 @@ def test_block_decoding_matches_a_whole_decode():
 def test_adapt_audio_sets_cap_total_duration_from_headers(tmp_path):
     path = _write(tmp_path, bad.long_clips_zip())
     assert path.stat().st_size < 700_000
-    setup = "import soundfile, soxr\nfrom components.labelled_sets import load_labelled_upload"
+    setup = "import soundfile, soxr\nfrom components.datasets.labelled import load_labelled_upload"
     growth, error = _peak_growth(path, setup,
                                  "load_labelled_upload('audio-classification', 'long_clips.zip', data)")
     assert "holds more than 60 minutes of audio" in error, error
@@ -169,11 +169,11 @@ def test_adapt_audio_sets_keep_clips_encoded_until_used():
 
 def test_a_member_that_lies_about_its_size_is_streamed_and_refused(tmp_path):
     path = _write(tmp_path, bad.lying_size_zip())
-    setup = "from components.datasets import load_upload"
+    setup = "from components.datasets.sets import load_upload"
     growth, error = _peak_growth(path, setup, "load_upload('image-classification', 'lying_size.zip', data)")
     assert error.startswith("DatasetError") and "Bad CRC-32" in error, error
     assert growth < MAX_GROWTH_MB, growth
-    growth, error = _peak_growth(path, "from components.datasets import load_dataset",  # streamed from disk
+    growth, error = _peak_growth(path, "from components.datasets.sets import load_dataset",  # streamed from disk
                                  f"load_dataset('image-classification', {str(path)!r})")
     assert error.startswith("DatasetError") and "Bad CRC-32" in error, error
     assert growth < MAX_GROWTH_MB, growth

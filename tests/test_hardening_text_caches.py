@@ -58,7 +58,7 @@ def test_text_page_uses_at_most_the_line_limit_and_says_so():
                           "spec_bytes": max(len(s) for s in specs)}}))
     """)
     assert found["growth"] < MAX_GROWTH_MB / 2, found["growth"]  # ~40 MB
-    from components.inputs import MAX_TEXT_LINES
+    from components.core.inputs import MAX_TEXT_LINES
 
     assert not found["errors"], found["errors"]
     assert f"Only the first {MAX_TEXT_LINES} of 2,000 lines are used: the limit per run." in \
@@ -69,8 +69,8 @@ def test_text_page_uses_at_most_the_line_limit_and_says_so():
 
 def test_similarity_heatmap_json_stays_small():
     """Hover texts per cell grow with lines² (1,000 lines sent 76 MB): kept up to HOVER_GRID_LINES lines."""
-    from components.charts import HOVER_GRID_LINES, similarity_heatmap
-    from components.inputs import MAX_TEXT_LINES
+    from components.core.inputs import MAX_TEXT_LINES
+    from components.viz.charts import HOVER_GRID_LINES, similarity_heatmap
 
     def figure(n: int):
         sentences = [f"sentence number {i} " + "with a fairly long tail of words " * 3 for i in range(n)]
@@ -91,10 +91,10 @@ def test_one_long_line_among_short_ones_is_embedded_in_bounded_chunks():
     found = _in_fresh_process(f"""
         import json, resource, sys
         sys.path.insert(0, {str(ROOT)!r})
-        from components.runtime import set_hf_offline
+        from components.core.settings import set_hf_offline
         set_hf_offline()
-        from components.catalog import get_entry
-        from components.runners.factory import create_runner
+        from components.core.catalog import get_entry
+        from components.models.factory import create_runner
 
         runner = create_runner(get_entry("all_minilm_l6_v2"), "sentence-similarity")
         runner.run(["cat", "dog"])
@@ -109,9 +109,9 @@ def test_one_long_line_among_short_ones_is_embedded_in_bounded_chunks():
 
 
 def test_chunked_embeddings_equal_one_call(monkeypatch):
-    from components.catalog import get_entry
-    from components.runners import text
-    from components.runners.factory import create_runner
+    from components.core.catalog import get_entry
+    from components.models.factory import create_runner
+    from components.models.runners import text
 
     runner = create_runner(get_entry("all_minilm_l6_v2"), "sentence-similarity")
     lines = [" ".join(["word"] * 300), "a cat", "a dog on the sofa", "the stock market fell"] * 3
@@ -150,9 +150,9 @@ def tiny_export(monkeypatch, tmp_path):
     """resnet18's random-weights engine swapped for a tiny network: exports take a fraction of a second."""
     import torch
 
-    from components.model_extras import ArchitectureExtras
-    from components.model_manager import LoadedModel
-    from components.runners import registry
+    from components.models import registry
+    from components.models.extras import ArchitectureExtras
+    from components.models.manager import LoadedModel
 
     monkeypatch.setenv("MODEL_EXPLORER_ONNX_DIR", str(tmp_path / "onnx"))
     monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
@@ -169,9 +169,9 @@ def tiny_export(monkeypatch, tmp_path):
 
 
 def _onnx_runner():
-    from components.catalog import get_entry
-    from components.model_manager import ModelManager
-    from components.runners.factory import create_runner
+    from components.core.catalog import get_entry
+    from components.models.factory import create_runner
+    from components.models.manager import ModelManager
 
     return create_runner(get_entry("resnet18"), "image-classification", "random", manager=ModelManager(),
                          runtime="onnx")
@@ -204,9 +204,9 @@ CSV = b"text,label\nthe cat sat on the sofa,cat\na kitten is napping,cat\nthe ma
 @pytest.fixture
 def features(monkeypatch, tmp_path):
     """Adapt's feature cache in an empty folder, its in-process memory emptied before each extraction."""
-    from components import adapt_features
-    from components.catalog import get_entry
-    from components.labelled_sets import load_labelled_upload
+    from components.adapt import features as adapt_features
+    from components.core.catalog import get_entry
+    from components.datasets.labelled import load_labelled_upload
 
     monkeypatch.setenv(adapt_features.FEATURES_ENV, str(tmp_path / "features"))
 

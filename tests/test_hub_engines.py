@@ -18,17 +18,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from hub_checkpoints import CHECKPOINTS, CTC_LETTER, TARGET_INDEX, WHISPER_WORD, build_all, copy_incomplete
 from streamlit.testing.v1 import AppTest
 
-from hub_checkpoints import CHECKPOINTS, CTC_LETTER, TARGET_INDEX, WHISPER_WORD, build_all, copy_incomplete
+from components.core.catalog import get_entry
+from components.models.availability import READY, compute_availability
+from components.models.manager import ModelManager, get_manager
 
-from components.availability import READY, compute_availability
-from components.catalog import get_entry
-from components.model_manager import ModelManager, get_manager
 try:
-    from components.runners.factory import CannotRun, create_runner
+    from components.models.factory import CannotRun, create_runner
 except ImportError:  # before the registry / factory split
-    from components.runners.registry import CannotRun, create_runner
+    from components.models.registry import CannotRun, create_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -436,8 +436,8 @@ def test_bench_cli_gives_real_rows(hub, tmp_path, task, models, placement):
 
 def test_a_checkpoint_without_a_trained_head_is_refused_for_text_classification(hub):
     """A base encoder (architectures: BertModel) would answer with a random head labelled 'real'."""
-    from components.backends.hub_files import IncompleteCheckpoint
-    from components.backends.text import load_transformers_text_classifier
+    from components.models.loaders.hub_files import IncompleteCheckpoint
+    from components.models.loaders.text import load_transformers_text_classifier
 
     with pytest.raises(IncompleteCheckpoint, match="no trained classification head .*BertModel"):
         load_transformers_text_classifier(get_entry("distilbert_sst2"), "cpu", str(hub.folder("all_minilm_l12_v2")))
@@ -459,7 +459,7 @@ def test_a_hub_text_classifier_runs_on_onnx_with_its_own_labels(hub, monkeypatch
 def _batch_rows() -> list:
     """(model id, task, weights): every hub checkpoint, one random-weights network and the offline pack;
     by default one row per engine of the hub checkpoints (~17 s), the rest with the slow tests."""
-    from components.catalog import default_catalog
+    from components.core.catalog import default_catalog
 
     rows = [pytest.param(c.model_id, c.task, "real", id=c.model_id,
                          marks=SLOW if c.model_id in SLOW_BATCHES else ()) for c in CHECKPOINTS.values()]
@@ -479,14 +479,14 @@ ONE_AT_A_TIME = ("rapidocr", "architecture")  # OCR, and random-weights image ne
 
 
 def _engine(model_id: str, task: str, weights: str) -> str:
-    from components.runners.registry import engine_key
+    from components.models.registry import engine_key
 
     return engine_key(get_entry(model_id), weights, task)
 
 
 def test_the_batch_rows_cover_every_engine():
-    import components.runners  # noqa: F401 - registers every engine
-    from components.runners.registry import engine_names
+    import components.models.runners  # noqa: F401 - registers every engine
+    from components.models.registry import engine_names
 
     assert {_engine(*row.values) for row in BATCH_ROWS} == set(engine_names())
 
@@ -517,9 +517,9 @@ def assert_close(single, together) -> None:
 def test_every_engine_runs_the_benchmark_batches(request, monkeypatch, batch_manager, model_id, task, weights):
     """Issue 21 defect 10: CLIP (and BLIP, RapidOCR) rows failed at batch 4 ('list' object has no attribute
     'convert'); ConSE answered a batch for its first image only."""
-    from components.benchmark import BenchmarkConfig, benchmark_model
-    from components.datasets import load_dataset
-    from components.tasks import get_task
+    from components.compare.benchmark import BenchmarkConfig, benchmark_model
+    from components.core.tasks import get_task
+    from components.datasets.sets import load_dataset
 
     if model_id in CHECKPOINTS:
         _place(monkeypatch, request.getfixturevalue("hub").folder_env())

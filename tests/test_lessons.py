@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components.lessons import LESSONS_DIR, LessonError, load_lesson, load_lessons, url_value
-from components.ui import share
+from components.core.lessons import LESSONS_DIR, LessonError, load_lesson, load_lessons, url_value
+from components.ui.shell import share
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -171,9 +171,9 @@ def test_the_vision_facts_the_lessons_reveal(chelsea):
     """cnn-sees-a-photo and where-models-fail reveal these answers: they must stay true."""
     from PIL import Image
 
-    from components.catalog import get_entry
-    from components.runners.factory import create_runner
-    from components.stress import perturb
+    from components.core.catalog import get_entry
+    from components.explain.stress import perturb
+    from components.models.factory import create_runner
 
     lite0, lite2 = (create_runner(get_entry(f"efficientnet_lite{i}"), "image-classification", "real") for i in (0, 2))
     config = lite0.loaded.extras.data_config
@@ -190,9 +190,9 @@ def test_the_vision_facts_the_lessons_reveal(chelsea):
 
 def test_the_text_fact_the_lessons_reveal():
     """where-models-fail: VADER rates the German line most negative, the market line neutral."""
-    from components.catalog import get_entry
-    from components.runners.factory import create_runner
-    from components.ui.text_widgets import english_sample
+    from components.core.catalog import get_entry
+    from components.models.factory import create_runner
+    from components.ui.widgets.text_inputs import english_sample
 
     rows = create_runner(get_entry("vader"), "sentiment-analysis", "real").run(english_sample().splitlines()).output
     negative = max((r for r in rows if r["label"] == "negative"), key=lambda r: r["score"])
@@ -206,10 +206,10 @@ def test_the_compare_facts_bigger_is_not_better_reveals():
     three's top 5, and Lite2 off the frontier: scored here through the Compare engine itself. "Off the
     frontier" is checked on measured FLOPs (Lite2 costs more than Lite1 and gets fewer right); its latency is
     timed by scripts, never asserted in a test."""
-    from components.benchmark import BenchmarkConfig, compare
-    from components.catalog import get_entry
-    from components.compare_charts import pareto_front
-    from components.datasets import load_bundled
+    from components.compare.benchmark import BenchmarkConfig, compare
+    from components.compare.charts import pareto_front
+    from components.core.catalog import get_entry
+    from components.datasets.sets import load_bundled
 
     lesson = load_lesson(LESSONS_DIR / "bigger-is-not-better.yaml", share.problems)
     first, frontier = lesson.steps[:2]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components import limits
-from components.catalog import default_catalog
+from components.core import limits
+from components.core.catalog import default_catalog
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 180

@@ -18,8 +18,8 @@ import pytest
 from hub_checkpoints import CHECKPOINTS, build_all
 from hub_standin import HubStandin
 
-from components import runtime
-from components.model_supply import SupplyError, check_disk, hub_failure
+from components.core import settings as runtime
+from components.models.supply import SupplyError, check_disk, hub_failure
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP, SST2 = "clip_vit_b_32", "distilbert_sst2"
@@ -48,7 +48,7 @@ def _env(hub_url: str, cache: Path, **extra: str) -> dict[str, str]:
 
 
 def _cli(env: dict[str, str], *args: str, prelude: str = "") -> subprocess.CompletedProcess:
-    code = f"{prelude}\nimport sys\nfrom components.model_supply import main\nsys.exit(main(sys.argv[1:]))"
+    code = f"{prelude}\nimport sys\nfrom components.models.supply import main\nsys.exit(main(sys.argv[1:]))"
     return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=TIMEOUT)
 
@@ -131,8 +131,8 @@ def test_pull_list_verify_then_runs_with_the_standin_gone(hub, tmp_path):
     offline = _cli(env, "verify", CLIP, "--json", str(tmp_path / "verify2.json"))
     assert offline.returncode == 0, offline.stderr
     assert json.loads((tmp_path / "verify2.json").read_text())["against"] == "cache"
-    run = ("from PIL import Image\nfrom skimage import data\nfrom components.catalog import get_entry\n"
-           "from components.runners.factory import create_runner\nfrom components.runtime import network_available\n"
+    run = ("from PIL import Image\nfrom skimage import data\nfrom components.core.catalog import get_entry\n"
+           "from components.models.factory import create_runner\nfrom components.core.settings import network_available\n"
            "assert not network_available()\n"
            "r = create_runner(get_entry('clip_vit_b_32'), 'zero-shot-image-classification', weights='real')\n"
            "out = r.run(Image.fromarray(data.chelsea()), labels=['cat', 'dog']).output\n"
@@ -174,8 +174,8 @@ def test_a_connection_cut_mid_file_resumes_with_a_range_request(hub, layout, tmp
 
 def test_eight_threads_pulling_one_repo_download_each_file_once(hub, tmp_path):
     env = _env(hub.url, tmp_path / "cache")
-    code = ("from concurrent.futures import ThreadPoolExecutor\nfrom components.catalog import get_entry\n"
-            "from components.model_supply import pull\ne = get_entry('clip_vit_b_32')\n"
+    code = ("from concurrent.futures import ThreadPoolExecutor\nfrom components.core.catalog import get_entry\n"
+            "from components.models.supply import pull\ne = get_entry('clip_vit_b_32')\n"
             "with ThreadPoolExecutor(8) as pool:\n    done = list(pool.map(lambda _: pull(e), range(8)))\n"
             "print(sum(d['downloaded_bytes'] > 0 for d in done))")
     ran = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -204,8 +204,8 @@ def test_missing_repo_and_gated_repo_through_the_factory(hub, tmp_path):
     """A page Run of a repo this endpoint lacks, or one that is gated: one line, not transformers' text."""
     hub.gated[SST2_REPO] = set()
     del hub.files[CLIP_REPO]
-    code = ("from components.catalog import get_entry\n"
-            "from components.runners.factory import CannotRun, create_runner\n"
+    code = ("from components.core.catalog import get_entry\n"
+            "from components.models.factory import CannotRun, create_runner\n"
             "for mid, task in (('clip_vit_b_32', 'zero-shot-image-classification'), "
             "('distilbert_sst2', 'sentiment-analysis')):\n"
             "    try:\n        create_runner(get_entry(mid), task, weights='real')\n"
@@ -248,8 +248,8 @@ def test_disk_full_during_a_download_is_one_line():
 
 PAGE_DOWNLOAD = """
 import json, time
-from components.catalog import get_entry
-from components.model_supply import SupplyError, page_download
+from components.core.catalog import get_entry
+from components.models.supply import SupplyError, page_download
 events, started = [], time.perf_counter()
 def show(plan, progress):
     events.append([round(time.perf_counter() - started, 3), plan.missing_bytes,
@@ -333,7 +333,7 @@ def test_multimodal_page_downloads_clip_from_the_endpoint_and_answers(hub, tmp_p
 
 
 def test_lessons_and_small_models_name_what_to_pull(tmp_path):
-    from components.model_supply import models_to_pull
+    from components.models.supply import models_to_pull
 
     env = _env(f"http://127.0.0.1:{_closed_port()}", tmp_path / "cache")
     done = _cli(env, "pull", "--lesson", "cnn-sees-a-photo", "--json", str(tmp_path / "lesson.json"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from components.catalog import get_entry
-from components.runners.factory import create_runner
-from components.scoring import word_error_rate
+from components.core.catalog import get_entry
+from components.core.scoring import word_error_rate
+from components.models.factory import create_runner
 
 
 def _run(model_id: str, inputs, task: str | None = None, **options):

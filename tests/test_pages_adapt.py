@@ -6,10 +6,9 @@ import io
 import json
 from pathlib import Path
 
+import badinputs as bad
 import pytest
 from streamlit.testing.v1 import AppTest
-
-import badinputs as bad
 
 APP = Path(__file__).parents[1] / "app.py"
 

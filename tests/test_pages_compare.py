@@ -6,13 +6,12 @@ import json
 import zipfile
 from pathlib import Path
 
+import badinputs as bad
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import badinputs as bad
-
-from components.executors import EXECUTORS
+from components.compare.executors import EXECUTORS
 
 APP = Path(__file__).parents[1] / "app.py"
 
@@ -179,11 +178,11 @@ def test_server_sets_stay_inside_the_shared_folders(compare_page, tmp_path, monk
 
 
 def test_resume_finishes_an_unfinished_run(compare_page, monkeypatch):
-    from components.benchmark import BenchmarkConfig
-    from components.catalog import get_entry
-    from components.datasets import load_bundled
-    from components.runs import RunPlan, run_recorded
-    from components.store import HistoryStore
+    from components.compare.benchmark import BenchmarkConfig
+    from components.compare.runs import RunPlan, run_recorded
+    from components.compare.store import HistoryStore
+    from components.core.catalog import get_entry
+    from components.datasets.sets import load_bundled
 
     plan = RunPlan("sentiment-analysis", ("distilbert_sst2", "vader"), ("eager",),
                    BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,)), "bundled")
@@ -218,9 +217,9 @@ def test_resume_offers_only_runs_it_may_take(compare_page, tmp_path, monkeypatch
     import os
     import socket
 
-    from components.benchmark import BenchmarkConfig
-    from components.runs import RunPlan
-    from components.store import HistoryStore
+    from components.compare.benchmark import BenchmarkConfig
+    from components.compare.runs import RunPlan
+    from components.compare.store import HistoryStore
 
     monkeypatch.setenv("MODEL_EXPLORER_DATA_ROOTS", str(tmp_path / "shared"))
     monkeypatch.setenv("MODEL_EXPLORER_SHARE_HISTORY", "1")  # runs of the CLI (no page session)
@@ -262,9 +261,9 @@ def test_every_number_column_of_the_results_table_has_a_format(compare_page):
 def test_a_cancelled_run_is_offered_once_its_stopped_pass_marks_it(compare_page, monkeypatch):
     """After Cancel the page reruns at once, while the stopped pass marks its run cancelled only at its next
     step: the page says it is stopping and looks again (a fragment, every second) until the run can be resumed."""
-    from components.benchmark import BenchmarkConfig
-    from components.runs import RunPlan, owner
-    from components.store import HistoryStore
+    from components.compare.benchmark import BenchmarkConfig
+    from components.compare.runs import RunPlan, owner
+    from components.compare.store import HistoryStore
 
     plan = RunPlan("sentiment-analysis", ("vader",), ("eager",), BenchmarkConfig(runs=3, warmup=1), "bundled")
     store = HistoryStore()
@@ -311,9 +310,9 @@ def test_lite0_and_lite2_on_nine_photos_cannot_be_told_apart(compare_page):
 
 def _saved_run(status: str, session: str | None) -> int:
     """An unfinished vader run in the history, started by page session ``session`` (None: the CLI)."""
-    from components.benchmark import BenchmarkConfig
-    from components.runs import RunPlan, owner
-    from components.store import HistoryStore
+    from components.compare.benchmark import BenchmarkConfig
+    from components.compare.runs import RunPlan, owner
+    from components.compare.store import HistoryStore
 
     plan = RunPlan("sentiment-analysis", ("vader",), ("eager",), BenchmarkConfig(runs=3, warmup=1), "bundled")
     store = HistoryStore()
@@ -355,7 +354,7 @@ def test_history_and_resume_show_only_this_sessions_runs_unless_shared(compare_p
 def test_a_damaged_history_row_is_skipped_not_the_whole_history(compare_page, monkeypatch):
     import sqlite3
 
-    from components.store import HistoryStore
+    from components.compare.store import HistoryStore
 
     monkeypatch.setenv("MODEL_EXPLORER_SHARE_HISTORY", "1")
     good = _saved_run("cancelled", None)

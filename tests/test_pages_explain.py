@@ -6,7 +6,6 @@ import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
-
 from test_pages_playgrounds import assert_clean, cards, choose, click, errors, open_page
 
 LITE0 = "efficientnet_lite0"
@@ -99,9 +98,9 @@ def test_a_stress_run_on_another_runtime_is_marked_stale(vision):
 
 def test_stress_compares_answers_on_one_runtime(chelsea):
     """Review: the "before" answers were any card on the page, so eager answers were set against int8 ones."""
-    from components.catalog import get_entry
-    from components.ui.run import run_models
-    from components.ui.stress_view import _originals
+    from components.core.catalog import get_entry
+    from components.ui.views.run import run_models
+    from components.ui.views.stress import _originals
 
     lite0 = get_entry(LITE0)
     eager = run_models([lite0], "image-classification", chelsea)

@@ -30,7 +30,7 @@ def test_home_renders_status_counts(app):
 
 
 def test_catalog_lists_every_model_and_filters(app):
-    from components.catalog import default_catalog
+    from components.core.catalog import default_catalog
 
     app.switch_page("app_pages/catalog.py").run()
     assert not app.exception

@@ -14,11 +14,11 @@ import re
 import time
 from pathlib import Path
 
+import badinputs as bad
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import badinputs as bad
-from components.scoring import word_error_rate
+from components.core.scoring import word_error_rate
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -242,7 +242,7 @@ def test_vision_odd_image_works_with_a_note(vision, case):
 def test_huge_png_is_tiny_on_disk_and_refused_from_its_header(monkeypatch):
     from PIL import Image, ImageFile
 
-    from components.inputs import InputError, load_image
+    from components.core.inputs import InputError, load_image
 
     name, data = bad.huge_png()
     assert len(data) < 100_000
@@ -623,7 +623,7 @@ def test_multimodal_bad_image_gives_clear_error_then_recovers(multimodal, case):
 
 @pytest.mark.parametrize("case", sorted(bad.DATASET_ERRORS))
 def test_dataset_generators_are_refused_with_a_clear_message(case):
-    from components.datasets import DatasetError, load_upload
+    from components.datasets.sets import DatasetError, load_upload
 
     task, message = bad.DATASET_EXPECTED[case]
     name, data = bad.DATASET_ERRORS[case]()

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
-
 from test_pages_playgrounds import CLIP01, WHISPER, assert_clean, captions, click, open_page
-from components.scoring import word_error_rate
+
+from components.core.scoring import word_error_rate
 
 SENTIMENT = "sentiment-analysis"
 LINES = "The film was wonderful and I love it.\nThis is a terrible, awful day."

@@ -18,14 +18,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from components.benchmark import BenchmarkConfig, compare
-from components.catalog import get_entry
-from components.datasets import FileBlobs, ImageFiles, load_bundled, load_dataset
-import components.executors.ray_executor as ray_executor
-from components.executors.base import ExecutorError
-from components.executors.ray_executor import RayExecutor
-from components.runs import CANCELLED, RunPlan, done_keys, load_resumable, run_recorded
-from components.store import FINISHED, HistoryStore
+import components.compare.executors.ray_executor as ray_executor
+from components.compare.benchmark import BenchmarkConfig, compare
+from components.compare.executors.base import ExecutorError
+from components.compare.executors.ray_executor import RayExecutor
+from components.compare.runs import CANCELLED, RunPlan, done_keys, load_resumable, run_recorded
+from components.compare.store import FINISHED, HistoryStore
+from components.core.catalog import get_entry
+from components.datasets.sets import FileBlobs, ImageFiles, load_bundled, load_dataset
 
 FAST = BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,))
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,8 +239,8 @@ def test_a_lost_connection_is_one_line(cluster):
 
 def test_ray_is_imported_only_when_chosen():
     """The app, the engine and the CLI import Ray only when a run uses it (import costs ~1 s)."""
-    code = ("import sys, components.benchmark, components.bench, components.runs, components.ui.compare_run, "
-            "components.executors.ray_executor; print('ray' in sys.modules)")
+    code = ("import sys, components.compare.benchmark, components.compare.cli, components.compare.runs, components.ui.views.compare_run, "
+            "components.compare.executors.ray_executor; print('ray' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
@@ -249,7 +249,7 @@ def test_ray_is_imported_only_when_chosen():
 
 LISTENING = """
 import json, psutil
-from components.executors.ray_executor import connect
+from components.compare.executors.ray_executor import connect
 connect("")  # the local Ray the app starts
 me = psutil.Process()
 ours = {p.pid for p in me.children(recursive=True)} | {me.pid}

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from components.catalog import default_catalog, get_entry
-from components.model_manager import ModelManager
-from components.runners import factory, registry, runtimes
-from components.runners.factory import CannotRun, create_runner, runner_tasks
-from components.runners.registry import engine_key, get_engine, register_engine, runner_class
-from components.runners.runtimes import EAGER, Runtime, register_runtime, runtime_names
-from components.tasks import TASKS
+from components.core.catalog import default_catalog, get_entry
+from components.core.tasks import TASKS
+from components.models import factory, registry
+from components.models.factory import CannotRun, create_runner, runner_tasks
+from components.models.manager import ModelManager
+from components.models.registry import engine_key, get_engine, register_engine, runner_class
+from components.models.runtimes import base as runtimes
+from components.models.runtimes.base import EAGER, Runtime, register_runtime, runtime_names
 
 
 def test_every_engine_the_catalog_and_task_table_name_is_registered():

@@ -1,4 +1,4 @@
-"""The one-file HTML report (components.report) and its CLI, on real measurements and real model answers:
+"""The one-file HTML report (components.report.build) and its CLI, on real measurements and real model answers:
 the table's values, plotly.js inline exactly once, every chart beside its text alternative, images inline, and
 nothing a browser would fetch from anywhere else."""
 from __future__ import annotations
@@ -14,13 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from components.catalog import get_entry
-from components.charts import GREY, PALETTE, chart_rows, chart_summary, ranked_bars, waveform
-from components.compare_charts import compare_figures
-from components.report import (
-    Chart, ModelResult, ReportInput, compare_report, entry_facts, playground_report,
+from components.compare.charts import compare_figures
+from components.core.catalog import get_entry
+from components.core.stats import wilson
+from components.report.build import (
+    Chart,
+    ModelResult,
+    ReportInput,
+    compare_report,
+    entry_facts,
+    playground_report,
 )
-from components.stats import wilson
+from components.viz.charts import GREY, PALETTE, chart_rows, chart_summary, ranked_bars, waveform
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,7 +102,7 @@ def test_cli_report_of_a_bench_json_holds_the_table_charts_models_set_and_enviro
 
 @pytest.mark.slow
 def test_compare_report_loads_nothing_from_elsewhere_and_inlines_its_samples(bench_rows):
-    from components.report import bundled_samples
+    from components.report.build import bundled_samples
 
     _, rows = bench_rows
     samples = bundled_samples("image-classification", "bundled")
@@ -125,7 +130,7 @@ def _decoded(uri: str):
 
 @pytest.mark.slow
 def test_cli_report_from_the_history_and_its_one_line_errors(bench_rows, tmp_path):
-    from components.store import HistoryStore
+    from components.compare.store import HistoryStore
 
     _, rows = bench_rows
     history = tmp_path / "history.sqlite"
@@ -156,7 +161,7 @@ def test_cli_refuses_a_file_that_is_not_a_bench_json_in_one_line(tmp_path, conte
 
 
 def _run(model_id: str, task: str, inputs, **options):
-    from components.runners.factory import create_runner
+    from components.models.factory import create_runner
 
     return create_runner(get_entry(model_id), task, weights="real").run(inputs, **options)
 
@@ -258,8 +263,8 @@ class _CountedInputs(list):
 
 
 def _compare_row(model_id: str, dataset: str) -> dict:
-    """A Compare row as components.benchmark writes it (figures made up: only the set's name is read here)."""
-    from components.benchmark import BenchmarkResult
+    """A Compare row as components.compare.benchmark writes it (figures made up: only the set's name is read here)."""
+    from components.compare.benchmark import BenchmarkResult
 
     return BenchmarkResult(
         model_id, model_id, "image-classification", "real", dataset, 3, {"top1": 0.5}, "", {"p50": 12.0},
@@ -274,8 +279,8 @@ def _compare_row(model_id: str, dataset: str) -> dict:
 ])
 def test_the_compare_report_names_the_rows_set_and_reads_samples_only_when_pressed(
         monkeypatch, chelsea, rows_sets, page_set, with_samples):
-    from components.datasets import Dataset
-    from components.ui import report_view
+    from components.datasets.sets import Dataset
+    from components.ui.views import report as report_view
 
     pressed: dict = {}
     monkeypatch.setattr(report_view, "_download", lambda label, build, file_name, key: pressed.update(build=build))

@@ -10,17 +10,16 @@ import sys
 import time
 
 import pytest
-
-from components.benchmark import BenchmarkConfig, benchmark_model, compare
-from components.catalog import get_entry
-from components.datasets import load_bundled
-from components.model_extras import ArchitectureExtras
-from components.model_manager import LoadedModel, ModelManager
-from components.runners import registry
-from components.runners.factory import CannotRun, create_runner
-from components.store import HistoryStore, to_csv, to_json
-
 from conftest import ROOT
+
+from components.compare.benchmark import BenchmarkConfig, benchmark_model, compare
+from components.compare.store import HistoryStore, to_csv, to_json
+from components.core.catalog import get_entry
+from components.datasets.sets import load_bundled
+from components.models import registry
+from components.models.extras import ArchitectureExtras
+from components.models.factory import CannotRun, create_runner
+from components.models.manager import LoadedModel, ModelManager
 
 FAST = BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,))
 
@@ -50,7 +49,7 @@ def test_onnx_fp32_gives_eagers_top5_on_every_bundled_photo(manager, photos):
 
 def test_agreement_and_size_come_from_real_runs(manager, photos):
     """On this CPU's own int8 choice (7-bit weights without VNNI: 8-bit ones agreed 0.44 on an AVX2 CPU)."""
-    from components.runners.onnx_runtime import int8_choice
+    from components.models.runtimes.onnx import int8_choice
 
     entry = get_entry("efficientnet_lite0")
     rows = {r: benchmark_model(entry, photos, FAST, manager=manager, runtime=r)
@@ -73,7 +72,7 @@ def test_agreement_and_size_come_from_real_runs(manager, photos):
     (set(), "aarch64", False),
 ])
 def test_int8_weights_are_7_bit_on_x86_without_vnni(monkeypatch, flags, machine, seven_bit):
-    from components.runners.onnx_runtime import VNNI_ENV, int8_choice
+    from components.models.runtimes.onnx import VNNI_ENV, int8_choice
 
     monkeypatch.delenv(VNNI_ENV, raising=False)
     choice = int8_choice(frozenset(flags), machine)
@@ -98,7 +97,7 @@ def test_int8_as_for_a_cpu_without_vnni(monkeypatch, photos):
     8-bit weights. MODEL_EXPLORER_INT8_VNNI=0 makes here what such a CPU makes: 7-bit weights (|u8 x w| pairs
     <= 2 x 255 x 64 < 2^15), its own file, the choice on the row, and an agreement that still holds (0.44 with
     8-bit weights, 0.78 with 7-bit, under QEMU's Haswell: no VNNI)."""
-    from components.runners.onnx_runtime import VNNI_ENV
+    from components.models.runtimes.onnx import VNNI_ENV
 
     monkeypatch.setenv(VNNI_ENV, "0")
     fresh = ModelManager(budget_mb=8192)
@@ -167,7 +166,7 @@ def test_an_export_is_keyed_by_its_weights_and_replaces_the_older_one(monkeypatc
     import numpy as np
     import torch
 
-    from components.weights_fingerprint import weights_fingerprint
+    from components.models.fingerprint import weights_fingerprint
 
     monkeypatch.setenv("MODEL_EXPLORER_ONNX_DIR", str(tmp_path))
     monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
@@ -196,7 +195,7 @@ def test_an_export_is_keyed_by_its_weights_and_replaces_the_older_one(monkeypatc
 def test_the_fingerprint_follows_the_weights():
     import torch
 
-    from components.weights_fingerprint import weights_fingerprint
+    from components.models.fingerprint import weights_fingerprint
 
     first, again, other = _tiny_net(1), _tiny_net(1), _tiny_net(2)
     assert len(weights_fingerprint(first)) == 12 and weights_fingerprint(first) == weights_fingerprint(again)
@@ -238,7 +237,7 @@ def _row(runtime, p50, agreement=None):
 
 
 def test_runtime_chart_and_the_int8_slower_note_read_the_rows():
-    from components.compare_charts import int8_slower_notes, runtime_comparison
+    from components.compare.charts import int8_slower_notes, runtime_comparison
 
     rows = [_row("eager", 40.0), _row("onnx", 20.0, {"basis": "top-1 match", "value": 1.0, "n": 9}),
             _row("onnx-int8", 25.0, {"basis": "top-1 match", "value": 0.9, "n": 9})]

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components.ui import share, share_codecs
-from components.ui.input_widgets import RawInput
-from components.ui.text_widgets import english_sample
+from components.ui.shell import share, share_codecs
+from components.ui.widgets.inputs import RawInput
+from components.ui.widgets.text_inputs import english_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from components.catalog import default_catalog
-from components.snippets import code_snippet
+from components.core.catalog import default_catalog
+from components.core.snippets import code_snippet
 
 CATALOG = default_catalog()
 # the transformers pipeline each task's snippet should use (transformers 5: "image-to-text" became

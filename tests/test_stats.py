@@ -1,4 +1,4 @@
-"""Intervals and paired tests (components.stats) against values worked out by hand, and on simulated data."""
+"""Intervals and paired tests (components.core.stats) against values worked out by hand, and on simulated data."""
 from __future__ import annotations
 
 import math
@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from components import stats
-from components.scoring import items_transcripts, char_error_rate, word_error_rate
+from components.core import stats
+from components.core.scoring import char_error_rate, items_transcripts, word_error_rate
 
 
 def test_wilson_for_7_of_9_matches_the_formula():
@@ -136,7 +136,7 @@ def test_mean_interval_over_draws_is_the_student_t_interval():
 
 
 def test_the_few_shot_band_is_the_interval_over_draws():
-    from components.adapt_charts import fewshot_band, fewshot_chart
+    from components.adapt.charts import fewshot_band, fewshot_chart
 
     point = {"shots": 2, "accuracy_mean": 0.6, "accuracy_std": 0.1, "accuracy_ci": [0.35, 1.2]}
     assert fewshot_band(point) == (0.35, 1.0)
@@ -152,7 +152,7 @@ def test_the_bootstrap_memory_stays_bounded_on_a_large_set():
     import sys
 
     code = ("import resource, numpy as np\n"
-            "from components import stats\n"
+            "from components.core import stats\n"
             "rng = np.random.default_rng(0); n = 50_000\n"
             "items = {'errors': rng.integers(0, 5, n), 'lengths': rng.integers(5, 20, n)}\n"
             "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"

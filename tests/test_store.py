@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from components.store import HistoryStore, flatten, history_path, to_csv, to_json
+from components.compare.store import HistoryStore, flatten, history_path, to_csv, to_json
 
 ROWS = [
     {"model_id": "a", "task": "image-classification", "metrics": {"top1": 0.5, "top5": 1.0},

@@ -13,14 +13,14 @@ import zipfile
 import numpy as np
 import pytest
 
-import components.datasets as datasets
-from components.benchmark import BenchmarkConfig, compare
-from components.catalog import get_entry
-from components.datasets import AudioFiles, DatasetError, ImageFiles, load_dataset, load_upload
-from components.executors.ray_executor import RayExecutor
-from components.executors.base import ExecutorError
-from components.runs import CANCELLED, INCOMPLETE, RunPlan, load_resumable, ResumeError, run_recorded
-from components.store import FINISHED, RUNNING, HistoryStore
+import components.datasets.sets as datasets
+from components.compare.benchmark import BenchmarkConfig, compare
+from components.compare.executors.base import ExecutorError
+from components.compare.executors.ray_executor import RayExecutor
+from components.compare.runs import CANCELLED, INCOMPLETE, ResumeError, RunPlan, load_resumable, run_recorded
+from components.compare.store import FINISHED, RUNNING, HistoryStore
+from components.core.catalog import get_entry
+from components.datasets.sets import AudioFiles, DatasetError, ImageFiles, load_dataset, load_upload
 
 FAST = BenchmarkConfig(runs=2, warmup=1, batch_sizes=(1,))
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from components.catalog import get_entry
-from components.datasets import Dataset, load_bundled
-from components.runners.factory import create_runner
-from components.stress import SAMPLE_RATE, answers, perturb, robustness_curve
+from components.core.catalog import get_entry
+from components.datasets.sets import Dataset, load_bundled
+from components.explain.stress import SAMPLE_RATE, answers, perturb, robustness_curve
+from components.models.factory import create_runner
 
 
 def runner(model_id: str, task: str):

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from components.ui.format import format_latency_ms, language_name, literal
+from components.ui.widgets.format import format_latency_ms, language_name, literal
 
 
 @pytest.mark.parametrize("ms, shown", [

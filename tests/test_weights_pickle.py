@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hub_checkpoints import build_all, copy_incomplete
 
-from components.catalog import get_entry
-from components.model_manager import ModelManager
-from components.runners.factory import CannotRun, create_runner
+from components.core.catalog import get_entry
+from components.models.factory import CannotRun, create_runner
+from components.models.manager import ModelManager
 
 ROOT = Path(__file__).resolve().parents[1]
 ALEXNET_FILE = "alexnet-owt-7be5be79.pth"  # the file name in torchvision's AlexNet weights URL

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from components.lessons import load_lessons
-from components.ui.share import problems
+from components.core.lessons import load_lessons
+from components.ui.shell.share import problems
 
 from . import (
     MAIN,

@@ -1,0 +1,53 @@
+"""The core: catalog, task table, scoring, inputs, settings, lessons, CLI helpers. Imports no torch, no streamlit and
+no other package of components.
+
+The face of the package: the names other packages and the pages use, each imported from its module on first use (so
+importing the face costs nothing)."""
+from components import lazy_face
+
+__getattr__, __dir__ = lazy_face(__name__, {
+    "Architecture": "catalog",
+    "CatalogEntry": "catalog",
+    "CatalogError": "catalog",
+    "Checked": "inputs",
+    "CliError": "cli",
+    "Evaluation": "tasks",
+    "InputError": "inputs",
+    "LESSONS_DIR": "lessons",
+    "Lesson": "lessons",
+    "MODALITIES": "catalog",
+    "Refused": "limits",
+    "SAMPLE_RATE": "inputs",
+    "TASKS": "tasks",
+    "all_overlap": "stats",
+    "audio_seconds": "inputs",
+    "capped_lines": "inputs",
+    "check_image_size": "inputs",
+    "classification_intervals": "stats",
+    "clean_text": "inputs",
+    "code_snippet": "snippets",
+    "decode_text_file": "inputs",
+    "default_catalog": "catalog",
+    "endpoint_line": "settings",
+    "entries_by_ids": "catalog",
+    "evaluation_tasks": "tasks",
+    "fail": "cli",
+    "get_entry": "catalog",
+    "get_task": "tasks",
+    "hub_endpoint": "settings",
+    "intervals": "stats",
+    "json_cli": "cli",
+    "latency_interval": "stats",
+    "load_audio": "inputs",
+    "load_image": "inputs",
+    "load_lessons": "lessons",
+    "mean_interval": "stats",
+    "network_available": "settings",
+    "overlaps": "stats",
+    "paired_rows": "stats",
+    "text_lines": "inputs",
+    "torch_threads": "settings",
+    "wav_bytes": "inputs",
+    "word_error_rate": "scoring",
+    "write_json": "cli",
+})

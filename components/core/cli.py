@@ -1,0 +1,41 @@
+"""What every headless CLI here shares (bench, adapt, explain): its JSON output and one-line errors."""
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+INTERRUPTED = 130
+
+
+class CliError(Exception):
+    """Reported as one line on stderr, exit status 1."""
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def fail(exc: BaseException) -> int:
+    """Print ``exc`` as one line on stderr (no traceback); the exit status: 130 if interrupted, else 1."""
+    if isinstance(exc, KeyboardInterrupt):
+        print("error: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def json_cli(produce: Callable[[], tuple[Any, str]], path: Path, expected: tuple[type[BaseException], ...]) -> int:
+    """Run ``produce`` -> (JSON data, a summary line), write the data to ``path`` and print the line; an
+    ``expected`` error, an OSError or an interrupt becomes one line on stderr (:func:`fail`)."""
+    try:
+        data, summary = produce()
+        write_json(path, data)
+    except (CliError, OSError, KeyboardInterrupt, *expected) as exc:
+        return fail(exc)
+    print(summary)
+    return 0

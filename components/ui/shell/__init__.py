@@ -1,0 +1,1 @@
+"""What every page shares: shareable links, presenter view, the lesson panel, widget state, the server-path rule."""

@@ -1,0 +1,1 @@
+"""Input widgets, the model picker, formatting and charts with their text alternative."""

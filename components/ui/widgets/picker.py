@@ -1,0 +1,58 @@
+"""Model picker: the models that can run a task here, and why the others cannot."""
+from __future__ import annotations
+
+import streamlit as st
+
+from components.core import CatalogEntry
+from components.models import get_runtime, runner_tasks, runtime_names
+from components.ui.shell.server_files import models_dir
+from components.ui.views.catalog import availability_map, catalog_or_stop
+
+
+def runnable_models(task: str, weights: str = "real") -> tuple[list[CatalogEntry], list[tuple[CatalogEntry, str]]]:
+    """(entries that run ``task`` here, [(entry, reason) for those that cannot]); ``weights="auto"`` counts
+    an architecture built with random weights as running (Compare measures its cost)."""
+    weights_dir = models_dir()
+    availability = availability_map(weights_dir or "")
+    ready, blocked = [], []
+    for entry in catalog_or_stop():
+        if task not in entry.tasks:
+            continue
+        status = availability[entry.id]
+        if (status.runnable or weights == "auto") and task in runner_tasks(entry, weights, weights_dir):
+            ready.append(entry)
+        elif not status.runnable:
+            blocked.append((entry, f"{status.label}: {status.reason}"))
+        else:
+            blocked.append((entry, f"this app has no {task} runner for it yet"))
+    return ready, blocked
+
+
+def pick_models(task: str, key: str, defaults: tuple[str, ...] = ()) -> list[CatalogEntry]:
+    """Multiselect of runnable models (state kept across reruns and pages)."""
+    ready, blocked = runnable_models(task)
+    ids = [e.id for e in ready]
+    names = {e.id: e.name for e in ready}
+    if key not in st.session_state:
+        st.session_state[key] = [d for d in defaults if d in ids] or ids[:1]
+    st.session_state[key] = [i for i in st.session_state[key] if i in ids]
+    left, right = st.columns([4, 1])
+    chosen = left.multiselect("Models", ids, format_func=names.get, key=key,
+                              help="Every selected model gets the same input; one card each.")
+    right.button("Select all", key=f"select_all_{key}", disabled=len(ids) < 2,
+                 on_click=lambda: st.session_state.__setitem__(key, ids))
+    if blocked:
+        with st.expander(f"{len(blocked)} more {task} models in the catalog cannot run here — why"):
+            for entry, reason in blocked:
+                st.markdown(f"- **{entry.name}** — {reason}")
+    return [e for e in ready if e.id in chosen]
+
+
+def pick_runtime(key: str) -> str:
+    """The runtime every selected model runs on (a model that cannot says so on its card)."""
+    st.session_state.setdefault(key, "eager")
+    choice = st.segmented_control(
+        "Runtime", list(runtime_names()), key=key, format_func=lambda n: get_runtime(n).label,
+        help="The same model on PyTorch eager or ONNX Runtime (fp32, int8): the answer should stay, the "
+             "latency change. The first ONNX run exports the model once and caches it on disk.")
+    return choice or "eager"
