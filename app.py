@@ -10,7 +10,7 @@ import pandas  # noqa: F401
 import streamlit as st
 
 from components.core import Refused
-from components.ui import keep_widget_state, presenter, share
+from components.ui import keep_widget_state, model_downloads, presenter, share
 from components.ui import lessons as lesson_view
 
 ROOT = Path(__file__).parent
@@ -40,7 +40,8 @@ presenter.style()
 share.show_notes(name)
 lesson_view.panel(name)
 try:
-    page.run()
+    with model_downloads():  # a model loading from the Hub anywhere on the page: size, progress, Cancel, gating
+        page.run()
 except Refused as refused:  # a run over a visitor's limits (components/core/limits.py): one line, the page stays usable
     st.error(str(refused), icon=":material/block:")
 share.publish(name)  # the settings now shown, back into the link

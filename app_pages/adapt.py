@@ -5,17 +5,12 @@ import logging
 import streamlit as st
 
 from components.adapt import AdaptRun, adapt_backbones, train_backbone, train_tfidf
-from components.core import get_entry, limits
-from components.datasets import ADAPT_TASKS, DatasetError, LabelledSet, load_bundled_labelled, load_labelled_upload
+from components.core import get_entry, get_task, limits
+from components.datasets import DatasetError, LabelledSet, load_bundled_labelled, load_labelled_upload
 from components.models import CannotRun
-from components.ui import literal, model_slot, models_dir, refusal, show_results, show_try_it
+from components.ui import literal, model_slot, models_dir, refusal, setting, show_results, show_try_it
 
 RESULT = "adapt_result"
-TASK_NAMES = {"image-classification": "Images", "text-classification": "Text", "audio-classification": "Audio"}
-BUNDLED_NAMES = {"image-classification": "solar cells in electroluminescence (ELPV, 4 classes x 40)",
-                 "text-classification": "fortune-cookie quotations by topic (4 classes x 40)",
-                 "audio-classification": "SYNTHETIC spoken words yes / no / up / down (espeak-ng, 20 voice "
-                                         "settings each; 4 classes x 20)"}
 
 
 @st.cache_resource(max_entries=3, show_spinner="Reading the bundled set…")
@@ -32,42 +27,43 @@ st.title(":material/model_training: Adapt a model to your data")
 st.caption("Feature extraction and transfer learning: the backbone stays frozen, a small head learns your "
            "classes from its features. The same backbone with random weights shows what pre-training is worth.")
 
-task = st.radio("Data", list(TASK_NAMES), format_func=TASK_NAMES.get, horizontal=True, key="keep_adapt_task")
-source = st.radio("Labelled set", ["Bundled", "Upload my own"], horizontal=True, key="keep_adapt_source")
+DATA, SOURCE = setting("adapt", "data"), setting("adapt", "set")
+task = DATA.draw(st.radio, DATA.options(), format_func=lambda t: get_task(t).adapt.label, horizontal=True)
+spec = get_task(task)
+source = SOURCE.name_of(SOURCE.draw(st.radio, SOURCE.options(), horizontal=True))
 dataset = None
 try:
-    if source == "Bundled":
+    if source == "bundled":
         dataset = bundled_set(task)
     else:
-        upload = st.file_uploader(f"Your set: {ADAPT_TASKS[task]}", key=f"adapt_upload_{task}",
-                                  type=["zip"] if task != "text-classification" else ["csv"])
+        upload = st.file_uploader(f"Your set: {spec.adapt.upload}", key=f"adapt_upload_{task}",
+                                  type=["zip"] if spec.input_kind != "text" else ["csv"])
         if upload is not None:
             dataset = uploaded_set(task, upload.name, upload.getvalue())
 except DatasetError as exc:
     st.error(literal(exc), icon=":material/warning:")
 if dataset is not None:
     counts = {c: dataset.labels.count(c) for c in dataset.classes}
-    what = BUNDLED_NAMES[task] if source == "Bundled" else dataset.source
+    what = spec.adapt.bundled_name if source == "bundled" else dataset.source
     st.caption(f"{literal(what)}: {len(dataset)} samples — "
                + ", ".join(f"{literal(c)} ({n})" for c, n in counts.items()))
-    if task == "audio-classification":
+    if spec.input_kind == "audio":
         st.caption(":material/schedule: Whisper encodes every clip in its 30 s window: about 0.5 s per clip and "
                    "backbone on a 2-core CPU the first time (features are cached after that).")
 
 weights_dir = models_dir()
 candidates = adapt_backbones(task, weights_dir)
-st.session_state.setdefault(f"keep_adapt_backbones_{task}", [e.id for e in candidates][:1])
-chosen = st.multiselect("Backbones (pre-trained, frozen)", [e.id for e in candidates],
-                        format_func=lambda i: get_entry(i).name, key=f"keep_adapt_backbones_{task}")
+BACKBONES, HEAD, BASELINE = setting("adapt", "backbones"), setting("adapt", "head"), setting("adapt", "baseline")
+st.session_state.setdefault(BACKBONES.session_key(task=task), [e.id for e in candidates][:1])
+chosen = BACKBONES.draw(st.multiselect, [e.id for e in candidates], format_func=lambda i: get_entry(i).name,
+                        context={"task": task})
 left, right = st.columns(2)
-head = left.radio("Head", ["logistic", "finetune"], horizontal=True, key="keep_adapt_head",
-                  format_func={"logistic": "Logistic regression (scikit-learn)",
-                               "finetune": "Fine-tune: 2-layer head, gradient descent"}.get,
-                  help="Both train on the frozen backbone's cached features. Fine-tune trains a small torch "
-                       "head for a few epochs with early stopping on a validation split.")
-st.session_state.setdefault("keep_adapt_baseline", True)
-baseline = right.checkbox("Baseline rows: random weights" + (" and TF-IDF" if task == "text-classification" else ""),
-                          key="keep_adapt_baseline")
+head = HEAD.draw(left.radio, HEAD.options(), horizontal=True,
+                 format_func={"logistic": "Logistic regression (scikit-learn)",
+                              "finetune": "Fine-tune: 2-layer head, gradient descent"}.get)
+st.session_state.setdefault(BASELINE.key, True)
+baseline = right.checkbox(BASELINE.label + (" and TF-IDF" if spec.input_kind == "text" else ""),
+                          key=BASELINE.key)
 
 if st.button("Train", icon=":material/play_arrow:", type="primary", key="adapt_train",
              disabled=dataset is None or not chosen):
@@ -82,13 +78,14 @@ if st.button("Train", icon=":material/play_arrow:", type="primary", key="adapt_t
                 def progress(fraction: float, message: str, i: int = i) -> None:
                     bar.progress(min((i + fraction) / len(jobs), 1.0), text=message)
 
-                def epoch_progress(epoch: int, most: int, loss: float, val_loss: float, i: int = i) -> None:
+                def epoch_progress(epoch: int, most: int, loss: float, val_loss: float, i: int = i,
+                                   name: str = entry.name) -> None:
                     bar.progress(min((i + 0.85 + 0.15 * epoch / most) / len(jobs), 1.0),
-                                 text=f"{entry.name}: epoch {epoch} — train loss {loss:.3f}, validation loss {val_loss:.3f}")
+                                 text=f"{name}: epoch {epoch} — train loss {loss:.3f}, validation loss {val_loss:.3f}")
 
                 runs.append(train_backbone(entry, weights, dataset, head, seed=0, progress=progress,
                                            epoch_progress=epoch_progress, extra_dir=weights_dir))
-            if baseline and task == "text-classification":
+            if baseline and spec.input_kind == "text":
                 runs.append(train_tfidf(dataset, seed=0))
         st.session_state[RESULT] = {"dataset": dataset, "runs": runs, "maps": {}}
     except limits.Refused as exc:  # over a visitor's limits, or the server's queue is full

@@ -10,6 +10,8 @@ from components.ui import (
     estimate_panel,
     models_dir,
     models_dir_input,
+    setting,
+    supply_panel,
 )
 
 st.title(":material/menu_book: Model catalog")
@@ -27,15 +29,15 @@ frame = catalog_frame(entries, availability)
 tasks = sorted({t for e in entries for t in e.tasks})
 families = sorted({e.family for e in entries})
 c1, c2, c3 = st.columns([2, 1, 1])
-query = c1.text_input("Search", key="keep_cat_query", placeholder="name, family, task, description…")
-modalities = c2.multiselect("Modality", MODALITIES, key="keep_cat_modality")
-statuses = c3.multiselect("Availability", STATUS_ORDER, key="keep_cat_status")
+query = setting("catalog", "q").draw(c1.text_input, placeholder="name, family, task, description…")
+modalities = setting("catalog", "modality").draw(c2.multiselect, MODALITIES)
+statuses = setting("catalog", "status").draw(c3.multiselect, STATUS_ORDER)
 c4, c5, c6 = st.columns([1, 1, 2])
-task_filter = c4.multiselect("Task", tasks, key="keep_cat_task")
-family_filter = c5.multiselect("Family", families, key="keep_cat_family")
-st.session_state.setdefault("keep_cat_size", "any")
-size_choice = c6.select_slider("Size (parameters)", options=["any", "< 10M", "< 100M", "< 1B", "< 10B"],
-                               key="keep_cat_size")
+task_filter = setting("catalog", "task").draw(c4.multiselect, tasks)
+family_filter = setting("catalog", "family").draw(c5.multiselect, families)
+SIZE = setting("catalog", "size")
+st.session_state.setdefault(SIZE.key, "any")
+size_choice = SIZE.draw(c6.select_slider, options=SIZE.options())
 
 limits = {"< 10M": 1e7, "< 100M": 1e8, "< 1B": 1e9, "< 10B": 1e10}
 needle = query.strip().lower()
@@ -56,7 +58,7 @@ st.dataframe(table.drop(columns=["_status"]), hide_index=True, width="stretch",
 if shown:
     names = {e.id: e.name for e in shown}
     ordered = list(table["id"])
-    chosen = st.selectbox("Open a model card", ordered, format_func=names.get, key="keep_cat_card")
+    chosen = setting("catalog", "model").draw(st.selectbox, ordered, format_func=names.get)
     entry = next(e for e in shown if e.id == chosen)
     status = availability[entry.id]
     with st.container(border=True):
@@ -80,6 +82,7 @@ if shown:
                         + (f" on {m.dataset}" if m.dataset else "") + f" (source: {m.source})")
         source = f"{entry.source.kind}: `{entry.source.name}`" if entry.source.name else entry.source.kind
         st.markdown(f"**Weights from:** {source}")
+        supply_panel(entry, models_dir() or "")
         estimate_panel(entry)
         language, code = code_snippet(entry)
         st.code(code, language=language if language != "text" else None)

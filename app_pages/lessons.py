@@ -1,6 +1,7 @@
 """Lessons: short guided walks through the app, each step a page in a preset state and a question."""
 import streamlit as st
 
+from components.models import lesson_line
 from components.ui import available, go
 
 st.title(":material/school: Lessons")
@@ -18,5 +19,6 @@ for lesson in lessons:
         st.markdown(f"#### {lesson.title}")
         st.markdown(lesson.summary)
         st.caption(" → ".join(f"{i}. {step.title} ({step.page.title()})" for i, step in enumerate(lesson.steps, 1)))
+        st.caption(f"Models: {lesson_line(lesson.id)}")  # from the lesson files and the cache
         if st.button("Start", icon=":material/play_arrow:", key=f"lesson_start_{lesson.id}", type="primary"):
             go(lesson, 1)

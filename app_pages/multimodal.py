@@ -2,7 +2,14 @@
 import streamlit as st
 from PIL import Image
 
-from components.core import get_entry
+from components.core import (
+    IMAGE_CAPTIONING,
+    LANGUAGE_IDENTIFICATION,
+    OCR,
+    SENTIMENT_ANALYSIS,
+    ZERO_SHOT_IMAGE_CLASSIFICATION,
+    get_entry,
+)
 from components.ui import (
     CardData,
     current_raw,
@@ -14,12 +21,14 @@ from components.ui import (
     playground_report_button,
     run_models,
     runnable_models,
+    setting,
     show_cards,
     top_k_chart,
 )
 from components.viz import draw_ocr_boxes
 
-KEY = "multimodal_input"
+KEY = setting("multimodal", "sample").key
+TOOL = setting("multimodal", "tool")
 DEFAULT_LABELS = "cat, dog, cup of coffee, car, rocket, person, horse, bird"
 
 st.title(":material/hub: Multimodal playground")
@@ -34,13 +43,13 @@ def run_chain(image: Image.Image) -> list[tuple[str, list[CardData]]]:
     """OCR, then fastText and VADER on the lines it read; one progress bar for the chain, its total when done."""
     status = st.empty()
     with status.container():
-        ocr = run_models([get_entry("rapidocr_ppocrv4")], "ocr", image)[0]
-        chain: list[tuple[str, list[CardData]]] = [("ocr", [ocr])]
+        ocr = run_models([get_entry("rapidocr_ppocrv4")], OCR, image)[0]
+        chain: list[tuple[str, list[CardData]]] = [(OCR, [ocr])]
         lines = [line["text"] for line in ocr.result.output["lines"]] if ocr.result else []
         if lines:
-            chain.append(("language-identification",
-                          run_models([get_entry("fasttext_lid176")], "language-identification", lines)))
-            chain.append(("sentiment-analysis", run_models([get_entry("vader")], "sentiment-analysis", lines)))
+            chain.append((LANGUAGE_IDENTIFICATION,
+                          run_models([get_entry("fasttext_lid176")], LANGUAGE_IDENTIFICATION, lines)))
+            chain.append((SENTIMENT_ANALYSIS, run_models([get_entry("vader")], SENTIMENT_ANALYSIS, lines)))
     cards = [card for _, step in chain for card in step]
     status.progress(1.0, text=f"Done: {sum(c.result is not None for c in cards)} of {len(cards)} models answered")
     return chain
@@ -58,23 +67,23 @@ def render_text_rows(card: CardData) -> None:
 
 
 checked = image_input(KEY)
-st.session_state.setdefault("keep_mm_tool", "Zero-shot labels")
-mode = st.segmented_control("Tool", ["Zero-shot labels", "Caption", "Image → OCR → text models"],
-                            key="keep_mm_tool") or "Zero-shot labels"
+st.session_state.setdefault(TOOL.key, TOOL.options()[0])
+mode = TOOL.name_of(TOOL.draw(st.segmented_control, TOOL.options()) or TOOL.options()[0])
 
 if checked is not None:
     image = checked.data
-    st.image(image, width=320, caption=f"{current_raw(KEY).name} · {image.width}×{image.height}")
+    st.image(image, width=320, caption=f"{literal(current_raw(KEY).name)} · {image.width}×{image.height}")
 
-    if mode == "Zero-shot labels":
-        st.session_state.setdefault("keep_mm_labels", DEFAULT_LABELS)
-        labels = [l.strip() for l in st.text_input("Labels, comma-separated", key="keep_mm_labels").split(",")]
-        models = pick_models("zero-shot-image-classification", "keep_mm_models", ("conse_effnet_minilm", "clip_vit_b_32"))
+    if mode == "zero-shot":
+        labels_setting = setting("multimodal", "labels")
+        st.session_state.setdefault(labels_setting.key, DEFAULT_LABELS)
+        labels = [l.strip() for l in labels_setting.draw(st.text_input).split(",")]
+        models = pick_models(ZERO_SHOT_IMAGE_CLASSIFICATION, "keep_mm_models", ("conse_effnet_minilm", "clip_vit_b_32"))
         st.caption("ConSE (Norouzi et al., 2014) is not CLIP: it classifies the photo with EfficientNet-Lite0 "
                    "into ImageNet classes, then places it among your labels by the meaning of those class names "
                    "(MiniLM embeddings). It runs offline; CLIP joins when its weights are present.")
         if st.button("Run", icon=":material/play_arrow:", type="primary", disabled=not models, key="mm_run"):
-            st.session_state[f"{KEY}_results"] = ("zs", run_models(models, "zero-shot-image-classification",
+            st.session_state[f"{KEY}_results"] = ("zs", run_models(models, ZERO_SHOT_IMAGE_CLASSIFICATION,
                                                                    image, labels=labels), labels)
 
         def render_labels(card: CardData) -> None:
@@ -92,10 +101,10 @@ if checked is not None:
             show_cards(stored[1], render_labels)
             playground_report_button("Multimodal playground",
                                      image_given(KEY, image, f"labels: {', '.join(stored[2])}"),
-                                     [("zero-shot-image-classification", stored[1])], key="mm_report")
+                                     [(ZERO_SHOT_IMAGE_CLASSIFICATION, stored[1])], key="mm_report")
 
-    elif mode == "Caption":
-        ready, blocked = runnable_models("image-captioning")
+    elif mode == "caption":
+        ready, blocked = runnable_models(IMAGE_CAPTIONING)
         if not ready:
             st.warning("No captioning model can run on this machine right now.")
             for entry, reason in blocked:
@@ -105,15 +114,15 @@ if checked is not None:
                     "folder named in the sidebar (or into the Hugging Face cache, ~/.cache/huggingface/hub). "
                     "Meanwhile, try **Zero-shot labels**: it runs offline.")
         else:
-            models = pick_models("image-captioning", "keep_mm_caption_models")
+            models = pick_models(IMAGE_CAPTIONING, "keep_mm_caption_models")
             if st.button("Caption", icon=":material/play_arrow:", type="primary", disabled=not models,
                          key="mm_caption"):
-                st.session_state[f"{KEY}_results"] = ("cap", run_models(models, "image-captioning", image))
+                st.session_state[f"{KEY}_results"] = ("cap", run_models(models, IMAGE_CAPTIONING, image))
             stored = st.session_state.get(f"{KEY}_results")
             if stored and stored[0] == "cap":
                 show_cards(stored[1], lambda card: st.markdown(f"> {literal(card.result.output['text'])}"))
                 playground_report_button("Multimodal playground", image_given(KEY, image),
-                                         [("image-captioning", stored[1])], key="mm_report")
+                                         [(IMAGE_CAPTIONING, stored[1])], key="mm_report")
 
     else:
         st.caption("RapidOCR reads the text in the image; fastText names its language; VADER rates its tone.")
@@ -122,7 +131,7 @@ if checked is not None:
         stored = st.session_state.get(f"{KEY}_results")
         if stored and stored[0] == "chain":
             for task, cards in stored[1]:
-                if task == "ocr":
+                if task == OCR:
                     def render_ocr(card: CardData) -> None:
                         lines = card.result.output["lines"]
                         st.image(draw_ocr_boxes(image, lines), width="stretch",

@@ -3,7 +3,14 @@ import csv
 
 import streamlit as st
 
-from components.core import SAMPLE_RATE, get_entry, wav_bytes, word_error_rate
+from components.core import (
+    SAMPLE_RATE,
+    SPEECH_RECOGNITION,
+    VOICE_ACTIVITY_DETECTION,
+    get_entry,
+    wav_bytes,
+    word_error_rate,
+)
 from components.ui import (
     DATA,
     NO_MODE_BAR,
@@ -16,6 +23,7 @@ from components.ui import (
     pick_models,
     playground_report_button,
     run_models,
+    setting,
     show_cards,
     show_chart,
     speech_words,
@@ -23,7 +31,7 @@ from components.ui import (
 )
 from components.viz import mel_spectrogram, waveform
 
-KEY = "speech_input"
+KEY = setting("speech", "sample").key
 
 st.title(":material/mic: Speech playground")
 st.caption("Record or upload a clip (or click a sample), then compare speech recognisers on it.")
@@ -44,7 +52,7 @@ if checked is not None:
     st.audio(wav_bytes(audio), format="audio/wav")
     vad_key = f"{KEY}_vad"
     if st.session_state.get(vad_key, (None,))[0] != raw:
-        vad_cards = run_models([get_entry("silero_vad")], "voice-activity-detection", audio)
+        vad_cards = run_models([get_entry("silero_vad")], VOICE_ACTIVITY_DETECTION, audio)
         st.session_state[vad_key] = (raw, vad_cards[0])
     vad: CardData = st.session_state[vad_key][1]
     segments = vad.result.output["segments"] if vad.result else []
@@ -60,9 +68,10 @@ if checked is not None:
                    summary=f"Mel spectrogram: 64 mel bands (low to high pitch) over {duration:.1f} s in 10 ms "
                            "steps, loudness in dB (bright = loud).")
 
-    models = pick_models("speech-recognition", "keep_speech_models", ("whisper_tiny_en_ct2", "pocketsphinx_en_us"))
+    models = pick_models(SPEECH_RECOGNITION, setting("speech", "models").key,
+                         ("whisper_tiny_en_ct2", "pocketsphinx_en_us"))
     if st.button("Transcribe", icon=":material/play_arrow:", type="primary", disabled=not models, key="speech_run"):
-        st.session_state[f"{KEY}_results"] = run_models(models, "speech-recognition", audio)
+        st.session_state[f"{KEY}_results"] = run_models(models, SPEECH_RECOGNITION, audio)
     reference = known_transcript(raw.name) if raw.origin == "sample" else None
     if reference:
         st.caption(f"Reference transcript: “{literal(reference)}”")
@@ -81,6 +90,6 @@ if checked is not None:
         st.subheader("Transcripts")
         show_cards(st.session_state[f"{KEY}_results"], render_transcript)
         playground_report_button("Speech playground", audio_given(KEY, audio),
-                                 [("voice-activity-detection", [vad]),
-                                  ("speech-recognition", st.session_state[f"{KEY}_results"])], key="speech_report")
-    stress_section(models, "speech-recognition", audio)
+                                 [(VOICE_ACTIVITY_DETECTION, [vad]),
+                                  (SPEECH_RECOGNITION, st.session_state[f"{KEY}_results"])], key="speech_report")
+    stress_section(models, SPEECH_RECOGNITION, audio)

@@ -3,7 +3,14 @@ import html
 
 import streamlit as st
 
-from components.core import capped_lines, text_lines
+from components.core import (
+    LANGUAGE_IDENTIFICATION,
+    SENTENCE_SIMILARITY,
+    SENTIMENT_ANALYSIS,
+    ZERO_SHOT_CLASSIFICATION,
+    capped_lines,
+    text_lines,
+)
 from components.models import TOKENIZERS, split_tokens, vocabulary_size
 from components.ui import (
     NO_MODE_BAR,
@@ -16,6 +23,7 @@ from components.ui import (
     pick_runtime,
     playground_report_button,
     run_models,
+    setting,
     show_cards,
     show_chart,
     stress_section,
@@ -34,15 +42,16 @@ lines, capped = capped_lines(text_lines(checked.data) if checked else [])
 if capped:
     st.caption(f":material/content_cut: {capped}")
 
-TOOLS = ["Similarity & search", "Zero-shot labels", "Language", "Sentiment", "Tokenizer view", "Attention"]
-st.session_state.setdefault("keep_text_tool", TOOLS[0])
-tool = st.segmented_control("Tool", TOOLS, key="keep_text_tool") or TOOLS[0]
+TOOL = setting("text", "tool")
+TOOLS = TOOL.options()
+st.session_state.setdefault(TOOL.key, TOOLS[0])
+tool = TOOL.name_of(TOOL.draw(st.segmented_control, TOOLS) or TOOLS[0])
 
 
 def run_section(task: str, defaults: tuple[str, ...], render, with_runtime: bool = False, **options) -> None:
     """Model picker, Run button and the cards of the last run for this task."""
-    models = pick_models(task, f"keep_text_models_{task}", defaults)
-    runtime = pick_runtime(f"keep_text_runtime_{task}") if with_runtime else "eager"
+    models = pick_models(task, setting("text", "models").session_key(task=task), defaults)
+    runtime = pick_runtime(setting("text", "runtime").session_key(task=task)) if with_runtime else "eager"
     results_key = f"text_results_{task}"
     if st.button("Run", icon=":material/play_arrow:", type="primary", disabled=not (models and lines),
                  key=f"run_{task}"):
@@ -112,25 +121,26 @@ def render_sentiment(card: CardData) -> None:
                      "each token's share of the explained class's logit over an all-[PAD] baseline.")
 
 
-if tool == "Similarity & search":
-    query = st.text_input("Search query (optional): rank your lines by meaning", key="keep_text_query")
-    run_section("sentence-similarity", ("all_minilm_l6_v2",), render_similarity, with_runtime=True, query=query)
-elif tool == "Zero-shot labels":
-    st.session_state.setdefault("keep_text_labels", ", ".join(
+if tool == "similarity":
+    query = setting("text", "query").draw(st.text_input)
+    run_section(SENTENCE_SIMILARITY, ("all_minilm_l6_v2",), render_similarity, with_runtime=True, query=query)
+elif tool == "zero-shot":
+    labels_setting = setting("text", "labels")
+    st.session_state.setdefault(labels_setting.key, ", ".join(
         line.strip() for line in (TEXT_DATA / "zero_shot_labels.txt").read_text(encoding="utf-8").splitlines()
         if line.strip()))
-    labels = [l.strip() for l in st.text_input("Labels, comma-separated", key="keep_text_labels").split(",")]
-    run_section("zero-shot-classification", ("all_minilm_l6_v2",), render_zero_shot, with_runtime=True, labels=labels)
-elif tool == "Language":
-    run_section("language-identification", ("fasttext_lid176",), render_language)
-elif tool == "Sentiment":
-    run_section("sentiment-analysis", ("vader",), render_sentiment)
-elif tool == "Attention":
+    labels = [l.strip() for l in labels_setting.draw(st.text_input).split(",")]
+    run_section(ZERO_SHOT_CLASSIFICATION, ("all_minilm_l6_v2",), render_zero_shot, with_runtime=True, labels=labels)
+elif tool == "language":
+    run_section(LANGUAGE_IDENTIFICATION, ("fasttext_lid176",), render_language)
+elif tool == "sentiment":
+    run_section(SENTIMENT_ANALYSIS, ("vader",), render_sentiment)
+elif tool == "attention":
     st.caption("Self-attention of a transformer text model: for each token, how much it looks at every other "
                "token, in each layer and head.")
     attention_section(lines)
 else:
-    name = st.selectbox("Tokenizer", list(TOKENIZERS), key="keep_text_tokenizer")
+    name = setting("text", "tokenizer").draw(st.selectbox, list(TOKENIZERS))
     kind = TOKENIZERS[name]
     if lines:
         tokens = split_tokens(kind, lines[0])

@@ -1,15 +1,18 @@
 """Vision playground: classify an image or read its text with several models side by side."""
 import streamlit as st
 
+from components.core import IMAGE_CLASSIFICATION
 from components.ui import (
     CardData,
     current_raw,
     image_given,
     image_input,
+    literal,
     pick_models,
     pick_runtime,
     playground_report_button,
     run_models,
+    setting,
     show_card_explanation,
     show_cards,
     show_model_input,
@@ -19,24 +22,23 @@ from components.ui import (
 )
 from components.viz import draw_ocr_boxes
 
-KEY = "vision_input"
-TASKS = {"Image classification (ImageNet-1k)": "image-classification", "Read text (OCR)": "ocr"}
+KEY = setting("vision", "sample").key
+TASK = setting("vision", "task")
 
 st.title(":material/image: Vision playground")
 st.caption("Bring a photo, pick models, press Run. Each card shows the answer and what it cost.")
 
 checked = image_input(KEY)
-task_label = st.radio("Task", list(TASKS), horizontal=True, key="keep_vision_task")
-task = TASKS[task_label]
-models = pick_models(task, f"keep_vision_models_{task}",
-                     ("efficientnet_lite0", "efficientnet_lite2") if task == "image-classification"
+task = TASK.name_of(TASK.draw(st.radio, TASK.options(), horizontal=True))
+models = pick_models(task, setting("vision", "models").session_key(task=task),
+                     ("efficientnet_lite0", "efficientnet_lite2") if task == IMAGE_CLASSIFICATION
                      else ("rapidocr_ppocrv4",))
-runtime = pick_runtime("keep_vision_runtime") if task == "image-classification" else "eager"
+runtime = pick_runtime(setting("vision", "runtime").key, models, task) if task == IMAGE_CLASSIFICATION else "eager"
 
 if checked is not None:
     image = checked.data
     left, right = st.columns([1, 2])
-    left.image(image, caption=f"{current_raw(KEY).name} · {image.width}×{image.height}", width="stretch")
+    left.image(image, caption=f"{literal(current_raw(KEY).name)} · {image.width}×{image.height}", width="stretch")
     with right:
         if st.button("Run", icon=":material/play_arrow:", type="primary", disabled=not models, key="vision_run"):
             done = st.session_state.get(f"{KEY}_results", {})  # task -> its cards: each task keeps its own
@@ -69,10 +71,10 @@ def render_ocr(card: CardData) -> None:
 stored = st.session_state.get(f"{KEY}_results", {}).get(task)  # another task's results wait for its tab
 if checked is not None and stored is not None:
     st.subheader("Results")
-    if task == "image-classification":
+    if task == IMAGE_CLASSIFICATION:
         vision_controls(stored, checked.data)
-    show_cards(stored, render_classification if task == "image-classification" else render_ocr)
+    show_cards(stored, render_classification if task == IMAGE_CLASSIFICATION else render_ocr)
     playground_report_button("Vision playground", image_given(KEY, checked.data), [(task, stored)],
                              key="vision_report")
-if checked is not None and task == "image-classification":
+if checked is not None and task == IMAGE_CLASSIFICATION:
     stress_section(models, task, checked.data, stored, runtime)

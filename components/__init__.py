@@ -13,8 +13,9 @@ def lazy_face(package: str, exports: dict[str, str]) -> tuple[Getattr, Callable[
     """``__getattr__`` and ``__dir__`` for a package face.
 
     ``exports`` maps a name to the submodule defining it (``"factory"``), to a submodule and another name
-    there (``"attention:main"``), or to a submodule that is itself the export (``"shell.share:"``). A name is imported on first use and kept, so a page that needs one
-    light name never imports torch through a face."""
+    there (``"attention:main"``), or to a submodule that is itself the export (``"shell.share:"``).
+    A name is imported on first use and kept, so a page that needs one light name never imports torch through
+    a face."""
 
     def __getattr__(name: str) -> object:
         target = exports.get(name)

@@ -79,7 +79,8 @@ def main() -> None:
     hw = machine(refresh=args.remeasure)
     print(f"machine: {hw.cpu}, {hw.bandwidth_gb_s} GB/s, {hw.flops_g_s} GFLOP/s, "
           f"{hw.op_overhead_us} us/operator, {hw.threads} thread(s)")
-    print("| model | input | params (meta) | params (built) | estimate (ms) | measured p50 (ms) | measured / estimate |")
+    print("| model | input | params (meta) | params (built) | estimate (ms) | measured p50 (ms) "
+          "| measured / estimate |")
     print("|---|---|---|---|---|---|---|")
     for model_id in args.models.split(","):
         entry = get_entry(model_id)

@@ -111,7 +111,7 @@ def integrated_gradients_minilm() -> dict[str, float]:
 
 
 def robustness_two_models() -> dict[str, float]:
-    from components.datasets.sets import load_bundled
+    from components.datasets import load_bundled
     from components.explain.stress import STRENGTHS, robustness_curve
 
     dataset = load_bundled("image-classification")

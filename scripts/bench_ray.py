@@ -56,7 +56,7 @@ def main() -> int:
     from components.compare.benchmark import BenchmarkConfig, compare
     from components.compare.executors.ray_executor import RayExecutor
     from components.core.catalog import get_entry
-    from components.datasets.sets import load_bundled
+    from components.datasets import load_bundled
 
     dataset = load_bundled("image-classification")
     config = BenchmarkConfig(runs=args.runs)

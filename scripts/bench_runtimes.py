@@ -20,7 +20,7 @@ os.environ.setdefault("MODEL_EXPLORER_OFFLINE", "1")
 
 from components.compare.benchmark import BenchmarkConfig, compare  # noqa: E402
 from components.core.catalog import get_entry  # noqa: E402
-from components.datasets.sets import load_bundled  # noqa: E402
+from components.datasets import load_bundled  # noqa: E402
 
 LADDER = [  # (task, model id, weights)
     ("image-classification", "efficientnet_lite0", "real"),

@@ -1,9 +1,14 @@
-"""Capacity of one app server: K concurrent browser sessions each doing a Vision run, for K = 1, 2, 4, 8, 16.
+"""Capacity of one app server: K concurrent sessions each doing a Vision run, for K = 1, 2, 4, 8, 16, 32.
 
-Run: python scripts/load_test.py [--users 1,2,4,8,16] [--rounds 1] [--json OUT.json]
-One fresh ``streamlit run app.py`` server (offline) and one headless Chromium (Playwright, Debian's
-``/usr/bin/chromium``) on this machine. A warm-up session loads the default Vision models first (not
-counted). Then, for each K, K browser contexts (K Streamlit sessions) open /vision, pick the bundled
+Run: python scripts/load_test.py [--client sessions|browsers] [--users 1,2,4,8,16,32] [--modes same,distinct]
+     [--rounds 1] [--json OUT.json]
+``--client sessions`` (the default) measures the server itself: K Streamlit sessions in this one process, no
+browsers (:mod:`load_sessions`), each on the same sample ("same") or its own photo ("distinct"); p50 / p95
+time-to-result, server CPU-seconds per run and peak RSS.
+
+``--client browsers``: one fresh ``streamlit run app.py`` server (offline) and one headless Chromium
+(Playwright, Debian's ``/usr/bin/chromium``) on this machine. A warm-up session loads the default Vision
+models first (not counted). Then, for each K, K browser contexts (K Streamlit sessions) open /vision, pick the bundled
 "chelsea" photo and, all at the same moment, press Run; time-to-result is from that click until the
 session's result cards are drawn and its script run is over. Server memory is the peak resident set of the
 server process, sampled every 50 ms during the round. Prints p50 / p95 time-to-result and peak memory per K,
@@ -144,11 +149,20 @@ async def _measure(url: str, pid: int, user_counts: list[int], rounds: int) -> l
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", default="1,2,4,8,16", help="comma-separated concurrent session counts")
+    parser.add_argument("--client", choices=("sessions", "browsers"), default="sessions",
+                        help="sessions: K Streamlit sessions in this process (the server's own cost); browsers: "
+                             "K Chromium contexts against a served app")
+    parser.add_argument("--users", default="1,2,4,8,16,32", help="comma-separated concurrent session counts")
+    parser.add_argument("--modes", default="same,first,distinct",
+                        help="sessions: same (the sample, answered before), first (one new photo for all), "
+                             "distinct (a photo each)")
     parser.add_argument("--rounds", type=int, default=1, help="rounds per K (time-to-result samples: K x rounds)")
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args()
     user_counts = [int(part) for part in args.users.split(",") if part.strip()]
+    if args.client == "sessions":
+        _sessions(user_counts, args.modes.split(","), args.rounds, args.json)
+        return
     with tempfile.TemporaryDirectory() as workdir:
         server = start_app(Path(workdir))
         try:
@@ -161,6 +175,17 @@ def main() -> None:
           f"({psutil.cpu_count()} CPUs, browsers on the same machine)")
     if args.json:
         args.json.write_text(json.dumps({"target_s": TARGET_S, "cpus": psutil.cpu_count(), "rows": rows}, indent=2))
+
+
+def _sessions(user_counts: list[int], modes: list[str], rounds: int, out: Path | None) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from load_sessions import measure
+
+    print(f"{'mode':>8s} {'users':>5s} {'p50 s':>8s} {'p95 s':>8s} {'max s':>8s} {'cpu s':>8s} {'server MB':>10s} "
+          f"{'fail':>4s}", flush=True)
+    rows = measure(user_counts, modes, rounds)
+    if out:
+        out.write_text(json.dumps({"client": "sessions", "cpus": psutil.cpu_count(), "rows": rows}, indent=2))
 
 
 if __name__ == "__main__":

@@ -302,7 +302,7 @@ AUDIO_ODD_BUT_VALID = {
 def csv_missing_columns() -> tuple[str, bytes]:
     """A labelled-text CSV (language identification / sentiment need columns text,label) with the wrong header.
 
-    Expected: components.datasets.sets.DatasetError naming the missing column ('label') and the expected ones.
+    Expected: components.datasets.DatasetError naming the missing column ('label') and the expected ones.
     """
     return "my_sentences.csv", b"sentence,lang\nHello there,en\nBonjour,fr\n"
 

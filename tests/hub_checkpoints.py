@@ -2,8 +2,8 @@
 
 No network: each checkpoint is built here from a small config (2 layers, width 32, a few dozen tokens) and
 written as the Hub repo holds it (``config.json``, ``model.safetensors``, the tokenizer files, and the image
-processor's / feature extractor's ``preprocessor_config.json`` saved on their own, as in the real repos). timm and torchvision names fix the architecture, so those keep their
-real shapes (a few MB to ~90 MB) with random weights.
+processor's / feature extractor's ``preprocessor_config.json`` saved on their own, as in the real repos). timm
+and torchvision names fix the architecture, so those keep their real shapes (a few MB to ~90 MB) with random weights.
 
 Every checkpoint's classifier is biased towards a known answer where it has one (ImageNet index
 ``TARGET_INDEX``, the label ``POSITIVE``), so a test can tell the file's weights from a random init.

@@ -12,8 +12,8 @@ from components.adapt.features import FeatureMemory, backbone_runner, cache_key,
 from components.adapt.heads import TorchHead, fewshot_shots, split
 from components.adapt.run import main as adapt_main
 from components.core.catalog import get_entry
+from components.datasets import DatasetError
 from components.datasets.labelled import load_labelled, load_labelled_upload
-from components.datasets.sets import DatasetError
 from components.models.fingerprint import weights_fingerprint
 
 ROW_FIELDS = {"backbone_id", "weights", "task", "dataset", "classes", "n_train", "n_test", "accuracy", "macro_f1",
@@ -225,7 +225,7 @@ def test_finetune_head_reports_progress_and_stops_early():
 
 def _audio_zip(words: tuple[str, ...] = ("yes", "no", "up"), per_class: int = 3) -> bytes:
     """A user's audio ZIP (a folder per class) made from bundled clips."""
-    from components.datasets.sets import DATA_DIR
+    from components.datasets.bundled import DATA_DIR
 
     root = DATA_DIR / "adapt" / "spoken_words"
     return _zip({f"words/{w}/{p.name}": p.read_bytes()
@@ -287,7 +287,7 @@ def test_cli_refuses_a_speech_model_without_an_encoder(tmp_path, capsys):
     ({"yes/1.wav": "wav", "yes/2.wav": "wav", "no/a/1.wav": "wav", "no/2.wav": "wav"}, "nested folder"),
 ])
 def test_bad_audio_sets_say_what_to_fix(files, message):
-    from components.datasets.sets import DATA_DIR
+    from components.datasets.bundled import DATA_DIR
 
     wav = next((DATA_DIR / "adapt" / "spoken_words" / "yes").glob("*.wav")).read_bytes()
     with pytest.raises(DatasetError, match=message):

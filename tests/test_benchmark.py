@@ -19,7 +19,7 @@ from components.compare.benchmark import (
     timed_runs,
 )
 from components.core.catalog import get_entry
-from components.datasets.sets import load_dataset, load_upload
+from components.datasets import load_dataset, load_upload
 from components.models.runners.base import InputError, RunResult
 
 FAST = BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1, 4))

@@ -176,7 +176,26 @@ def test_separated_intervals_leave_the_ranking_readable_and_mark_points_near_the
     assert "annotations" not in spec["layout"] and ranking_note([fast, best]) is None
     marked = next(t for t in spec["data"] if t["name"].startswith("could be on the frontier"))
     assert list(marked["x"]) == [40.0] and list(marked["y"]) == [0.88]
-    assert near_front([0, 1], [[9, 11], [29, 31], [39, 41]], [[0.55, 0.65], [0.86, 0.94], [0.95, 0.99]]) == []
+    points = [(10.0, 0.60), (30.0, 0.90), (40.0, 0.75)]  # the third: slower and worse than Best, both apart
+    assert near_front([0, 1], points, [[9, 11], [29, 31], [39, 41]], [[0.55, 0.65], [0.86, 0.94], [0.70, 0.80]]) == []
+
+
+def test_a_point_a_frontier_point_clearly_beats_is_not_marked_near_the_front():
+    # j1 = (10 ms, 0.80) beats (100 ms, 0.50 [0.45, 0.55]) with both intervals apart, although j2 = (100 ms,
+    # 0.90) shares its latency interval: the point is clearly dominated
+    points = [(10.0, 0.80), (100.0, 0.90), (100.0, 0.50)]
+    x_cis, y_cis = [[9.0, 11.0], [95.0, 105.0], [95.0, 105.0]], [[0.75, 0.85], [0.86, 0.94], [0.45, 0.55]]
+    assert near_front([0, 1], points, x_cis, y_cis) == []
+    close = [(10.0, 0.80), (100.0, 0.90), (100.0, 0.84)]  # its metric interval overlaps j1's: could be on the front
+    assert near_front([0, 1], close, x_cis, [[0.75, 0.85], [0.86, 0.94], [0.79, 0.89]]) == [2]
+    # lower is better (WER): j1 = (10 ms, 0.10 [0.08, 0.12]) clearly beats (100 ms, 0.40 [0.35, 0.45])
+    assert near_front([0], [(10.0, 0.10), (100.0, 0.40)], [[9.0, 11.0], [95.0, 105.0]],
+                      [[0.08, 0.12], [0.35, 0.45]], higher_is_better=False) == []
+
+
+def test_the_p50_interval_column_says_when_there_are_too_few_timed_runs():
+    row = dict(LITE[0], latency_samples_ms=[10.0, 11.0, 12.0], latency_ci={"p50": None})
+    assert list(results_table([row])["p50 95% interval"]) == ["n/a: under 6 timed runs"]
 
 
 def test_rows_without_intervals_still_chart_and_the_best_two_are_paired():

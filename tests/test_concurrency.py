@@ -112,7 +112,7 @@ def _drive_four_sessions(base_url: str, report: dict) -> None:
         browser = launch_chromium(playwright)
         try:
             pages, runs = [], []
-            for kind, index in SESSIONS:
+            for kind, _index in SESSIONS:
                 page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
                 counter = open_page(page, f"{base_url}/{kind}")
                 if kind == "vision":
@@ -132,7 +132,7 @@ def _drive_four_sessions(base_url: str, report: dict) -> None:
                     page.locator(MAIN).get_by_role("button", name="Run", exact=True).click()
                 clicked = time.perf_counter() - started
                 done = []
-                for page, counter, before in zip(pages, runs, since):
+                for _page, counter, before in zip(pages, runs, since):
                     counter.wait_after(before, timeout=2 * MODEL_TIMEOUT_MS)
                     done.append(round(time.perf_counter() - started, 2))
                 report[f"round{round_}"] = {"clicks_s": round(clicked, 2), "finished_s": done}

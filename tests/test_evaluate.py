@@ -21,8 +21,8 @@ from components.core.scoring import (
     topk_accuracy,
     word_error_rate,
 )
-from components.datasets import sets as datasets
-from components.datasets.sets import DatasetError, imagenet_indices, load_bundled, load_dataset, load_upload
+from components.datasets import DatasetError, limits, load_bundled, load_dataset, load_upload
+from components.datasets.imagenet import imagenet_indices
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -218,11 +218,11 @@ def test_zip_bomb_is_refused_before_extraction():
 
 def test_zip_limits_on_size_and_file_count(monkeypatch):
     data = _zip({f"tabby/{i}.jpg": _jpeg(i) for i in range(4)}, zipfile.ZIP_STORED)
-    monkeypatch.setattr(datasets, "MAX_ZIP_FILES", 3)
+    monkeypatch.setattr(limits, "MAX_ZIP_FILES", 3)
     with pytest.raises(DatasetError, match="holds 4 files; the limit is 3"):
         load_upload("image-classification", "many.zip", data)
-    monkeypatch.setattr(datasets, "MAX_ZIP_FILES", 2000)
-    monkeypatch.setattr(datasets, "MAX_ZIP_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_ZIP_FILES", 2000)
+    monkeypatch.setattr(limits, "MAX_ZIP_BYTES", 1000)
     with pytest.raises(DatasetError, match="unpacks to"):
         load_upload("image-classification", "big.zip", data)
 

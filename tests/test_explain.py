@@ -15,7 +15,7 @@ from composed_photos import SIDE, left_share
 
 from components.core.catalog import get_entry
 from components.core.inputs import InputError
-from components.datasets.sets import load_bundled
+from components.datasets import load_bundled
 from components.explain.api import explain, resolve_target, runnable_method, sanity_check
 from components.explain.stress import perturb, perturbations_for, robustness_curve
 from components.models.factory import CannotRun, create_runner

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from components.core.inputs import InputError, load_audio, load_image
+from components.datasets import DatasetError, load_dataset, load_upload
 from components.datasets.labelled import load_labelled_upload
-from components.datasets.sets import DatasetError, load_dataset, load_upload
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_GROWTH_MB = 300
@@ -40,8 +40,8 @@ def _peak_growth(path: Path, setup: str, call: str) -> tuple[float, str]:
         "print((after - before) / 1024)",
         "print(error.replace(chr(10), ' '))",
     ])
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-                          env={**os.environ, "MODEL_EXPLORER_OFFLINE": "1"})
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=False, env={**os.environ, "MODEL_EXPLORER_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     growth, error = proc.stdout.splitlines()[-2:]
     return float(growth), error
@@ -169,11 +169,11 @@ def test_adapt_audio_sets_keep_clips_encoded_until_used():
 
 def test_a_member_that_lies_about_its_size_is_streamed_and_refused(tmp_path):
     path = _write(tmp_path, bad.lying_size_zip())
-    setup = "from components.datasets.sets import load_upload"
+    setup = "from components.datasets import load_upload"
     growth, error = _peak_growth(path, setup, "load_upload('image-classification', 'lying_size.zip', data)")
     assert error.startswith("DatasetError") and "Bad CRC-32" in error, error
     assert growth < MAX_GROWTH_MB, growth
-    growth, error = _peak_growth(path, "from components.datasets.sets import load_dataset",  # streamed from disk
+    growth, error = _peak_growth(path, "from components.datasets import load_dataset",  # streamed from disk
                                  f"load_dataset('image-classification', {str(path)!r})")
     assert error.startswith("DatasetError") and "Bad CRC-32" in error, error
     assert growth < MAX_GROWTH_MB, growth
@@ -183,8 +183,9 @@ def test_a_damaged_deflate_stream_is_one_line_everywhere(tmp_path):
     name, data = bad.corrupt_deflate_zip()
     with pytest.raises(DatasetError, match="cannot be read .*Error -3"):
         load_upload("image-classification", name, data)
-    with pytest.raises(DatasetError, match="cannot be read .*Error -3"):  # streamed: headers read on loading
-        load_dataset("image-classification", _write(tmp_path, (name, data)))
+    streamed = load_dataset("image-classification", _write(tmp_path, (name, data)))  # only headers read so far
+    with pytest.raises(DatasetError, match="cannot be read .*Error -3"):
+        streamed.inputs[0]
 
 
 def test_the_bench_cli_reports_a_corrupt_zip_in_one_line(tmp_path):
@@ -248,6 +249,73 @@ def test_a_zip_swapped_for_a_symlink_before_a_worker_reopens_it_is_not_read(tmp_
     (shared / "set.zip").symlink_to(outside / "secret.zip")
     with pytest.raises(DatasetError, match="outside the folders this server shares"):
         pickle.loads(shipped)[0]
+
+
+def _listing_growth(folder: Path) -> tuple[float, str]:
+    """Peak RSS growth (MB) of listing ``folder`` as an image set in a fresh process (the ImageNet names and
+    PIL loaded first), and the one-line error it raised ('' if none)."""
+    code = "\n".join([
+        "import resource, sys",
+        f"sys.path.insert(0, {str(ROOT)!r})",
+        "import PIL.PngImagePlugin",
+        "from components.datasets import load_dataset",
+        "from components.datasets.imagenet import imagenet_indices",
+        "imagenet_indices('espresso')",
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss",
+        "error = ''",
+        "try:",
+        f"    load_dataset('image-classification', {str(folder)!r}, roots=[{str(folder.parent)!r}])",
+        "except Exception as exc:",
+        "    error = f'{type(exc).__name__}: {exc}'",
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)",
+        "print(error.replace(chr(10), ' '))",
+    ])
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          check=False, env={**os.environ, "MODEL_EXPLORER_OFFLINE": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    growth, error = proc.stdout.splitlines()[-2:]
+    return float(growth), error
+
+
+def _sparse_image(path: Path, head: bytes, size_mb: int) -> None:
+    """``head`` followed by a hole up to ``size_mb`` MiB: a big file that takes no disk space."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as file:
+        file.write(head)
+        file.truncate(size_mb * 2**20)
+
+
+def test_a_file_over_the_per_file_limit_is_refused_before_it_is_read(tmp_path):
+    from components.datasets.limits import MAX_FILE_BYTES
+
+    _sparse_image(tmp_path / "set" / "espresso" / "x.jpg", bad.PHOTO.read_bytes(), MAX_FILE_BYTES // 2**20 + 400)
+    growth, error = _listing_growth(tmp_path / "set")
+    assert error.startswith("DatasetError") and "'x.jpg' is 600 MB; one file of a set may be at most 200" in error
+    assert growth < 50, growth
+
+
+def _png(size: tuple[int, int] = (64, 48)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_streamed_image_size_is_read_from_its_first_bytes(tmp_path):
+    _sparse_image(tmp_path / "set" / "espresso" / "x.png", _png(), 190)  # under the per-file limit
+    growth, error = _listing_growth(tmp_path / "set")
+    assert not error and growth < 50, (growth, error)
+
+
+def test_a_zip_member_declaring_more_than_the_per_file_limit_is_refused(tmp_path):
+    padding = np.random.default_rng(0).bytes(3 * 2**20)  # incompressible: 100x its size passes the ratio check
+    data = bytearray(bad._zip({"espresso/x.png": _png() + padding}))
+    entry = data.index(b"PK\x01\x02")  # the central directory's record: the size zipfile trusts
+    data[entry + 24 : entry + 28] = (300 * 2**20).to_bytes(4, "little")
+    (tmp_path / "set.zip").write_bytes(bytes(data))
+    with pytest.raises(DatasetError, match="'set.zip: espresso/x.png' is 300 MB; one file of a set may be at most"):
+        load_dataset("image-classification", tmp_path / "set.zip")
 
 
 # ---------------------------------------------------------------- labels

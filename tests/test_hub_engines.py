@@ -519,7 +519,7 @@ def test_every_engine_runs_the_benchmark_batches(request, monkeypatch, batch_man
     'convert'); ConSE answered a batch for its first image only."""
     from components.compare.benchmark import BenchmarkConfig, benchmark_model
     from components.core.tasks import get_task
-    from components.datasets.sets import load_dataset
+    from components.datasets import load_dataset
 
     if model_id in CHECKPOINTS:
         _place(monkeypatch, request.getfixturevalue("hub").folder_env())

@@ -209,7 +209,7 @@ def test_the_compare_facts_bigger_is_not_better_reveals():
     from components.compare.benchmark import BenchmarkConfig, compare
     from components.compare.charts import pareto_front
     from components.core.catalog import get_entry
-    from components.datasets.sets import load_bundled
+    from components.datasets import load_bundled
 
     lesson = load_lesson(LESSONS_DIR / "bigger-is-not-better.yaml", share.problems)
     first, frontier = lesson.steps[:2]

@@ -1,5 +1,5 @@
 """The online path, against a Hub stand-in on 127.0.0.1 (tests/hub_standin.py): reachability that follows
-HF_ENDPOINT / HTTPS_PROXY / NO_PROXY, ``python -m components.model_supply`` (pull / list / rm / verify), a cut
+HF_ENDPOINT / HTTPS_PROXY / NO_PROXY, ``python -m components.models`` (pull / list / rm / verify), a cut
 connection that resumes, gated / missing repos and refused tokens as one line, one download for 8 threads,
 and a pulled model that runs through the factory once the stand-in is gone. No real host is ever contacted:
 every download runs in a subprocess whose HF_ENDPOINT is the stand-in (huggingface_hub reads it at import).
@@ -132,7 +132,8 @@ def test_pull_list_verify_then_runs_with_the_standin_gone(hub, tmp_path):
     assert offline.returncode == 0, offline.stderr
     assert json.loads((tmp_path / "verify2.json").read_text())["against"] == "cache"
     run = ("from PIL import Image\nfrom skimage import data\nfrom components.core.catalog import get_entry\n"
-           "from components.models.factory import create_runner\nfrom components.core.settings import network_available\n"
+           "from components.models.factory import create_runner\n"
+           "from components.core.settings import network_available\n"
            "assert not network_available()\n"
            "r = create_runner(get_entry('clip_vit_b_32'), 'zero-shot-image-classification', weights='real')\n"
            "out = r.run(Image.fromarray(data.chelsea()), labels=['cat', 'dog']).output\n"
@@ -269,7 +270,7 @@ def test_a_page_download_is_refused_unless_the_server_allows_it(hub, tmp_path):
                          capture_output=True, text=True, timeout=TIMEOUT)
     assert ran.returncode == 0, ran.stderr[-2000:]
     (refused,) = json.loads(ran.stdout)
-    assert "page downloads are off" in refused and "python -m components.model_supply pull clip_vit_b_32" in refused
+    assert "page downloads are off" in refused and "python -m components.models pull clip_vit_b_32" in refused
     assert hub.count("GET", "/resolve/") == 0
 
 
@@ -343,3 +344,178 @@ def test_lessons_and_small_models_name_what_to_pull(tmp_path):
     assert "offline pack" in _one_line_error(_cli(env, "pull", "efficientnet_lite0"))
     small = {e.id for e in models_to_pull(None, None, True)}
     assert {CLIP, SST2, "whisper_tiny"} <= small and not {"llama2_7b", "bloom_176b"} & small
+
+
+# ---------------------------------------------------------------- every page's loads: one step, Cancel, waiters
+
+STEP_RUN = """
+import json, time
+from components.core.catalog import get_entry
+from components.models.factory import CannotRun, create_runner
+from components.models.supply import download_step, page_download
+events, started = [], time.perf_counter()
+def show(plan, progress):
+    events.append([plan.missing_bytes, None if progress is None else progress.done])
+def step(entry, extra_dir):
+    page_download(entry, show, extra_dir, every_s=0.01)
+try:
+    with download_step(step):  # what app.py installs around every page (Compare, Adapt, Explain load this way)
+        create_runner(get_entry('clip_vit_b_32'), 'zero-shot-image-classification', weights='real')
+    events.append('loaded')
+except CannotRun as exc:
+    events.append(str(exc))
+print(json.dumps(events))
+"""
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_a_factory_load_downloads_through_the_installed_step(hub, layout, tmp_path, allowed):
+    """create_runner (what Compare, Adapt and Explain load through) shows size then progress, or is refused."""
+    env = _env(hub.url, tmp_path / "cache", **({"MODEL_EXPLORER_ALLOW_DOWNLOADS": "1"} if allowed else {}))
+    ran = subprocess.run([sys.executable, "-c", STEP_RUN], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=TIMEOUT)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    events = json.loads(ran.stdout.strip().splitlines()[-1])
+    if allowed:
+        total = sum(f.stat().st_size for f in layout.folder(CLIP).iterdir())
+        assert events[0] == [total, None] and events[-2] == [total, total] and events[-1] == "loaded", events
+        assert hub.count("GET", "model.safetensors") == 1
+    else:
+        assert len(events) == 1 and "page downloads are off" in events[0], events
+        assert hub.count("GET", "/resolve/") == 0
+
+
+CANCEL = """
+import json
+from components.core.catalog import get_entry
+from components.models.supply import SupplyError, cancel_download, needs_download, page_download, pull
+entry, events = get_entry('clip_vit_b_32'), []
+def show(plan, progress):
+    if progress is not None and progress.done > AFTER:  # the small files are done, the weights on their way
+        events.append(cancel_download(plan.repo))  # what the Cancel button's callback does
+try:
+    page_download(entry, show, every_s=0.01)
+except SupplyError as exc:
+    events.append(str(exc))
+events.append(needs_download(entry))
+events.append(pull(entry)['downloaded_bytes'])
+events.append(needs_download(entry))
+print(json.dumps(events))
+"""
+
+
+def test_cancel_stops_a_page_download_and_nothing_half_fetched_is_loaded(hub, layout, tmp_path):
+    hub.cut(CLIP_REPO, "model.safetensors", after=100_000, times=1)  # a pause mid-file, while Cancel is pressed
+    cache = tmp_path / "cache"
+    env = _env(hub.url, cache, MODEL_EXPLORER_ALLOW_DOWNLOADS="1")
+    small_chunks = "from huggingface_hub import constants\nconstants.DOWNLOAD_CHUNK_SIZE = 4096\n"
+    weights = (layout.folder(CLIP) / "model.safetensors").stat().st_size
+    total = sum(f.stat().st_size for f in layout.folder(CLIP).iterdir())
+    after = f"AFTER = {total - weights + 90_000}\n"  # the weights pause at ~98 kB (the cut): small files done
+    ran = subprocess.run([sys.executable, "-c", small_chunks + after + CANCEL], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=TIMEOUT)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    events = json.loads(ran.stdout.strip().splitlines()[-1])
+    cancelled = [e for e in events if isinstance(e, str)]
+    assert events[0] is True and len(cancelled) == 1 and "was cancelled" in cancelled[0], events
+    assert events[-3] is True and weights <= events[-2] < total and events[-1] is False, events  # only the rest
+    assert not list(cache.rglob("*.incomplete"))
+    assert hub.file_gets()[f"/{CLIP_REPO}/config.json"] == 1, hub.file_gets()  # complete files were kept
+    assert _cli(_env(hub.url, cache), "verify", CLIP).returncode == 0
+
+
+WAITERS = """
+import json, threading
+from components.core.catalog import get_entry
+from components.models.supply import page_download
+entry, seen = get_entry('clip_vit_b_32'), {}
+def session(i):
+    seen[i] = []
+    page_download(entry, lambda plan, p: seen[i].append(None if p is None else p.done), every_s=0.01)
+threads = [threading.Thread(target=session, args=(i,)) for i in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps(seen))
+"""
+
+
+def test_sessions_pressing_run_together_download_once_and_all_see_progress(hub, layout, tmp_path):
+    hub.cut(CLIP_REPO, "model.safetensors", after=100_000, times=1)
+    env = _env(hub.url, tmp_path / "cache", MODEL_EXPLORER_ALLOW_DOWNLOADS="1")
+    small_chunks = "from huggingface_hub import constants\nconstants.DOWNLOAD_CHUNK_SIZE = 4096\n"
+    ran = subprocess.run([sys.executable, "-c", small_chunks + WAITERS], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=TIMEOUT)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    seen = json.loads(ran.stdout.strip().splitlines()[-1])
+    total = sum(f.stat().st_size for f in layout.folder(CLIP).iterdir())
+    assert len(seen) == 4 and all(s[0] is None and s[-1] == total for s in seen.values()), seen
+    assert all(any(d is not None and 0 < d < total for d in s) for s in seen.values()), seen
+    gets = hub.file_gets()
+    assert gets and set(gets.values()) <= {1, 2} and gets[f"/{CLIP_REPO}/config.json"] == 1, gets
+
+
+CATALOG_CARD = """
+import json
+from streamlit.testing.v1 import AppTest
+def card(at):
+    return [m.value for m in at.markdown if 'Weights:' in m.value], [b.label for b in at.button
+                                                                   if b.key == 'cat_supply_clip_vit_b_32']
+at = AppTest.from_file('app.py', default_timeout=200)
+at.run()
+at.switch_page('app_pages/catalog.py')
+at.run()
+at.selectbox(key='keep_cat_card').set_value('clip_vit_b_32')
+at.run()
+seen = [card(at)]
+for _ in range(2):  # Download, then Remove
+    if seen[-1][1]:
+        at.button(key='cat_supply_clip_vit_b_32').click()
+        at.run()
+        seen.append(card(at) + ([s.value for s in at.success] + [e.value for e in at.error],))
+print(json.dumps({'seen': seen, 'exceptions': [e.value for e in at.exception]}))
+"""
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_catalog_card_says_where_the_weights_are_and_offers_download_only_when_allowed(hub, layout, tmp_path,
+                                                                                     allowed):
+    env = _env(hub.url, tmp_path / "cache", **({"MODEL_EXPLORER_ALLOW_DOWNLOADS": "1"} if allowed else {}))
+    ran = subprocess.run([sys.executable, "-c", CATALOG_CARD], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=TIMEOUT)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    page = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert not page["exceptions"], page
+    total = sum(f.stat().st_size for f in layout.folder(CLIP).iterdir())
+    (first, buttons), *after = page["seen"]
+    assert first == [f"**:material/download: Weights:** downloads on first use ({total / 1e6:,.1f} MB)"], page
+    if not allowed:
+        assert buttons == [] and after == [] and hub.count("GET", "/resolve/") == 0, page
+        return
+    assert buttons == ["Download to this server"], page
+    (lines, buttons, notes), (lines2, buttons2, notes2) = after
+    assert lines == [f"**:material/download: Weights:** on this server ({total / 1e6:,.1f} MB)"], page
+    assert buttons == ["Remove from this server"] and "is on this server now" in notes[0], page
+    assert "downloads on first use" in lines2[0] and buttons2 == ["Download to this server"], page
+    assert notes2 == [f"Removed CLIP ViT-B/32: {total / 1e6:,.1f} MB freed"], page
+    assert not (tmp_path / "cache" / f"models--{CLIP_REPO.replace('/', '--')}").exists()
+
+
+LESSON_LINES = """
+import json
+from components.models import supply
+supply.lesson_models = lambda: {'demo': {'clip_vit_b_32'}, 'offline': {'efficientnet_lite0'}}
+lines = [supply.lesson_line('demo'), supply.lesson_line('offline')]
+supply.pull(supply.get_entry('clip_vit_b_32'))
+print(json.dumps(lines + [supply.lesson_line('demo')]))
+"""
+
+
+def test_each_lesson_says_ready_offline_or_how_much_to_pull(hub, layout, tmp_path):
+    env = _env(hub.url, tmp_path / "cache")
+    ran = subprocess.run([sys.executable, "-c", LESSON_LINES], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=TIMEOUT)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    total = sum(f.stat().st_size for f in layout.folder(CLIP).iterdir())
+    assert json.loads(ran.stdout.strip().splitlines()[-1]) == [
+        f"needs {total / 1e6:,.1f} MB: run `python -m components.models pull --lesson demo`", "ready offline",
+        "ready offline"]

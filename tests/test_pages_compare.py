@@ -182,7 +182,7 @@ def test_resume_finishes_an_unfinished_run(compare_page, monkeypatch):
     from components.compare.runs import RunPlan, run_recorded
     from components.compare.store import HistoryStore
     from components.core.catalog import get_entry
-    from components.datasets.sets import load_bundled
+    from components.datasets import load_bundled
 
     plan = RunPlan("sentiment-analysis", ("distilbert_sst2", "vader"), ("eager",),
                    BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,)), "bundled")
@@ -368,3 +368,26 @@ def test_a_damaged_history_row_is_skipped_not_the_whole_history(compare_page, mo
     assert any("1 damaged history row(s) skipped" in c.value for c in at.sidebar.caption)
     (offered,) = at.selectbox(key="cmp_resume_run").options
     assert offered.startswith(f"#{good} ")
+
+
+def test_the_paired_comparison_is_worked_out_once_not_on_every_rerun(compare_page, monkeypatch):
+    from components.compare import charts
+    from components.compare.benchmark import BenchmarkResult
+
+    calls = []
+    real = charts.paired_rows
+    monkeypatch.setattr(charts, "paired_rows", lambda *args, **kw: calls.append(args[2:4]) or real(*args, **kw))
+
+    def row(model_id: str, hits: list[int]) -> dict:
+        return BenchmarkResult(
+            model_id, model_id, "image-classification", "real", "bundled", 9, {"top1": sum(hits) / 9}, "",
+            {"p50": 12.0}, [11.0, 12.0, 13.0], {"forward": 10.0}, {"1": 80.0}, 300.0, None, 4_700_000, "counted",
+            None, 18.0, 1.0, False, "cpu", None, item_scores={"top1": hits}, items_fingerprint="same").to_dict()
+
+    at = compare_page
+    at.session_state["compare_results"] = [row("lite0", [1, 1, 1, 0, 1, 1, 1, 0, 1]),
+                                           row("lite2", [1, 1, 1, 1, 1, 1, 0, 0, 0])]
+    at.run()
+    at.run()  # a rerun (any widget change) compares the same pair again
+    assert not at.exception and len(calls) == 1
+    assert any("Cannot tell lite0 and lite2 apart" in m.value for m in at.markdown)

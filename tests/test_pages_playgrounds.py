@@ -623,7 +623,7 @@ def test_multimodal_bad_image_gives_clear_error_then_recovers(multimodal, case):
 
 @pytest.mark.parametrize("case", sorted(bad.DATASET_ERRORS))
 def test_dataset_generators_are_refused_with_a_clear_message(case):
-    from components.datasets.sets import DatasetError, load_upload
+    from components.datasets import DatasetError, load_upload
 
     task, message = bad.DATASET_EXPECTED[case]
     name, data = bad.DATASET_ERRORS[case]()

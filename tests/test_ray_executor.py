@@ -25,7 +25,9 @@ from components.compare.executors.ray_executor import RayExecutor
 from components.compare.runs import CANCELLED, RunPlan, done_keys, load_resumable, run_recorded
 from components.compare.store import FINISHED, HistoryStore
 from components.core.catalog import get_entry
-from components.datasets.sets import FileBlobs, ImageFiles, load_bundled, load_dataset
+from components.datasets import load_bundled, load_dataset
+from components.datasets.containers import ImageFiles
+from components.datasets.folders import FileBlobs
 
 FAST = BenchmarkConfig(runs=3, warmup=1, batch_sizes=(1,))
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,8 +241,8 @@ def test_a_lost_connection_is_one_line(cluster):
 
 def test_ray_is_imported_only_when_chosen():
     """The app, the engine and the CLI import Ray only when a run uses it (import costs ~1 s)."""
-    code = ("import sys, components.compare.benchmark, components.compare.cli, components.compare.runs, components.ui.views.compare_run, "
-            "components.compare.executors.ray_executor; print('ray' in sys.modules)")
+    code = ("import sys, components.compare.benchmark, components.compare.cli, components.compare.runs, "
+            "components.ui.views.compare_run, components.compare.executors.ray_executor; print('ray' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr

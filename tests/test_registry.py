@@ -1,10 +1,15 @@
 """The task table, the engine registry, the factory and the runtime seam."""
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from components.core.catalog import default_catalog, get_entry
-from components.core.tasks import TASKS
+from components.core.tasks import TASKS, playground_tasks, tasks_with
 from components.models import factory, registry
 from components.models.factory import CannotRun, create_runner, runner_tasks
 from components.models.manager import ModelManager
@@ -116,3 +121,52 @@ def test_a_runtime_is_chosen_apart_from_the_catalog_entry(chelsea, monkeypatch):
 def test_an_engine_refuses_a_runtime_it_does_not_list():
     with pytest.raises(CannotRun, match="does not run on the onnx runtime"):
         create_runner(get_entry("vader"), runtime="onnx")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+TASK_TABLE = ROOT / "components" / "core" / "tasks.py"
+
+
+def task_literals(source: str) -> list[tuple[int, str]]:
+    """(line, name) of each string constant in ``source`` that is a task name, docstrings left out."""
+    tree = ast.parse(source)
+    docs = {id(node.body[0].value) for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body
+            and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in TASKS
+            and id(node) not in docs]
+
+
+def test_task_names_are_written_only_in_the_task_table():
+    files = [ROOT / "app.py", *(ROOT / "app_pages").rglob("*.py"), *(ROOT / "components").rglob("*.py")]
+    found = [f"{path.relative_to(ROOT)}:{line}: '{name}'" for path in files if path != TASK_TABLE
+             for line, name in task_literals(path.read_text(encoding="utf-8"))]
+    assert not found, "use the constants of components.core.tasks:\n" + "\n".join(found)
+
+
+def test_the_task_literal_check_finds_a_built_violation_and_spares_docstrings():
+    source = '"""Runs image-classification."""\ndef f():\n    """ocr"""\n    return "ocr", OCR\n'
+    assert task_literals(source) == [(4, "ocr")]
+
+
+def test_feature_lists_are_spec_fields():
+    assert tasks_with("classifier") == ("image-classification", "sentiment-analysis", "text-classification")
+    assert set(tasks_with("attention_view")) == {"sentence-similarity", "sentiment-analysis", "text-classification",
+                                                 "zero-shot-classification", "language-identification"}
+    assert tasks_with("adapt") == ("image-classification", "text-classification", "audio-classification")
+    assert [TASKS[t].adapt.batch for t in tasks_with("adapt")] == [16, 32, 4]
+    assert TASKS["audio-classification"].input_kind == "audio"
+    assert playground_tasks("vision") == {"image-classification": "image-classification", "ocr": "ocr"}
+    assert playground_tasks("text") == {"similarity": "sentence-similarity", "zero-shot": "zero-shot-classification",
+                                        "language": "language-identification", "sentiment": "sentiment-analysis"}
+    assert all(TASKS[name].name == name for name in TASKS)
+
+
+def test_the_face_lists_every_runtime_in_a_fresh_process():
+    """Regression: ``runtime_names`` read the runtime table before anything had imported the ONNX runtimes, so a
+    link or lesson asking for `onnx` was refused unless another import happened to register them first."""
+    code = "from components.models import runtime_names, get_runtime\nprint(','.join(runtime_names()))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert set(done.stdout.strip().split(",")) >= {"eager", "onnx", "onnx-int8"}

@@ -279,7 +279,7 @@ def _compare_row(model_id: str, dataset: str) -> dict:
 ])
 def test_the_compare_report_names_the_rows_set_and_reads_samples_only_when_pressed(
         monkeypatch, chelsea, rows_sets, page_set, with_samples):
-    from components.datasets.sets import Dataset
+    from components.datasets import Dataset
     from components.ui.views import report as report_view
 
     pressed: dict = {}
@@ -306,4 +306,20 @@ def test_the_compare_report_shows_intervals_the_no_ranking_note_and_the_paired_c
     page = compare_report(rows, "image-classification", "bundled", charts=[])
     assert "[0.453, 0.937]" in page and "Every interval overlaps: no ranking can be read" in page
     assert "<h2>Paired comparison</h2>" in page
-    assert "Cannot tell lite0 and lite2 apart on Top-1 accuracy on 9 items (exact McNemar, p = 1); about 210 items" in page
+    assert ("Cannot tell lite0 and lite2 apart on Top-1 accuracy on 9 items (exact McNemar, p = 1); "
+            "about 210 items") in page
+
+
+def test_the_compare_report_pairs_the_rows_picked_on_the_page(monkeypatch):
+    from components.ui.views import report as report_view
+
+    pressed: dict = {}
+    monkeypatch.setattr(report_view, "_download", lambda label, build, file_name, key: pressed.update(build=build))
+    rows = []
+    for model_id, hits in (("lite0", [1, 1, 1, 0, 1, 1, 1, 0, 1]), ("lite2", [1, 1, 1, 1, 1, 1, 0, 0, 0]),
+                           ("lite4", [1, 1, 1, 1, 1, 1, 1, 1, 0])):
+        rows.append(dict(_compare_row(model_id, "bundled"), n_samples=9, metrics={"top1": sum(hits) / 9},
+                         metrics_ci={"top1": list(wilson(sum(hits), 9))}, item_scores={"top1": hits}))
+    report_view.compare_report_button(rows, "image-classification", None, (1, 2))  # best two: lite4 and lite0
+    page = pressed["build"]()
+    assert "Cannot tell lite2 and lite4 apart on Top-1 accuracy" in page and "lite4 and lite0" not in page

@@ -15,7 +15,7 @@ from conftest import ROOT
 from components.compare.benchmark import BenchmarkConfig, benchmark_model, compare
 from components.compare.store import HistoryStore, to_csv, to_json
 from components.core.catalog import get_entry
-from components.datasets.sets import load_bundled
+from components.datasets import load_bundled
 from components.models import registry
 from components.models.extras import ArchitectureExtras
 from components.models.factory import CannotRun, create_runner

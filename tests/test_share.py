@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -78,16 +80,42 @@ def test_text_travels_as_a_sample_name_or_as_the_typed_text():
     assert typed.encode(long_text, {}) is None and "longer than" in typed.stays_behind(long_text)
 
 
-def test_every_fixed_choice_is_a_value_its_widget_offers():
-    """The share table repeats the widgets' option labels: a renamed label must fail here, not in a class."""
-    sources = "\n".join(path.read_text(encoding="utf-8") for path in [*(ROOT / "app_pages").glob("*.py"),
-                                                                      *(ROOT / "components" / "ui").glob("*.py")]
-                        if path.name != "share.py")
-    for page, spec in share.PAGES.items():
-        for param in spec.params:
-            if isinstance(param.codec, share_codecs.Choice) and not callable(param.codec.options):
-                for value in param.codec.options.values():
-                    assert f'"{value}"' in sources, f"{page}.{param.name}: no widget offers {value!r}"
+def drawn_widgets(at: AppTest) -> dict[str, Any]:
+    """{key: widget} for every keyed widget on the page and in its sidebar."""
+    def walk(node: Any) -> Iterator[Any]:
+        for child in getattr(node, "children", {}).values():
+            yield child
+            yield from walk(child)
+    return {w.key: w for root in (at.main, at.sidebar) for w in walk(root) if getattr(w, "key", None)}
+
+
+SETTING_VIEWS = [  # (page, link params, button to press): together they draw every labelled setting
+    ("vision", {"sample": "chelsea", "models": "efficientnet_lite0"}, "vision_run"),
+    ("text", {"tool": "similarity"}, None), ("text", {"tool": "zero-shot"}, None),
+    ("text", {"tool": "tokenizer"}, None), ("text", {"tool": "attention", "text": "A cat naps.\nStocks fell."}, None),
+    ("speech", {"sample": "clip01"}, None), ("multimodal", {"tool": "zero-shot", "sample": "rocket"}, None),
+    ("compare", {"task": "image-classification", "set": "server"}, None), ("adapt", {}, None),
+    ("catalog", {"q": "bert"}, None)]
+
+
+def test_every_widget_a_link_carries_is_drawn_with_its_declared_label_and_key(monkeypatch, tmp_path):
+    """A page draws each link setting from the one table (share.PAGES): its widget has the declared key and label,
+    and no labelled setting is left undrawn (a renamed key or a label typed on the page fails here)."""
+    monkeypatch.setenv("MODEL_EXPLORER_DATA_ROOTS", str(tmp_path))
+    monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "history.sqlite"))
+    undrawn = {(page, p.name) for page, spec in share.PAGES.items() for p in (*spec.params, *share.GLOBAL) if p.label}
+    for page, params, button in SETTING_VIEWS:
+        at = open_with(page, params)
+        if button:
+            at.button(key=button).click().run()
+        drawn = drawn_widgets(at)
+        ctx = share.PAGES[page].context({key: at.session_state[key] for key in at.session_state})
+        for setting in (*share.PAGES[page].params, *share.GLOBAL):
+            widget = drawn.get(setting.key.format(**ctx)) if setting.label else None
+            if widget is not None:
+                assert widget.label == setting.label, (page, setting.name, widget.label)
+                undrawn.discard((page, setting.name))
+    assert undrawn <= {(page, "present") for page in share.PAGES} and len(undrawn) < len(share.PAGES), undrawn
 
 
 # ---------------------------------------------------------------- pages: URL -> state -> URL

@@ -162,3 +162,68 @@ def test_the_bootstrap_memory_stays_bounded_on_a_large_set():
                           cwd=str(Path(__file__).resolve().parents[1]))
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) < 300  # in one block: 200 MB of int32 indices and 800 MB of gathered values
+
+
+def test_a_row_with_constant_predictions_says_spearman_cannot_be_computed_and_gives_no_nan():
+    import json
+
+    truth = [0.1, 0.5, 0.9, 0.3, 0.7, 0.2]
+    varied = {"truth": truth, "predicted": [0.2, 0.4, 0.8, 0.3, 0.6, 0.1]}
+    constant = {"truth": truth, "predicted": [0.5] * 6}  # every resampled rho of this row is NaN
+    result = stats.paired_metric("spearman", varied, constant)
+    assert result.p <= 1 and result.better is None and result.b is None and result.diff is None
+    json.dumps(result.to_dict(), allow_nan=False)  # no NaN reaches JSON
+    sentence = stats.verdict(result, "A", "B", "Spearman")
+    assert "cannot be computed (one row's predictions are constant)" in sentence and "p = 2" not in sentence
+
+
+def test_the_bootstrap_p_floor_needs_differences_and_p_never_passes_1():
+    assert stats.bootstrap_p(np.array([])) == 1.0
+    assert stats.bootstrap_p(np.array([0.5])) == 1.0  # one difference: the 2/B floor (2) is capped at 1
+    assert stats.bootstrap_p(np.full(1000, 0.5)) == pytest.approx(0.002)
+
+
+def test_write_json_turns_nan_into_null(tmp_path):
+    import json
+
+    from components.core.cli import write_json
+
+    write_json(tmp_path / "out.json", {"rho": float("nan"), "rows": [1.0, float("inf"), (2.0, float("-inf"))]})
+
+    def refuse(name):
+        raise ValueError(name)
+
+    data = json.loads((tmp_path / "out.json").read_text(), parse_constant=refuse)
+    assert data == {"rho": None, "rows": [1.0, None, [2.0, None]]}
+
+
+def test_macro_f1_of_resamples_matches_scikit_learn_with_many_classes():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(3)
+    truth = [f"c{i}" for i in rng.integers(0, 40, 300)]
+    predicted = [t if rng.random() < 0.6 else f"c{rng.integers(0, 45)}" for t in truth]
+    idx = next(stats.resample_blocks(300, 20, seed=1))
+    got = stats.f1_values(truth, predicted)(idx)
+    want = [f1_score([truth[i] for i in row], [predicted[i] for i in row], average="macro") for row in idx]
+    assert got == pytest.approx(want)
+
+
+def test_the_median_interval_of_few_timed_runs_is_exact_or_none():
+    # [min, max] of n runs covers the median with 1 - 2^(1-n): 75% at n = 3, 96.9% at n = 6
+    assert stats.latency_interval([10.0, 11.0, 12.0]) is None and stats.latency_interval([1.0] * 5) is None
+    assert stats.latency_interval([6.0, 1.0, 5.0, 2.0, 4.0, 3.0]) == [1.0, 6.0]
+    # n = 20: k = 6 covers 1 - 2 P(Bin(20, 1/2) <= 5) = 95.9%; k = 7 only 88.5%
+    assert stats.latency_interval([float(v) for v in range(1, 21)]) == [6.0, 15.0]
+    assert stats.median_coverage(20, 6) == pytest.approx(0.9586, abs=1e-4)
+
+
+def test_rows_of_one_set_name_and_size_but_other_items_are_not_paired():
+    ids = ("a.jpg", "b.jpg", "c.jpg")
+    mine = stats.items_fingerprint(ids, (frozenset({1}), frozenset({2, 7}), frozenset({3})))
+    assert mine == stats.items_fingerprint(ids, (frozenset({1}), frozenset({7, 2}), frozenset({3})))
+    other = stats.items_fingerprint(("x.jpg", "y.jpg", "z.jpg"), (frozenset({1}), frozenset({2}), frozenset({3})))
+    a = {"dataset": "mine.zip", "n_samples": 3, "item_scores": {"top1": [1, 0, 1]}, "items_fingerprint": mine}
+    b = {**a, "items_fingerprint": other}  # another upload with the same file name and size
+    assert "different sets" in stats.paired_rows(a, b, "A", "B")["statements"][0]
+    assert stats.paired_rows(a, dict(a), "A", "B")["metrics"]["top1"]["n"] == 3

@@ -13,14 +13,15 @@ import zipfile
 import numpy as np
 import pytest
 
-import components.datasets.sets as datasets
 from components.compare.benchmark import BenchmarkConfig, compare
 from components.compare.executors.base import ExecutorError
 from components.compare.executors.ray_executor import RayExecutor
 from components.compare.runs import CANCELLED, INCOMPLETE, ResumeError, RunPlan, load_resumable, run_recorded
 from components.compare.store import FINISHED, RUNNING, HistoryStore
 from components.core.catalog import get_entry
-from components.datasets.sets import AudioFiles, DatasetError, ImageFiles, load_dataset, load_upload
+from components.datasets import DatasetError, limits, load_dataset, load_upload
+from components.datasets.containers import AudioFiles, ImageFiles
+from components.datasets.imagenet import imagenet_indices
 
 FAST = BenchmarkConfig(runs=2, warmup=1, batch_sizes=(1,))
 
@@ -37,20 +38,36 @@ def test_a_zip_on_disk_streams_past_the_upload_file_limit(tmp_path):
     path = tmp_path / "many.zip"
     png = tiny_png()
     with zipfile.ZipFile(path, "w") as archive:
-        for i in range(datasets.MAX_ZIP_FILES + 100):
+        for i in range(limits.MAX_ZIP_FILES + 100):
             archive.writestr(f"{'espresso' if i % 2 else 'tabby cat'}/{i:05d}.png", png)
     dataset = load_dataset("image-classification", path)
-    assert len(dataset) == datasets.MAX_ZIP_FILES + 100 and dataset.source == "many.zip"
+    assert len(dataset) == limits.MAX_ZIP_FILES + 100 and dataset.source == "many.zip"
     assert isinstance(dataset.inputs, ImageFiles) and len(pickle.dumps(dataset)) < 300_000  # names, not bytes
-    assert dataset.inputs[7].size == (2, 2) and dataset.labels[0] == datasets.imagenet_indices("espresso")
+    assert dataset.inputs[7].size == (2, 2) and dataset.labels[0] == imagenet_indices("espresso")
     shard = pickle.loads(pickle.dumps(dataset.window(16, 32)))  # what a Ray worker gets
     assert len(shard) == 16 and shard.ids[0] == dataset.ids[16] and shard.inputs[0].size == (2, 2)
-    with pytest.raises(DatasetError, match=f"the limit is {datasets.MAX_ZIP_FILES}"):
+    with pytest.raises(DatasetError, match=f"the limit is {limits.MAX_ZIP_FILES}"):
         load_upload("image-classification", "many.zip", path.read_bytes())  # an upload stays in memory
 
 
+def test_an_image_whose_size_lies_past_the_first_bytes_is_read_whole(tmp_path):
+    from PIL import Image
+
+    buffer = io.BytesIO()  # EXIF and an ICC profile before the frame header push the size past HEADER_BYTES
+    Image.new("RGB", (40, 30)).save(buffer, format="JPEG", exif=b"Exif\x00\x00" + bytes(65_000),
+                                    icc_profile=bytes(100_000))
+    data = buffer.getvalue()
+    assert data.find(b"\xff\xc0") > limits.HEADER_BYTES
+    (tmp_path / "set" / "espresso").mkdir(parents=True)
+    (tmp_path / "set" / "espresso" / "big_header.jpg").write_bytes(data)
+    with zipfile.ZipFile(tmp_path / "set.zip", "w") as archive:
+        archive.writestr("espresso/big_header.jpg", data)
+    for path in (tmp_path / "set", tmp_path / "set.zip"):
+        assert load_dataset("image-classification", path).inputs[0].size == (40, 30)
+
+
 def test_a_folder_over_the_limit_is_refused_with_the_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "MAX_STREAMED_FILES", 5)
+    monkeypatch.setattr(limits, "MAX_STREAMED_FILES", 5)
     (tmp_path / "espresso").mkdir()
     for i in range(6):
         (tmp_path / "espresso" / f"{i}.png").write_bytes(tiny_png())
@@ -157,7 +174,7 @@ def test_the_shared_folders_bound_a_set_and_its_symlinks(tmp_path):
 
 
 def test_a_file_read_whole_is_size_checked_before_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets, "MAX_ZIP_BYTES", 100)
+    monkeypatch.setattr(limits, "MAX_ZIP_BYTES", 100)
     big = tmp_path / "big.csv"
     big.write_text("text,label\n" + "good,positive\n" * 20, encoding="utf-8")
     with pytest.raises(DatasetError, match="a file read whole \\(a CSV\\) may be at most"):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from components.core.catalog import get_entry
-from components.datasets.sets import Dataset, load_bundled
+from components.datasets import Dataset, load_bundled
 from components.explain.stress import SAMPLE_RATE, answers, perturb, robustness_curve
 from components.models.factory import create_runner
 

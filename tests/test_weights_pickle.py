@@ -82,6 +82,19 @@ def test_torchvision_file_in_the_torch_hub_cache(monkeypatch, tmp_path):
     assert_refused("alexnet", "image-classification", marker)
 
 
+@pytest.mark.parametrize("garbage", [b"garbage bytes " * 100, b"\x80\x02}q\x00(X"])  # not a pickle; cut short
+def test_a_damaged_file_is_called_damaged_not_hostile(monkeypatch, tmp_path, garbage):
+    path = tmp_path / "models" / ALEXNET_FILE
+    path.parent.mkdir()
+    path.write_bytes(garbage)
+    _env(monkeypatch, tmp_path, MODEL_EXPLORER_MODELS_DIR=str(path.parent))
+    with pytest.raises(CannotRun) as caught:
+        create_runner(get_entry("alexnet"), "image-classification", weights="real", manager=ModelManager())
+    message = str(caught.value)
+    assert len(message.splitlines()) == 1 and "Traceback" not in message, message
+    assert "not only weights" not in message and "copy the file again" in message, message
+
+
 @pytest.mark.parametrize("model_id", ["mobilenet_v2", "vit_base_patch16_224"])  # timm / transformers folders
 def test_pytorch_model_bin_in_a_hub_folder(hub, monkeypatch, tmp_path, model_id):
     marker = tmp_path / "pwned"

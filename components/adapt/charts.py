@@ -66,7 +66,8 @@ def fewshot_chart(rows: Sequence[dict[str, Any]]) -> go.Figure:
     fig.add_hline(y=chance, line=dict(color="grey", dash="dash"), annotation_text="chance")
     fig.update_layout(title="Few-shot curve: held-out accuracy vs examples per class "
                             "(mean and 95% interval over draws)",
-                      height=420, margin=dict(l=10, r=10, t=50, b=10), xaxis=dict(type="log", tickvals=shots, title="examples per class"),
+                      height=420, margin=dict(l=10, r=10, t=50, b=10),
+                      xaxis=dict(type="log", tickvals=shots, title="examples per class"),
                       yaxis=dict(range=[0, 1.02], tickformat=".0%", title="held-out accuracy"),
                       legend=dict(orientation="h", y=-0.2))
     return fig

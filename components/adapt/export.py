@@ -4,6 +4,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from components.core import get_task
+
 SNIPPET_FEATURES = '''import joblib
 {imports}from components.adapt.features import backbone_runner, embed_items
 from components.core.catalog import get_entry
@@ -19,10 +21,10 @@ bundle = joblib.load("{file}")
 print(bundle["head"].predict(["a new sentence to classify"])[0])
 '''
 
-EXAMPLES = {  # task -> (imports, one raw input) for the snippet
-    "image-classification": ("from PIL import Image\n", 'Image.open("photo.jpg")'),
-    "audio-classification": ("from pathlib import Path\nfrom components.core.inputs import load_audio\n",
-                             'load_audio(Path("clip.wav").read_bytes(), "clip.wav").data'),
+EXAMPLES = {  # the task's input kind -> (imports, one raw input) for the snippet
+    "image": ("from PIL import Image\n", 'Image.open("photo.jpg")'),
+    "audio": ("from pathlib import Path\nfrom components.core.inputs import load_audio\n",
+              'load_audio(Path("clip.wav").read_bytes(), "clip.wav").data'),
 }
 
 
@@ -45,5 +47,5 @@ def snippet(row: dict[str, Any]) -> str:
     """Python that loads backbone + head and classifies one input (run from the app's folder)."""
     if row["weights"] == "none":
         return SNIPPET_TFIDF.format(file=file_name(row))
-    imports, example = EXAMPLES.get(row["task"], ("", '"a new sentence"'))
+    imports, example = EXAMPLES.get(get_task(row["task"]).input_kind, ("", '"a new sentence"'))
     return SNIPPET_FEATURES.format(file=file_name(row), imports=imports, example=example)

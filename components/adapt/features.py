@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from components.core import CatalogEntry
+from components.core import CatalogEntry, get_task
 from components.datasets import LabelledSet
 from components.models import sweep_scratch
 
@@ -30,13 +30,6 @@ RUNTIME = "eager"  # the only runtime features are taken on for now
 FEATURE_VERSION = 1  # bump when pooling changes: old cache files are then ignored
 MEMORY_BUDGET_BYTES = 256 * 2**20
 DISK_BUDGET_BYTES = 1024 * 2**20
-BATCH = {"image-classification": 16, "text-classification": 32, "audio-classification": 4}
-# The runner task a backbone is loaded for, per Adapt task (its preprocess is reused).
-RUNNER_TASKS = {
-    "image-classification": ("image-classification", "feature-extraction"),
-    "text-classification": ("sentence-similarity", "feature-extraction", "zero-shot-classification"),
-    "audio-classification": ("speech-recognition", "feature-extraction"),
-}
 
 Progress = Callable[[float, str], None]
 
@@ -94,7 +87,7 @@ def backbone_runner(entry: CatalogEntry, task: str, weights: str, manager: Any =
     from components.models import CannotRun, create_runner, runner_tasks
 
     runnable = runner_tasks(entry, weights, extra_dir)
-    for runner_task in RUNNER_TASKS[task]:
+    for runner_task in get_task(task).adapt.sources:
         if runner_task in runnable:
             return create_runner(entry, runner_task, weights=weights, manager=manager, extra_dir=extra_dir)
     raise CannotRun(f"{entry.name} cannot extract features for {task} here with {weights} weights")
@@ -119,7 +112,7 @@ def extract(entry: CatalogEntry, weights: str, dataset: LabelledSet, progress: P
         MEMORY.put(key, array)
         _touch(path)
         return Features(array, time.perf_counter() - start, "disk")
-    size = BATCH[dataset.task]
+    size = get_task(dataset.task).adapt.batch
     parts = []
     for first in range(0, len(dataset), size):
         if progress:
@@ -190,11 +183,12 @@ def embed_items(runner: Any, task: str, items: Sequence[Any]) -> np.ndarray:
 
     from components.models import CannotRun, embed
 
-    if task == "audio-classification":
+    kind = get_task(task).input_kind
+    if kind == "audio":
         from components.adapt.audio import embed_audio
 
         return embed_audio(runner, items)
-    if task == "text-classification":
+    if kind == "text":
         batch = runner.preprocess(list(items))
     else:  # one call per sample: random-weights runners take one image or clip at a time
         prepared = [runner.preprocess(item) for item in items]

@@ -24,7 +24,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from components.adapt.audio import can_embed_audio
-from components.adapt.features import RUNNER_TASKS, embed_items, extract
+from components.adapt.features import embed_items, extract
 from components.adapt.heads import (
     Scores,
     TorchHead,
@@ -43,9 +43,11 @@ from components.core import (
     default_catalog,
     entries_by_ids,
     fail,
+    get_task,
+    tasks_with,
     write_json,
 )
-from components.datasets import ADAPT_TASKS, LabelledSet, load_labelled
+from components.datasets import LabelledSet, load_labelled
 
 HEADS = ("logistic", "finetune")
 TFIDF_ID = "tfidf"
@@ -83,12 +85,12 @@ def adapt_backbones(task: str, extra_dir: str | None = None) -> list[CatalogEntr
     from components.models import compute_availability, runner_tasks
 
     return [e for e in default_catalog() if gives_features(e, task) and compute_availability(e, extra_dir).runnable
-            and set(RUNNER_TASKS[task]) & set(runner_tasks(e, "real", extra_dir))]
+            and set(get_task(task).adapt.sources) & set(runner_tasks(e, "real", extra_dir))]
 
 
 def gives_features(entry: CatalogEntry, task: str) -> bool:
     """False for models that run a task's inputs but have no encoder to pool (PocketSphinx)."""
-    return task != "audio-classification" or can_embed_audio(entry)
+    return get_task(task).input_kind != "audio" or can_embed_audio(entry)
 
 
 def fit_head(mode: str, x: np.ndarray, y: Sequence[str], classes: Sequence[str], seed: int,
@@ -131,7 +133,7 @@ def train_backbone(entry: CatalogEntry, weights: str, dataset: LabelledSet, head
 
 def train_tfidf(dataset: LabelledSet, shots: Sequence[int] | None = None, seed: int = 0) -> AdaptRun:
     """The no-deep-learning reference for text: TF-IDF + logistic regression, same split and curve."""
-    if dataset.task != "text-classification":
+    if get_task(dataset.task).input_kind != "text":
         raise CliError("the TF-IDF baseline is for text-classification only")
     start = time.perf_counter()
     texts, labels = np.asarray(list(dataset.inputs), dtype=object), np.asarray(dataset.labels)
@@ -156,7 +158,8 @@ def _row(backbone_id: str, name: str, weights: str, dataset: LabelledSet, head: 
     return {
         "backbone_id": backbone_id, "backbone_name": name, "weights": weights, "task": dataset.task,
         "dataset": dataset.source, "classes": list(dataset.classes), "n_train": int(len(train)),
-        "n_test": int(len(dataset) - len(train)), "head": head, "accuracy": scores.accuracy, "macro_f1": scores.macro_f1,
+        "n_test": int(len(dataset) - len(train)), "head": head, "accuracy": scores.accuracy,
+        "macro_f1": scores.macro_f1,
         "per_class_accuracy": scores.per_class_accuracy, "confusion": scores.confusion, "fewshot": curve,
         "feature_dim": int(dim), "embed_s": round(embed_s, 3), "train_s": round(train_s, 3),
     }
@@ -181,7 +184,7 @@ def classify(run: AdaptRun, entry: CatalogEntry | None, item: Any, manager: Any 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m components.adapt", description=__doc__.splitlines()[0])
-    parser.add_argument("--task", required=True, choices=tuple(ADAPT_TASKS))
+    parser.add_argument("--task", required=True, choices=tasks_with("adapt"))
     parser.add_argument("--backbones", required=True, help="comma-separated catalog ids")
     parser.add_argument("--dataset", default="bundled", help="'bundled' (default) or a ZIP / CSV path")
     parser.add_argument("--head", choices=HEADS, default="logistic")
@@ -214,7 +217,7 @@ def resolve_backbones(task: str, ids: str) -> list[CatalogEntry]:
     entries = []
     for entry in named:
         runnable = runner_tasks(entry, "real")
-        if not gives_features(entry, task) or not set(RUNNER_TASKS[task]) & set(runnable):
+        if not gives_features(entry, task) or not set(get_task(task).adapt.sources) & set(runnable):
             raise CliError(f"{entry.id} cannot give features for {task} here "
                            f"(it runs: {', '.join(runnable) or 'nothing here'})")
         entries.append(entry)
@@ -233,7 +236,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     for entry in entries:
         for weights in ("real", "random") if args.baseline else ("real",):
             runs.append(train_backbone(entry, weights, dataset, args.head, shots, args.seed))
-    if args.baseline and args.task == "text-classification":
+    if args.baseline and get_task(args.task).input_kind == "text":
         runs.append(train_tfidf(dataset, shots, args.seed))
     return [{**r.row, "env": env} for r in runs]
 

@@ -24,7 +24,7 @@ from typing import Any
 from components.compare.evaluation import compute_metrics, evaluate, uncertainty
 from components.compare.executors.base import Executor, Job, Row, RowDone, row_key
 from components.compare.executors.local import LocalExecutor
-from components.core import CatalogEntry, get_task, latency_interval
+from components.core import CatalogEntry, get_task, items_fingerprint, latency_interval
 from components.datasets import Dataset
 from components.models import (
     RANDOM_NOTE,
@@ -104,6 +104,7 @@ class BenchmarkResult:
     metrics_ci: dict[str, list[float] | None] = field(default_factory=dict)  # 95% [low, high] per metric
     latency_ci: dict[str, list[float] | None] = field(default_factory=dict)  # {"p50": 95% [low, high]}
     item_scores: dict[str, Any] = field(default_factory=dict)  # per-sample scores (paired tests, stats)
+    items_fingerprint: str | None = None  # hash of the scored items' ids and labels: which rows pair item by item
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a dict, ``metrics_ci`` beside ``metrics`` and ``latency_ci`` beside ``latency_ms``."""
@@ -242,11 +243,12 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
                                            lambda: tick(1, f"{name}: timing"), options)
             rates = throughput(runner, items, task, config.batch_sizes, config.runs,
                                statistics.fmean(latencies), lambda n: tick(n, f"{name}: throughput"), options)
-            metrics, n_eval, scores, metrics_ci = {}, 0, {}, {}
+            metrics, n_eval, scores, metrics_ci, fingerprint = {}, 0, {}, {}, None
             if evaluating and accuracy:
                 metrics, predictions = evaluate(runner, dataset, lambda n: tick(n, f"{name}: evaluating"))
                 n_eval = len(dataset)
                 scores, metrics_ci = uncertainty(task, dataset.labels, predictions)
+                fingerprint = items_fingerprint(dataset.ids, dataset.labels)
             agreed = None if runtime == "eager" else _agreement_with_eager(runner, entry, task, items, config, manager)
         except Cancelled:
             raise
@@ -276,7 +278,7 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
         device=runner.device,
         reference_metric=asdict(entry.reference_metric) if entry.reference_metric else None,
         env=env, runtime=runtime, agreement=agreed, metrics_ci=metrics_ci,
-        latency_ci={"p50": latency_interval(latencies)}, item_scores=scores,
+        latency_ci={"p50": latency_interval(latencies)}, item_scores=scores, items_fingerprint=fingerprint,
     )
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from components.core import TASKS, all_overlap, overlaps, paired_rows
+from components.core import IMAGE_CLASSIFICATION, MIN_RUNS_95, TASKS, all_overlap, paired_rows
 from components.viz import BLUE, GREY, ORANGE, PALETTE, PURPLE, VERMILLION, label_positions
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=380, colorway=list(PALETTE))
@@ -46,8 +46,16 @@ def metric_ci(result: dict[str, Any], key: str) -> list[float] | None:
 
 
 def latency_ci(result: dict[str, Any]) -> list[float] | None:
-    """A row's 95% interval of p50 latency (bootstrap over its timed runs)."""
+    """A row's 95% interval of p50 latency (order statistics of its timed runs; a bootstrap in older runs)."""
     return (result.get("latency_ci") or {}).get("p50")
+
+
+def latency_ci_text(result: dict[str, Any]) -> str:
+    """The p50 interval as table text; with fewer timed runs than a 95% interval needs, says so."""
+    interval = latency_ci(result)
+    if interval is None and 0 < len(result.get("latency_samples_ms") or []) < MIN_RUNS_95:
+        return f"n/a: under {MIN_RUNS_95} timed runs"
+    return interval_text(interval, 1)
 
 
 def interval_text(interval: Sequence[float] | None, digits: int = 3) -> str:
@@ -72,7 +80,7 @@ def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
                                        for k, v in metrics.items() if k != metric_key and v is not None)
                              or r.get("metrics_note", ""),
             "Samples": r.get("n_samples"),
-            "p50 ms": r["latency_ms"].get("p50"), "p50 95% interval": interval_text(latency_ci(r), 1),
+            "p50 ms": r["latency_ms"].get("p50"), "p50 95% interval": latency_ci_text(r),
             "p90 ms": r["latency_ms"].get("p90"),
             "p99 ms": r["latency_ms"].get("p99"),
             "Items/s (batch 1)": (r.get("throughput") or {}).get("1"),
@@ -159,12 +167,12 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
     front = pareto_front(points, higher)
     fig.add_trace(go.Scatter(x=[points[i][0] for i in front], y=[points[i][1] for i in front],
                              mode="lines", line=dict(color=VERMILLION, dash="dash"), name="Pareto frontier"))
-    near = near_front(front, x_cis, y_cis)
+    near = near_front(front, points, x_cis, y_cis, higher)
     if near:
         fig.add_trace(go.Scatter(x=[points[i][0] for i in near], y=[points[i][1] for i in near], mode="markers",
                                  marker=dict(symbol="circle-open", size=[sizes[i] + 10 for i in near],
                                              color=VERMILLION, line_width=2), hoverinfo="skip",
-                                 name="could be on the frontier (its intervals overlap a frontier point's)"))
+                                 name="could be on the frontier (no frontier point clearly beats it)"))
     if all_overlap(y_cis):
         fig.add_annotation(text=NO_RANKING, xref="paper", yref="paper", x=0.01, y=0.99, xanchor="left",
                            yanchor="top", showarrow=False, font=dict(color=VERMILLION, size=12),
@@ -186,12 +194,23 @@ def error_bars(values: Sequence[float], intervals: Sequence[Sequence[float] | No
                 arrayminus=[v - ci[0] if ci else 0 for v, ci in zip(values, intervals)])
 
 
-def near_front(front: Sequence[int], x_cis: Sequence[Sequence[float] | None],
-               y_cis: Sequence[Sequence[float] | None]) -> list[int]:
-    """Points off the Pareto front whose latency or metric interval overlaps a front point's: within the
-    uncertainty, they could be on the front."""
-    return [i for i in range(len(y_cis)) if i not in front and any(
-        overlaps(y_cis[i], y_cis[j]) or overlaps(x_cis[i], x_cis[j]) for j in front)]
+def near_front(front: Sequence[int], points: Sequence[tuple[float, float]],
+               x_cis: Sequence[Sequence[float] | None], y_cis: Sequence[Sequence[float] | None],
+               higher_is_better: bool = True) -> list[int]:
+    """Points off the Pareto front that no front point clearly beats: within the uncertainty they could be on
+    the front. A front point clearly beats one when its latency and its metric intervals are both apart from
+    the point's and better (a row without an interval counts as its value alone)."""
+    return [i for i in range(len(points)) if i not in front and not any(
+        clearly_beats(j, i, points, x_cis, y_cis, higher_is_better) for j in front)]
+
+
+def clearly_beats(j: int, i: int, points: Sequence[tuple[float, float]], x_cis: Sequence[Sequence[float] | None],
+                  y_cis: Sequence[Sequence[float] | None], higher_is_better: bool) -> bool:
+    """Whether point ``j`` is faster and better than point ``i`` with intervals apart on both axes."""
+    xj, xi = x_cis[j] or (points[j][0],) * 2, x_cis[i] or (points[i][0],) * 2
+    yj, yi = y_cis[j] or (points[j][1],) * 2, y_cis[i] or (points[i][1],) * 2
+    better = yj[0] > yi[1] if higher_is_better else yj[1] < yi[0]
+    return xj[1] < xi[0] and better
 
 
 def ranking_note(results: list[dict[str, Any]]) -> str | None:
@@ -268,7 +287,7 @@ def published_vs_measured(results: list[dict[str, Any]]) -> go.Figure | None:
         reference = r.get("reference_metric") or {}
         key, metric_label, _ = headline(r["task"])
         measured = (r.get("metrics") or {}).get(key)
-        if reference and measured is not None and r["task"] == "image-classification" \
+        if reference and measured is not None and r["task"] == IMAGE_CLASSIFICATION \
                 and "top-1" in reference.get("name", "").lower():
             rows.append((label(r), reference["value"], measured * 100))
     if not rows:

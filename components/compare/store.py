@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from components.core import finite
+
 HISTORY_ENV = "MODEL_EXPLORER_HISTORY"
 RUNNING, FINISHED = "running", "finished"  # meta["status"] of a recorded run (absent: saved whole, finished)
 DEFAULT_PATH = Path("~/.model_explorer/history.sqlite")
@@ -197,4 +199,5 @@ def to_csv(results: Sequence[dict[str, Any]]) -> str:
 
 
 def to_json(results: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(list(results), indent=2)
+    """The rows as strict JSON (a NaN metric becomes null)."""
+    return json.dumps(finite(list(results)), indent=2, allow_nan=False)

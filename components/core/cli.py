@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,8 +16,20 @@ class CliError(Exception):
 
 
 def write_json(path: Path, data: Any) -> None:
+    """``data`` as strict JSON (a NaN or infinity, which JSON has no word for, becomes null)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(finite(data), indent=2, allow_nan=False), encoding="utf-8")
+
+
+def finite(data: Any) -> Any:
+    """``data`` with every float that is not finite replaced by None, through dicts, lists and tuples."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite(v) for v in data]
+    return data
 
 
 def fail(exc: BaseException) -> int:

@@ -230,7 +230,8 @@ def _decode_with_ffmpeg(data: bytes, name: str) -> np.ndarray:
         src.write(data)
         src.flush()
         proc = subprocess.run([ffmpeg, "-v", "error", "-i", src.name, "-f", "f32le", "-ac", "1", "-ar",
-                               str(SAMPLE_RATE), "-t", str(MAX_AUDIO_S + 1), "-"], capture_output=True, timeout=120, check=False)
+                               str(SAMPLE_RATE), "-t", str(MAX_AUDIO_S + 1), "-"],
+                              capture_output=True, timeout=120, check=False)
     if proc.returncode != 0 or not proc.stdout:
         raise InputError(f"'{name}' could not be decoded by ffmpeg: "
                          f"{proc.stderr.decode(errors='replace').strip()[:160]}")

@@ -42,7 +42,7 @@ MAX_SCORECAM = Limit("MODEL_EXPLORER_MAX_SCORECAM", 2, "models per Score-CAM exp
 MAX_RUN_S = Limit("MODEL_EXPLORER_MAX_RUN_S", 900, "seconds per Compare run or robustness curve")
 SESSION_WORK_S = Limit("MODEL_EXPLORER_SESSION_WORK_S", 1800, "seconds of model work per visitor per hour")
 QUEUE_SLOTS = Limit("MODEL_EXPLORER_QUEUE_SLOTS", 2, "model jobs running at once")
-QUEUE_DEPTH = Limit("MODEL_EXPLORER_QUEUE_DEPTH", 8, "model jobs waiting")
+QUEUE_DEPTH = Limit("MODEL_EXPLORER_QUEUE_DEPTH", 32, "model jobs waiting")  # a class of 30 (README: capacity)
 QUEUE_WAIT_S = Limit("MODEL_EXPLORER_QUEUE_WAIT_S", 300, "seconds a job waits for a slot")
 
 
@@ -50,7 +50,8 @@ def check(limit: Limit, asked: int) -> None:
     """Raise :class:`Refused` when ``asked`` is over ``limit``."""
     cap = limit.value()
     if asked > cap:
-        raise Refused(f"{limit.what[:1].upper()}{limit.what[1:]}: {asked} asked, this server allows {cap} ({limit.env} raises it).")
+        raise Refused(f"{limit.what[:1].upper()}{limit.what[1:]}: {asked} asked, this server allows {cap} "
+                      f"({limit.env} raises it).")
 
 
 def clamped(limit: Limit, asked: int) -> int:

@@ -64,7 +64,8 @@ def code_snippet(entry: CatalogEntry) -> tuple[str, str]:
         spec = next((TASKS[t] for t in entry.tasks if TASKS[t].pipeline or TASKS[t].auto_class), None)
         task = spec.pipeline if spec else None
         auto_class = (spec.auto_class if spec else "") or "AutoModel"
-        login = "# gated: accept the licence on the model page, then `hf auth login`\n" if entry.access == "gated" else ""
+        gated = entry.access == "gated"
+        login = "# gated: accept the licence on the model page, then `hf auth login`\n" if gated else ""
         if task:
             return "python", f'{login}from transformers import pipeline\npipe = pipeline("{task}", model="{name}")'
         return "python", (f"{login}from transformers import {auto_class}, AutoTokenizer\n"

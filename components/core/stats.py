@@ -2,10 +2,11 @@
 
 * Intervals (95%): Wilson for accuracy / top-k (from per-item hits); a seeded bootstrap over items for
   macro-F1, WER / CER (each resample recomputes the corpus metric from per-item errors and lengths) and
-  Spearman; a bootstrap over the timed runs for latency p50. The bootstrap draws the resamples as index
-  matrices in blocks of about 2 million cells (bounded memory, vectorised): 1,000 resamples of 10,000
-  items take about 90 ms for WER, 250 ms for macro-F1, 1.2 s for Spearman on a busy 2-core box; of
-  1,000 items, 27 ms (Wilson needs no resampling).
+  Spearman; for latency p50, the exact order-statistic interval of the median over the timed runs (none
+  with fewer than 6 runs: [min, max] of n runs covers 1 - 2^(1-n), 75% at n = 3). The bootstrap draws
+  the resamples as index matrices in blocks of about 2 million cells (bounded memory, vectorised): 1,000
+  resamples of 10,000 items take about 90 ms for WER, 250 ms for macro-F1, 1.2 s for Spearman on a busy
+  2-core box; of 1,000 items, 27 ms (Wilson needs no resampling).
 * Paired tests on the items both rows saw: exact McNemar (binomial on the discordant pairs) for
   accuracy / top-k, a paired bootstrap for macro-F1, WER / CER and Spearman, and Mann-Whitney U on the
   timed runs (they repeat one fixed sample, so run i of one row has no partner in the other: a rank test
@@ -19,6 +20,7 @@ macro-F1 and Spearman; ``{"errors", "lengths"}`` for WER / CER.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -34,6 +36,7 @@ RESAMPLES = 1000
 SEED = 0
 BLOCK_CELLS = 2_000_000  # resample indices held at once (int32: 8 MB)
 ALPHA = 1 - LEVEL
+MIN_RUNS_95 = 6  # fewest timed runs whose [min, max] covers their median at 95% (1 - 2^(1-n))
 
 METRIC_KIND = {"top1": "proportion", "top5": "proportion", "accuracy": "proportion", "macro_f1": "f1",
                "wer": "ratio", "cer": "ratio", "spearman": "spearman"}
@@ -84,21 +87,28 @@ def ratio_values(errors: Sequence[float], lengths: Sequence[float]) -> Callable[
 
 
 def f1_values(truth: Sequence[Any], predicted: Sequence[Any]) -> Callable[[np.ndarray], np.ndarray]:
-    """Macro-F1 of each resample over the classes seen in its truth or predictions (as scikit-learn)."""
-    classes = sorted(set(truth) | set(predicted), key=str)
-    t = np.array([classes.index(x) for x in truth])
-    p = np.array([classes.index(x) for x in predicted])
+    """Macro-F1 of each resample over the classes seen in its truth or predictions (as scikit-learn): the
+    per-class counts of all resamples from one ``np.bincount`` over (resample, class) cells, in chunks of
+    resamples that hold at most BLOCK_CELLS cells."""
+    code = {c: i for i, c in enumerate(sorted(set(truth) | set(predicted), key=str))}
+    t = np.array([code[x] for x in truth], dtype=np.int64)
+    p = np.array([code[x] for x in predicted], dtype=np.int64)
+    n_classes = max(len(code), 1)
+
+    def chunk(idx: np.ndarray) -> np.ndarray:
+        ti, pi = t[idx], p[idx]
+        cells = len(idx) * n_classes
+        offsets = np.arange(len(idx), dtype=np.int64)[:, None] * n_classes
+        tc = np.bincount((ti + offsets).ravel(), minlength=cells).reshape(len(idx), n_classes)
+        pc = np.bincount((pi + offsets).ravel(), minlength=cells).reshape(len(idx), n_classes)
+        tp = np.bincount((ti + offsets)[ti == pi], minlength=cells).reshape(len(idx), n_classes)
+        seen = tc + pc > 0
+        f1 = np.where(seen, 2 * tp / np.maximum(tc + pc, 1), 0.0)
+        return f1.sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
 
     def values(idx: np.ndarray) -> np.ndarray:
-        ti, pi = t[idx], p[idx]
-        f1_sum, present = np.zeros(len(idx)), np.zeros(len(idx))
-        for c in range(len(classes)):
-            tc, pc = (ti == c).sum(axis=1), (pi == c).sum(axis=1)
-            tp = ((ti == c) & (pi == c)).sum(axis=1)
-            seen = tc + pc > 0
-            f1_sum += np.where(seen, 2 * tp / np.maximum(tc + pc, 1), 0.0)
-            present += seen
-        return f1_sum / present
+        step = max(1, BLOCK_CELLS // n_classes)
+        return np.concatenate([chunk(idx[i:i + step]) for i in range(0, len(idx), step)])
 
     return values
 
@@ -163,12 +173,29 @@ def intervals(item_scores: dict[str, Any]) -> dict[str, list[float] | None]:
     return out
 
 
-def latency_interval(samples_ms: Sequence[float], resamples: int = RESAMPLES, seed: int = SEED) -> list[float] | None:
-    """95% bootstrap interval of the median of the timed runs (None with fewer than 2 runs)."""
-    if len(samples_ms) < 2:
+def latency_interval(samples_ms: Sequence[float]) -> list[float] | None:
+    """95% interval of the median of the timed runs: the exact distribution-free one from order statistics
+    (:func:`median_order_interval`); None with too few runs for 95% (fewer than 6)."""
+    return median_order_interval(samples_ms)
+
+
+def median_order_interval(values: Sequence[float], level: float = LEVEL) -> list[float] | None:
+    """[x_(k), x_(n+1-k)] of the sorted ``values`` with the largest k whose coverage of the true median,
+    1 - 2 P(Binomial(n, 1/2) <= k - 1), is at least ``level``; None when even [min, max] covers less
+    (n < 6 at 95%: at n = 3 it covers 75%)."""
+    x = np.sort(np.asarray(values, dtype=float))
+    n = x.size
+    if n == 0 or median_coverage(n, 1) < level:
         return None
-    interval = percentile_interval(bootstrap(median_values(samples_ms), len(samples_ms), resamples, seed))
-    return list(interval) if interval else None
+    k = 1
+    while k + 1 <= (n + 1) // 2 and median_coverage(n, k + 1) >= level:
+        k += 1
+    return [float(x[k - 1]), float(x[n - k])]
+
+
+def median_coverage(n: int, k: int) -> float:
+    """Coverage of the median by [x_(k), x_(n+1-k)] among ``n`` values: 1 - 2 P(Binomial(n, 1/2) <= k - 1)."""
+    return float(1 - 2 * sps.binom.cdf(k - 1, n, 0.5))
 
 
 def mean_interval(values: Sequence[float]) -> list[float] | None:
@@ -234,7 +261,7 @@ class Paired:
     n: int
     a: float | None
     b: float | None
-    diff: float
+    diff: float | None  # None when a value cannot be computed
     ci: list[float] | None
     p: float
     better: str | None  # "a" | "b" | None: which is better at 5%, if either
@@ -274,17 +301,31 @@ def paired_bootstrap(key: str, a_items: Any, b_items: Any, resamples: int = RESA
     p = 2 x the smaller share of resampled differences on either side of 0."""
     stat_a, n = _statistic(key, a_items)
     stat_b, _ = _statistic(key, b_items)
-    diffs = bootstrap(lambda idx: stat_b(idx) - stat_a(idx), n, resamples, seed)
-    diffs = diffs[~np.isnan(diffs)]
     whole = np.arange(n)[None, :]
     a_value, b_value = float(stat_a(whole)[0]), float(stat_b(whole)[0])
+    if math.isnan(a_value) or math.isnan(b_value):  # e.g. Spearman of a row whose predictions are constant
+        return Paired(key, "paired bootstrap", n, _finite(a_value), _finite(b_value), None, None, 1.0, None, None)
+    diffs = bootstrap(lambda idx: stat_b(idx) - stat_a(idx), n, resamples, seed)
+    diffs = diffs[~np.isnan(diffs)]
     diff = b_value - a_value
-    p = float(min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))) if diffs.size else 1.0
-    p = max(p, 2 / max(diffs.size, 1))  # the resolution of the resamples: no resample crossing 0 is p <= 2/B
+    p = bootstrap_p(diffs)
     interval = percentile_interval(diffs) if diffs.size else None
     return Paired(key, "paired bootstrap", n, a_value, b_value, diff, list(interval) if interval else None, p,
                   _better(diff, p, key not in LOWER_IS_BETTER),
                   bootstrap_items_needed(diff, float(diffs.std()) if diffs.size else math.nan, n))
+
+
+def bootstrap_p(diffs: np.ndarray) -> float:
+    """Two-sided p of resampled differences: 2 x the smaller share on either side of 0, at least 2/B (the
+    resolution of B resamples: none crossing 0 is p <= 2/B) and at most 1; 1 when there are none."""
+    if diffs.size == 0:
+        return 1.0
+    p = 2 * min((diffs <= 0).mean(), (diffs >= 0).mean())
+    return float(min(1.0, max(p, 2 / diffs.size)))
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def paired_metric(key: str, a_items: Any, b_items: Any) -> Paired:
@@ -320,6 +361,9 @@ def _fmt_p(p: float, floor: float = 0.0) -> str:
 def verdict(result: Paired, name_a: str, name_b: str, label: str | None = None) -> str:
     """One plain sentence: which is better at 5%, or that they cannot be told apart and what it would take."""
     what = label or result.metric
+    if result.diff is None:
+        return (f"{what} of {name_a} and {name_b} cannot be computed (one row's predictions are constant): "
+                "no paired test.")
     how = f"{result.test}, {_fmt_p(result.p, 2 / RESAMPLES if result.test == 'paired bootstrap' else 0.0)}"
     if result.better is not None:
         winner, loser = (name_b, name_a) if result.better == "b" else (name_a, name_b)
@@ -347,10 +391,26 @@ def latency_verdict(result: Paired, name_a: str, name_b: str) -> str:
 
 # ---------------------------------------------------------------- two benchmark rows
 
+def items_fingerprint(ids: Sequence[str], labels: Sequence[Any]) -> str:
+    """A hash of a set's items in order (their ids and labels): rows with equal fingerprints saw the same items."""
+    digest = hashlib.sha256()
+    for item_id, item_label in zip(ids, labels, strict=True):
+        shown = sorted(map(repr, item_label)) if isinstance(item_label, (set, frozenset)) else repr(item_label)
+        digest.update(repr((str(item_id), shown)).encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
 def same_items(a: dict[str, Any], b: dict[str, Any]) -> str | None:
-    """Why two rows cannot be paired item by item, or None when they can."""
+    """Why two rows cannot be paired item by item, or None when they can: both rows' ``items_fingerprint``
+    must match (rows of older runs, which have none, fall back to the set's name and size)."""
     if not a.get("item_scores") or not b.get("item_scores"):
         return "a row has no per-item scores (no labelled set, random weights, or an older run)"
+    marks = a.get("items_fingerprint"), b.get("items_fingerprint")
+    if any(marks):
+        return None if marks[0] == marks[1] else (
+            "the rows were measured on different sets" if all(marks)
+            else "one row (from an older run) does not record which items it was measured on")
     if a.get("dataset") != b.get("dataset") or a.get("n_samples") != b.get("n_samples"):
         return "the rows were measured on different sets"
     return None

@@ -5,16 +5,15 @@ importing the face costs nothing)."""
 from components import lazy_face
 
 __getattr__, __dir__ = lazy_face(__name__, {
-    "ADAPT_TASKS": "labelled",
-    "Dataset": "sets",
-    "DatasetError": "sets",
+    "Dataset": "containers",
+    "DatasetError": "limits",
     "LabelledSet": "labelled",
-    "MAX_STREAMED_FILES": "sets",
-    "load_bundled": "sets",
+    "MAX_STREAMED_FILES": "limits",
+    "load_bundled": "bundled",
     "load_bundled_labelled": "labelled",
-    "load_dataset": "sets",
+    "load_dataset": "loading",
     "load_labelled": "labelled",
     "load_labelled_upload": "labelled",
-    "load_upload": "sets",
-    "within": "sets",
+    "load_upload": "loading",
+    "within": "paths",
 })

@@ -1,8 +1,8 @@
 """Labelled sets for Adapt: a class name per sample (images, text or audio), bundled or uploaded.
 
-Uploads are read with the same checks as Compare's sets (:mod:`components.datasets.sets`: ZIP limits,
-image decoding, CSV columns, audio decoding). On top, a set must be learnable: at least two classes,
-two examples per class, a folder per class with nothing nested, one kind of file, readable labels.
+Uploads are read with the same checks as Compare's sets (ZIP limits, image headers, CSV columns, audio
+decoding: the ``zips``, ``decoding`` and ``csv_sets`` modules). On top, a set must be learnable: at least two
+classes, two examples per class, a folder per class with nothing nested, one kind of file, readable labels.
 Every defect raises :class:`DatasetError` with one line that says what to fix.
 """
 from __future__ import annotations
@@ -16,30 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from components.core import InputError, audio_seconds
-from components.datasets.sets import (
-    AUDIO_EXTENSIONS,
-    DATA_DIR,
-    IMAGE_EXTENSIONS,
-    AudioFiles,
-    DatasetError,
-    ImageFiles,
-    check_image_header,
-    check_set_pixels,
-    check_set_seconds,
-    read_csv,
-    read_file,
-    read_zip,
-)
+from components.core import TEXT_CLASSIFICATION, InputError, audio_seconds, get_task, tasks_with
+from components.datasets.bundled import DATA_DIR
+from components.datasets.containers import AudioFiles, ImageFiles
+from components.datasets.csv_sets import read_csv
+from components.datasets.decoding import check_image_header, check_set_pixels, check_set_seconds
+from components.datasets.limits import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, DatasetError
+from components.datasets.paths import read_file
+from components.datasets.zips import read_zip
 
-ADAPT_TASKS = {
-    "image-classification": "a ZIP with one folder of images per class",
-    "text-classification": "a CSV with columns text,label",
-    "audio-classification": "a ZIP with one folder of audio clips per class",
-}
-BUNDLED = {"image-classification": DATA_DIR / "adapt" / "solar_cells",
-           "text-classification": DATA_DIR / "adapt" / "fortunes.csv",
-           "audio-classification": DATA_DIR / "adapt" / "spoken_words"}
 LABEL_PATTERN = re.compile(r"[^\W_][\w .()'&+-]*")  # starts with a letter or digit
 MAX_LABEL_CHARS = 60
 MIN_PER_CLASS = 2  # one to train on, one to test on
@@ -66,8 +51,8 @@ class LabelledSet:
 
 def load_labelled(task: str, source: str | Path = "bundled") -> LabelledSet:
     """The bundled set for ``task`` or the user's file at ``source``."""
-    if task not in ADAPT_TASKS:
-        raise DatasetError(f"unknown task '{task}' (Adapt does: {', '.join(ADAPT_TASKS)})")
+    if task not in tasks_with("adapt"):
+        raise DatasetError(f"unknown task '{task}' (Adapt does: {', '.join(tasks_with('adapt'))})")
     if str(source) == "bundled":
         return load_bundled_labelled(task)
     path = Path(source)
@@ -75,10 +60,9 @@ def load_labelled(task: str, source: str | Path = "bundled") -> LabelledSet:
 
 
 def load_bundled_labelled(task: str) -> LabelledSet:
-    where = BUNDLED.get(task)
-    if where is None:
-        raise DatasetError(f"there is no bundled set for {task}; upload {ADAPT_TASKS[task]}")
-    if task == "text-classification":
+    spec = get_task(task)
+    where = DATA_DIR / spec.adapt.bundled
+    if spec.input_kind == "text":
         return _text_set("bundled", where.read_bytes())
     members = {str(p.relative_to(where)): p.read_bytes() for p in sorted(where.rglob("*")) if p.is_file()}
     return _folder_set(task, "bundled", members)
@@ -89,14 +73,15 @@ def load_labelled_upload(task: str, name: str, data: bytes) -> LabelledSet:
     if not data:
         raise DatasetError(f"'{name}' is empty")
     is_zip = data[:4] == b"PK\x03\x04"
-    if task == "text-classification":
+    spec = get_task(task)
+    if spec.input_kind == "text":
         if is_zip:
-            raise DatasetError(f"'{name}' is a ZIP file; text classification needs {ADAPT_TASKS[task]}")
+            raise DatasetError(f"'{name}' is a ZIP file; text classification needs {spec.adapt.upload}")
         return _text_set(name, data)
     if not is_zip:
-        raise DatasetError(f"'{name}' is not a ZIP file; {task} needs {ADAPT_TASKS[task]}")
+        raise DatasetError(f"'{name}' is not a ZIP file; {task} needs {spec.adapt.upload}")
     members = read_zip(data, name)
-    kind = "images" if task == "image-classification" else "audio clips"
+    kind = "images" if spec.input_kind == "image" else "audio clips"
     empty = sorted(f for f in _folders(data) if not any(p.startswith(f + "/") for p in members))
     if empty:
         raise DatasetError(f"'{name}': folder '{empty[0]}' is empty; remove it or add {kind}")
@@ -111,7 +96,7 @@ def _text_set(name: str, data: bytes) -> LabelledSet:
     rows = read_csv(text, name, ("text", "label"))
     texts = [r["text"] for r in rows]
     labels = tuple(_check_label(r["label"], f"'{name}' line {i + 2}") for i, r in enumerate(rows))
-    return _finish("text-classification", name, tuple(f"row {i + 1}" for i in range(len(rows))), texts,
+    return _finish(TEXT_CLASSIFICATION, name, tuple(f"row {i + 1}" for i in range(len(rows))), texts,
                    labels, [t.encode() for t in texts])
 
 
@@ -134,7 +119,7 @@ def _strip_wrapper(members: dict[str, bytes]) -> dict[str, bytes]:
 def _folder_set(task: str, name: str, members: dict[str, bytes]) -> LabelledSet:
     """Class folders of images or clips, checked from their headers (size and total pixels, duration and
     total duration) and kept encoded: each is decoded when it is used."""
-    image = task == "image-classification"
+    image = get_task(task).input_kind == "image"
     extensions = IMAGE_EXTENSIONS if image else AUDIO_EXTENSIONS
     kind = "image" if image else "audio clip"
     ids, labels, raw, pixels, seconds = [], [], [], 0, 0.0

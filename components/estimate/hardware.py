@@ -112,7 +112,8 @@ def measure_machine() -> Machine:
     rates = {name: round(value, 2) for name, value in measure_rates(threads).items()}
     return Machine(
         cpu=cpu_model(), threads=threads, bandwidth_gb_s=round(measure_bandwidth(), 2),
-        **rates, op_overhead_us=round(measure_op_overhead(), 2), ram_total_gb=round(psutil.virtual_memory().total / 1e9, 2),
+        **rates, op_overhead_us=round(measure_op_overhead(), 2),
+        ram_total_gb=round(psutil.virtual_memory().total / 1e9, 2),
         method=(f"bandwidth: best of {REPEATS} numpy copies of {COPY_BYTES >> 20} MiB (read + write); "
                 f"FLOP/s: best of {REPEATS} fp32 torch.mm {GEMM_N}x{GEMM_N}, conv2d 3x3 64->64 "
                 f"at 56x56, depthwise conv2d 3x3 96 ch at 112x112, on {threads} thread(s); operator overhead: "

@@ -5,8 +5,10 @@ public configuration values) is built with ``torch.device("meta")``: no memory, 
 the exact parameter count, the weights' size per dtype, the peak activation memory and the FLOPs of a
 stated input (every operator seen by a dispatch mode), whether this machine's RAM holds it, and a
 latency from a roofline over each operator: max(FLOPs / FLOP/s of its kind (matrix product, dense or
-depthwise convolution), bytes / bandwidth) plus an operator's eager overhead, with this machine's measured figures (``components.estimate.hardware``). Decoders get the
-prefill of a prompt and the cost per generated token (one step against the prompt's KV cache).
+depthwise convolution), bytes / bandwidth) plus an operator's eager overhead, with this machine's measured
+figures (``components.estimate.hardware``). Bytes are those read and written; a lookup (embedding, index_select,
+gather) reads only the rows it picks. Decoders get the prefill of a prompt and the cost per generated token
+(one step against the prompt's KV cache).
 Every figure here is an estimate and labelled so.
 
 CLI: ``python -m components.estimate --models llama2_7b,mistral_7b [--json OUT]``.
@@ -20,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from components.core import Architecture, CatalogEntry, CliError, entries_by_ids, fail, write_json
+from components.core import TASKS, Architecture, CatalogEntry, CliError, entries_by_ids, fail, write_json
 from components.estimate.hardware import Machine, machine
 
 LABEL = "estimate"
@@ -29,6 +31,7 @@ PROMPT_TOKENS = 128
 TEXT_TOKENS = 128
 AUDIO_SECONDS = 30
 SAMPLE_RATE = 16000
+GATHERS = frozenset({"embedding", "index_select", "gather", "index", "take"})  # aten ops that pick rows of a tensor
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ class _Counter:
         flops = 0.0
         if func.overloadpacket in self.registry:
             flops = float(self.registry[func.overloadpacket](*args, **kwargs, out_val=out))
-        moved = float(sum(_nbytes(t) for t in inputs + outputs))
+        moved = _bytes_moved(func, inputs, outputs)
         self.flops += flops
         self.bytes += moved
         self.operators += 1
@@ -104,6 +107,14 @@ def _rate_g_s(func: Any, args: tuple, hw: Machine) -> float:
         return hw.flops_g_s
     groups = args[8] if len(args) > 8 else 1
     return hw.depthwise_g_s if groups > 1 and groups == args[0].shape[1] else hw.conv_g_s
+
+
+def _bytes_moved(func: Any, inputs: list, outputs: list) -> float:
+    """Bytes an operator reads and writes; a gather (embedding lookup, index_select, gather, indexing) reads only
+    the rows it picks (as many bytes as its output), not its whole source tensor (the first argument)."""
+    if func.overloadpacket.__name__ in GATHERS and inputs:
+        return float(sum(_nbytes(t) for t in inputs[1:]) + 2 * sum(_nbytes(t) for t in outputs))
+    return float(sum(_nbytes(t) for t in inputs + outputs))
 
 
 def _storage_key(tensor: Any) -> int:
@@ -154,7 +165,7 @@ def count_params(model: Any) -> int:
 
 
 def is_decoder(entry: CatalogEntry, model: Any) -> bool:
-    return bool({"text-generation", "code-generation"} & set(entry.tasks)) and hasattr(model, "generate")
+    return any(TASKS[t].generates for t in entry.tasks if t in TASKS) and hasattr(model, "generate")
 
 
 def workload(model: Any, spec: dict[str, Any], device: str = "meta") -> tuple[str, Callable[[], Any]]:
@@ -266,7 +277,8 @@ def _built_from(arch: Architecture) -> str:
 def _single_pass_figures(model: Any, spec: dict[str, Any], hw: Machine) -> dict[str, Any]:
     what, run = workload(model, spec)
     cost, _ = measure_cost(run, hw)
-    return {"input": what, "gflops": round(cost.flops / 1e9, 3), "activation_peak_gb": round(cost.peak_activation_bytes / 1e9, 4),
+    return {"input": what, "gflops": round(cost.flops / 1e9, 3),
+            "activation_peak_gb": round(cost.peak_activation_bytes / 1e9, 4),
             "operators": cost.operators, "latency_ms": round(cost.roofline_s * 1e3, 3),
             "latency_what": f"one forward pass, fp32, {hw.threads} thread(s)"}
 
@@ -308,8 +320,8 @@ def summary_line(result: dict[str, Any]) -> str:
     if result["latency_ms"] is None:
         return f"{head}, {ram} ({LABEL}); {result['not_estimated']}"
     per_token = result.get("latency_per_token_ms")
-    cost = (f"{result['gflops_per_token']:.2f} GFLOP/token, ~{per_token:.1f} ms/token" if per_token is not None
-            else f"{result['gflops']:.2f} GFLOP, ~{result['latency_ms']:.1f} ms")
+    cost = (f"{result['gflops_per_token']:.2f} GFLOP/token, ~{per_token:.1f} ms/token fp32" if per_token is not None
+            else f"{result['gflops']:.2f} GFLOP, ~{result['latency_ms']:.1f} ms fp32")
     return f"{head}, {cost} ({LABEL}, {result['input']}), {ram}"
 
 

@@ -274,7 +274,7 @@ def read_input(path: Path) -> tuple[str, Any]:
 
 
 def run(args: argparse.Namespace) -> Explanation:
-    from components.core import default_catalog, get_entry
+    from components.core import default_catalog, get_entry, get_task, tasks_with
     from components.models import create_runner
 
     kind, inputs = read_input(args.input)
@@ -282,9 +282,7 @@ def run(args: argparse.Namespace) -> Explanation:
         entry = get_entry(args.model, default_catalog())
     except KeyError:
         raise CliError(f"unknown model id '{args.model}' (ids are listed in catalog.yaml)") from None
-    wanted = ("image-classification",) if kind == "image" else ("sentiment-analysis", "text-classification",
-                                                               "sentence-similarity")
-    task = next((t for t in wanted if t in entry.tasks), None)
+    task = next((t for t in tasks_with("explained") if get_task(t).input_kind == kind and t in entry.tasks), None)
     if task is None:
         raise CliError(f"{args.model} does not take {'an image' if kind == 'image' else 'text'} to classify or "
                        f"compare (it does: {', '.join(entry.tasks)})")

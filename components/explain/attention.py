@@ -24,14 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from components.core import CatalogEntry, InputError
+from components.core import CatalogEntry, InputError, tasks_with
 from components.models import Runner, Runtime, TokenizerExtras, engine_key
 
 MAX_TOKENS = 64  # a longer text is cut: a 64 x 64 map is already at the edge of readable
 # Text tasks whose models may be transformers, in the order a model's runner is picked (the Text page and the CLI);
 # the non-transformer engines among them are listed too, so picking one says why it has no attention.
-TASKS = ("sentence-similarity", "sentiment-analysis", "text-classification", "zero-shot-classification",
-         "language-identification")
+TASKS = tasks_with("attention_view")
 # Engines among them that are no transformer (a word list, a linear classifier): known from the catalog entry, so
 # the answer names the model, on any runtime, before anything is loaded or exported.
 NOT_TRANSFORMERS = ("fasttext_lid", "vader")

@@ -237,22 +237,34 @@ def robustness_curve(runner: Any, dataset: Dataset, name: str, strengths: Sequen
 # ---------------------------------------------------------------- answers in a run's output
 
 def answers(task: str, output: Any) -> list[Answer]:
-    """The headline answer per item of a runner's ``output`` for ``task`` (the tasks the playgrounds stress)."""
-    if task == "image-classification":
-        return [Answer("photo", output[0]["label"], output[0]["score"], {r["label"]: r["score"] for r in output})]
-    if task == "sentiment-analysis":
-        return [Answer(f"line {i}", r["label"], r["score"], _label_scores(r)) for i, r in enumerate(output, 1)]
-    if task == "language-identification":
-        return [Answer(f"line {i}", r["lang"], r["score"], {t["lang"]: t["score"] for t in r["top"]})
-                for i, r in enumerate(output, 1)]
-    if task == "zero-shot-classification":
-        return [Answer(f"line {i}", r["labels"][0]["label"], r["labels"][0]["score"],
-                       {label["label"]: label["score"] for label in r["labels"]}) for i, r in enumerate(output, 1)]
-    if task == "sentence-similarity":
-        return _closest_lines(output)
-    if task == "speech-recognition":
-        return [Answer("clip", output["text"], None, {})]
-    raise KeyError(f"no stress-test answers for {task}")
+    """The headline answer per item of a runner's ``output`` for ``task`` (the tasks the playgrounds stress: their
+    spec's ``stress`` names the shape of their output)."""
+    shape = get_task(task).stress
+    if not shape:
+        raise KeyError(f"no stress-test answers for {task}")
+    return _ANSWERS[shape](output)
+
+
+def _photo_answers(output: Any) -> list[Answer]:
+    return [Answer("photo", output[0]["label"], output[0]["score"], {r["label"]: r["score"] for r in output})]
+
+
+def _label_answers(output: Any) -> list[Answer]:
+    return [Answer(f"line {i}", r["label"], r["score"], _label_scores(r)) for i, r in enumerate(output, 1)]
+
+
+def _lang_answers(output: Any) -> list[Answer]:
+    return [Answer(f"line {i}", r["lang"], r["score"], {t["lang"]: t["score"] for t in r["top"]})
+            for i, r in enumerate(output, 1)]
+
+
+def _labels_answers(output: Any) -> list[Answer]:
+    return [Answer(f"line {i}", r["labels"][0]["label"], r["labels"][0]["score"],
+                   {label["label"]: label["score"] for label in r["labels"]}) for i, r in enumerate(output, 1)]
+
+
+def _clip_answers(output: Any) -> list[Answer]:
+    return [Answer("clip", output["text"], None, {})]
 
 
 def _label_scores(row: dict[str, Any]) -> dict[str, float]:
@@ -276,3 +288,9 @@ def _closest_lines(output: dict[str, Any]) -> list[Answer]:
             best = max(cosines, key=cosines.__getitem__)
             found.append(Answer(f"line {i + 1}", best, cosines[best], cosines))
     return found
+
+
+_ANSWERS: dict[str, Callable[[Any], list[Answer]]] = {  # a spec's ``stress`` shape -> its answers
+    "photo": _photo_answers, "line-label": _label_answers, "line-lang": _lang_answers,
+    "line-labels": _labels_answers, "closest-lines": _closest_lines, "clip": _clip_answers,
+}

@@ -6,7 +6,7 @@ without importing torch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -46,4 +46,4 @@ class ArchitectureExtras:
     input_spec: dict[str, Any]
 
 
-Extras = Union[ImageTransformExtras, ProcessorExtras, TokenizerExtras, CTranslate2Extras, ArchitectureExtras]
+Extras = ImageTransformExtras | ProcessorExtras | TokenizerExtras | CTranslate2Extras | ArchitectureExtras

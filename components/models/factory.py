@@ -11,8 +11,8 @@ from components.models.loaders.hub_files import IncompleteCheckpoint, not_only_w
 from components.models.manager import LoadedModel, ModelKey, ModelManager, get_manager
 from components.models.registry import CannotRun, Engine, engine_key, get_engine, runner_class
 from components.models.runners.base import Runner
-from components.models.runtimes.base import get_runtime
-from components.models.supply import HUB_KINDS, hub_failure, hub_repo
+from components.models.runtimes.base import get_runtime, runtime_names  # noqa: F401  (served by the face)
+from components.models.supply import HUB_KINDS, SupplyError, before_load, hub_failure, hub_repo
 from components.models.torch_setup import configure_torch
 
 __all__ = ["CannotRun", "create_runner", "resolve_weights", "runner_tasks"]
@@ -72,6 +72,11 @@ def create_runner(entry: CatalogEntry, task: str | None = None, weights: str = "
     manager = manager or get_manager()
     parts = tuple(create_runner(get_entry(part.model_id), part.task, "real", manager, extra_dir, runtime)
                   for part in engine.parts)
+    if resolved == "real":
+        try:  # on a page: the download as a visible, gated step (size, progress, Cancel) before loading
+            before_load(entry, extra_dir)
+        except SupplyError as exc:
+            raise CannotRun(str(exc)) from None
     path = availability.weights_path if resolved == "real" else ""
     loaded = _load(entry, engine, resolved, runtime, path, parts, manager)
     runner = runner_cls(entry, loaded, parts=parts, runtime=get_runtime(runtime))

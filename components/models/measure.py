@@ -178,7 +178,8 @@ def environment(device: str = "cpu") -> dict[str, Any]:
     import torch
 
     env = {
-        "cpu": cpu_model(), "cpu_flags": " ".join(cpu_flags()) or "n/a", "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "cpu": cpu_model(), "cpu_flags": " ".join(cpu_flags()) or "n/a", "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
         "device": device, "python": platform.python_version(), "platform": platform.platform(),
         "torch": torch.__version__, "transformers": _version("transformers"), "timm": _version("timm"),
         "torchvision": _version("torchvision"), "onnxruntime": _version("onnxruntime"),

@@ -1,7 +1,7 @@
 """Model supply: catalog models' weights fetched into the Hugging Face cache ahead of use (the same cache the
 app and ``hf`` use), listed, removed and verified; and one-line reasons when a Hub download fails.
 
-CLI (``python -m components.model_supply``)::
+CLI (``python -m components.models``)::
 
     pull ID[,ID] | --lesson NAME | --all-ready-small     download what the loaders fetch (resumable)
     list                                                what the cache holds, its size, which lessons need it
@@ -20,8 +20,10 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,9 +36,10 @@ from components.core import (
     fail,
     get_entry,
     hub_endpoint,
+    network_available,
     write_json,
 )
-from components.models.availability import DOWNLOADABLE, _hf_cache_dir, compute_availability
+from components.models.availability import DOWNLOADABLE, READY, _hf_cache_dir, compute_availability
 
 HUB_KINDS = ("transformers", "timm")
 SMALL_PARAMS = 250_000_000  # --all-ready-small: CLIP (151M) and BLIP base (224M) in, 7B models out
@@ -45,13 +48,22 @@ DISK_MARGIN = 64 * 1024 * 1024  # bytes kept free beyond the download itself
 # Files a transformers / timm loader reads from a repo's top level: configs, tokenizer, processor.
 LOADER_SUFFIXES = (".json", ".txt", ".model", ".jinja", ".tiktoken")
 WEIGHT_PREFERENCE = ((".safetensors",), (".bin",))  # safetensors when the repo has them, else the torch pickle
+WEIGHT_SUFFIXES = (".safetensors", ".bin")  # a snapshot without one of these is half-fetched
+SIZE_TTL_S = 600.0  # a size read from the endpoint's listing is reused this long
+_SIZES: dict[str, tuple[float, int]] = {}  # repo -> (when read, bytes the loader files take)
 _LOCKS: dict[str, threading.Lock] = {}
 _ACTIVE: dict[str, Progress] = {}  # repo -> the download running now (others wait on its progress)
 _LOCKS_GUARD = threading.Lock()
+DownloadStep = Callable[[CatalogEntry, "str | None"], None]
+_STEP: ContextVar[DownloadStep | None] = ContextVar("download_step", default=None)  # set by the ui for a page
 
 
 class SupplyError(CliError):
     """A model cannot be supplied; the message says what to do."""
+
+
+class Cancelled(Exception):
+    """Raised inside huggingface_hub's download loop when a person cancelled it (its partial file is dropped)."""
 
 
 @dataclass(frozen=True)
@@ -82,8 +94,11 @@ class Progress:
     total: int
     done: int = 0
     started: float = 0.0
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
     def add(self, n: int) -> None:
+        if self.cancelled.is_set():
+            raise Cancelled(self.repo)
         self.done += n
 
     @property
@@ -183,10 +198,13 @@ def remote_plan(entry: CatalogEntry) -> Plan:
                    for f in api.list_repo_tree(repo, recursive=True, revision=commit) if isinstance(f, RepoFile)]
     except Exception as exc:  # noqa: BLE001 - every Hub failure becomes its one line
         raise SupplyError(failure_line(exc, repo)) from None
-    files = tuple(loader_files(listing))
-    snapshot = _cache_repo(repo) / "snapshots" / commit
-    missing = sum(f.size for f in files if not (snapshot / f.path).is_file())
-    return Plan(entry.id, repo, commit, files, missing)
+    return _missing(Plan(entry.id, repo, commit, tuple(loader_files(listing)), 0))
+
+
+def _missing(plan: Plan) -> Plan:
+    """``plan`` with the bytes of its files not in the cache's snapshot now (read from disk only)."""
+    snapshot = _cache_repo(plan.repo) / "snapshots" / plan.commit
+    return replace(plan, missing_bytes=sum(f.size for f in plan.files if not (snapshot / f.path).is_file()))
 
 
 def check_disk(need: int, folder: Path | None = None) -> None:
@@ -199,7 +217,7 @@ def check_disk(need: int, folder: Path | None = None) -> None:
     free = shutil.disk_usage(probe).free
     if free < need + DISK_MARGIN:
         raise SupplyError(f"not enough disk for this download: it needs {_mb(need)} (+{_mb(DISK_MARGIN)} kept free) "
-                          f"and {folder} has {_mb(free)} free; free space (`python -m components.model_supply rm "
+                          f"and {folder} has {_mb(free)} free; free space (`python -m components.models rm "
                           f"ID`) or set HF_HUB_CACHE to a larger disk")
 
 
@@ -227,23 +245,27 @@ def _byte_counter(progress: Progress) -> type:
     return Counter
 
 
-def pull(entry: CatalogEntry, terminal: bool = False) -> dict[str, Any]:
+def pull(entry: CatalogEntry, terminal: bool = False, abandoned: threading.Event | None = None) -> dict[str, Any]:
     """Download ``entry``'s loader files into the Hugging Face cache (one download per repo in this process:
-    others wait for it; an interrupted one resumes from its ``.incomplete`` files): huggingface_hub's progress
-    bars on a ``terminal``, else the bytes counted in ``_ACTIVE`` for a page to show. Returns what was done."""
+    others wait for it; a connection cut mid-file resumes with a Range request): huggingface_hub's progress
+    bars on a ``terminal``, else the bytes counted in ``_ACTIVE`` for a page to show. A waiter whose page went
+    away (``abandoned`` set) does not start the download itself. Returns what was done."""
     from huggingface_hub import snapshot_download
 
     started = time.perf_counter()
     plan = remote_plan(entry)
     with _repo_lock(plan.repo):
-        plan = remote_plan(entry) if plan.missing_bytes else plan  # another thread may have fetched it meanwhile
-        if plan.missing_bytes:
+        plan = _missing(plan)  # another thread may have fetched it meanwhile
+        if plan.missing_bytes and not (abandoned and abandoned.is_set()):
             check_disk(plan.missing_bytes)
             progress = _ACTIVE[plan.repo] = Progress(plan.repo, plan.missing_bytes, started=time.perf_counter())
             try:
                 snapshot_download(plan.repo, allow_patterns=[f.path for f in plan.files], endpoint=hub_endpoint(),
                                   cache_dir=str(_hf_cache_dir()),
                                   tqdm_class=None if terminal else _byte_counter(progress))
+            except Cancelled:
+                raise SupplyError(f"the download of {plan.repo} was cancelled: nothing half-downloaded is kept or "
+                                  f"loaded, the files already complete stay; Run again to fetch the rest") from None
             except Exception as exc:  # noqa: BLE001 - every Hub failure becomes its one line
                 raise SupplyError(failure_line(exc, plan.repo)) from None
             finally:
@@ -252,9 +274,102 @@ def pull(entry: CatalogEntry, terminal: bool = False) -> dict[str, Any]:
             "downloaded_bytes": plan.missing_bytes, "seconds": round(time.perf_counter() - started, 3)}
 
 
+def cancel_download(repo: str) -> bool:
+    """Stop ``repo``'s download running in this process (every page watching it sees it end); False if none."""
+    progress = _ACTIVE.get(repo)
+    if progress is not None:
+        progress.cancelled.set()
+    return progress is not None
+
+
+@contextmanager
+def download_step(step: DownloadStep) -> Iterator[None]:
+    """Within the body, :func:`before_load` calls ``step(entry, extra_dir)`` before a model loads: the ui
+    installs one around a page so that every load there downloads as a visible, gated step."""
+    token = _STEP.set(step)
+    try:
+        yield
+    finally:
+        _STEP.reset(token)
+
+
+def before_load(entry: CatalogEntry, extra_dir: str | None) -> None:
+    """The installed download step (:func:`download_step`), if any; the factory calls it before loading real
+    weights."""
+    step = _STEP.get()
+    if step is not None:
+        step(entry, extra_dir)
+
+
 def downloads_allowed() -> bool:
     """Whether page Runs may download (``MODEL_EXPLORER_ALLOW_DOWNLOADS=1``; off by default)."""
     return os.environ.get(ALLOW_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def needs_download(entry: CatalogEntry, extra_dir: str | None = None) -> bool:
+    """Whether loading ``entry`` would fetch files from the Hub: not on this machine yet, or its cached
+    snapshot holds the configs but no weights (a cancelled or cut download)."""
+    if entry.source.kind not in HUB_KINDS:
+        return False
+    availability = compute_availability(entry, extra_dir)
+    if availability.status == DOWNLOADABLE:
+        return True
+    snapshot = Path(availability.weights_path or "")
+    return (availability.status == READY and entry.source.kind == "transformers" and snapshot.is_dir()
+            and _hf_cache_dir() in snapshot.parents
+            and not any(p.name.endswith(WEIGHT_SUFFIXES) for p in snapshot.iterdir()))
+
+
+def on_server(entry: CatalogEntry, extra_dir: str | None = None) -> bool:
+    """Whether ``entry``'s real weights are complete on this machine (no download needed, even offline)."""
+    return (compute_availability(entry, extra_dir).status == READY
+            and not (entry.source.kind in HUB_KINDS and needs_download(entry, extra_dir)))
+
+
+def remote_size(entry: CatalogEntry) -> int | None:
+    """Bytes ``entry``'s loader files take by the endpoint's listing, remembered for ``SIZE_TTL_S``; None when
+    the endpoint is not reachable (it is then not asked) or does not list the repo."""
+    repo = hub_repo(entry)
+    hit = _SIZES.get(repo)
+    if hit is not None and time.monotonic() - hit[0] < SIZE_TTL_S:
+        return hit[1]
+    if not network_available():
+        return None
+    try:
+        size = remote_plan(entry).size
+    except SupplyError:
+        return None
+    _SIZES[repo] = (time.monotonic(), size)
+    return size
+
+
+def _disk_size(path: Path) -> int:
+    """Bytes of a file, or of the files in a folder (a snapshot's links followed to their blobs)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def supply_line(entry: CatalogEntry, extra_dir: str | None = None) -> str | None:
+    """"on this server (size)" or "downloads on first use (size)" for a Hub model; None for any other."""
+    if entry.source.kind not in HUB_KINDS:
+        return None
+    if on_server(entry, extra_dir):
+        return f"on this server ({_mb(_disk_size(Path(compute_availability(entry, extra_dir).weights_path)))})"
+    size = remote_size(entry)
+    if size is None:
+        return "not on this server; its size is unknown while the endpoint is not reachable"
+    return f"downloads on first use ({_mb(size)})"
+
+
+def lesson_line(lesson: str) -> str:
+    """"ready offline", or how much the lesson's Hub models still need and the command that fetches them."""
+    missing = [e for e in models_to_pull(None, lesson, False) if not on_server(e)]
+    if not missing:
+        return "ready offline"
+    sizes = [remote_size(e) for e in missing]
+    need = _mb(sum(sizes)) if None not in sizes else f"{len(missing)} model download(s)"
+    return f"needs {need}: run `python -m components.models pull --lesson {lesson}`"
 
 
 def page_download(entry: CatalogEntry, show: Callable[[Plan, Progress | None], None],
@@ -262,31 +377,36 @@ def page_download(entry: CatalogEntry, show: Callable[[Plan, Progress | None], N
     """Before a page loads ``entry``: when it must come from the Hub, refuse unless this server allows page
     downloads, else show its size (``show(plan, None)``) and then its progress, every ``every_s`` seconds
     from the caller's thread (Streamlit draws only from there), while a worker thread downloads it."""
-    if entry.source.kind not in HUB_KINDS or compute_availability(entry, extra_dir).status != DOWNLOADABLE:
+    if not needs_download(entry, extra_dir):
         return
     if not downloads_allowed():
         raise SupplyError(f"{entry.name} is not on this server yet and page downloads are off: whoever runs the "
-                          f"server can fetch it with `python -m components.model_supply pull {entry.id}` (or start "
+                          f"server can fetch it with `python -m components.models pull {entry.id}` (or start "
                           f"it with {ALLOW_ENV}=1)")
     plan = remote_plan(entry)
     show(plan, None)
     check_disk(plan.missing_bytes)
     failure: list[BaseException] = []
-    worker = threading.Thread(target=_pull_into, args=(entry, failure), daemon=True)
+    abandoned = threading.Event()
+    worker = threading.Thread(target=_pull_into, args=(entry, failure, abandoned), daemon=True)
     worker.start()
     seen: Progress | None = None  # kept past the download's end, so its last figures are shown too
-    while worker.is_alive():
-        worker.join(every_s)
-        seen = _ACTIVE.get(plan.repo, seen)
-        if seen is not None:
-            show(plan, seen)
+    try:
+        while worker.is_alive():
+            worker.join(every_s)
+            seen = _ACTIVE.get(plan.repo, seen)
+            if seen is not None:
+                show(plan, seen)
+    except BaseException:  # the page stopped (a rerun): a running download goes on, a waiting one gives up
+        abandoned.set()
+        raise
     if failure:
         raise failure[0]
 
 
-def _pull_into(entry: CatalogEntry, failure: list[BaseException]) -> None:
+def _pull_into(entry: CatalogEntry, failure: list[BaseException], abandoned: threading.Event) -> None:
     try:
-        pull(entry)
+        pull(entry, abandoned=abandoned)
     except Exception as exc:  # noqa: BLE001 - handed to the caller's thread
         failure.append(exc)
 
@@ -339,7 +459,7 @@ def _reason(exc: BaseException, repo: str, endpoint: str) -> str | None:
         return (f"{endpoint} refused the token in use (HF_TOKEN or the one `hf auth login` saved): replace it, "
                 f"or unset it for public models")
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return (f"the disk holding {_hf_cache_dir()} is full: free space (`python -m components.model_supply "
+        return (f"the disk holding {_hf_cache_dir()} is full: free space (`python -m components.models "
                 f"rm ID`) and run again; the download resumes where it stopped")
     if type(exc).__module__.startswith(("httpx", "httpcore")) and "Error" in type(exc).__name__:
         return (f"{endpoint} is not answering ({type(exc).__name__}) while fetching {repo}; run again when it is "
@@ -423,7 +543,7 @@ def verify(entry: CatalogEntry) -> dict[str, Any]:
     bad = [c for c in checked if not c["ok"]]
     if bad:
         raise SupplyError(f"{entry.id}: {bad[0]['file']} {bad[0]['problem']} ({len(bad)} of {len(checked)} files "
-                          f"bad, checked against the {against}); run `python -m components.model_supply pull "
+                          f"bad, checked against the {against}); run `python -m components.models pull "
                           f"{entry.id}` again")
     return {"id": entry.id, "repo": repo, "against": against, "files": checked}
 
@@ -498,7 +618,7 @@ def _entry(model_id: str) -> CatalogEntry:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m components.model_supply", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m components.models", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     pull_cmd = commands.add_parser("pull", help="download catalog models into the Hugging Face cache")
     which = pull_cmd.add_mutually_exclusive_group(required=True)

@@ -44,4 +44,5 @@ def test_adapt_train_charts_try_it_download(page, app_url):
     import joblib
 
     bundle = joblib.load(Path(download.value.path()))
-    assert bundle["backbone_id"] == "all_minilm_l6_v2" and bundle["classes"] == ["computers", "food", "medicine", "pets"]
+    assert bundle["backbone_id"] == "all_minilm_l6_v2"
+    assert bundle["classes"] == ["computers", "food", "medicine", "pets"]

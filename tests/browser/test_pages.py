@@ -71,7 +71,7 @@ def test_deep_link_on_a_fresh_server_shows_the_app_navigation(browser, tmp_path)
 
 @pytest.mark.slow
 def test_vision_sample_photo_gives_a_cat(page, app_url):
-    runs = run_lite0_on_chelsea(page, app_url)
+    run_lite0_on_chelsea(page, app_url)
     page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Latency").first.wait_for()
     top = wait_until(page, lambda: CAT_CLASSES.search(plot_text(page)), "a cat class in the top-k chart")
     assert_no_exception(page, "/vision")

@@ -68,7 +68,7 @@ class PredictShard(Protocol):
 class Job:
     """What every row of one comparison shares."""
 
-    dataset: Any  # components.datasets.sets.Dataset
+    dataset: Any  # components.datasets.Dataset
     config: Any  # components.compare.benchmark.BenchmarkConfig
     measure: MeasureRow
     predict: PredictShard

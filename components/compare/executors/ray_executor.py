@@ -29,7 +29,7 @@ from typing import Any
 
 from components.compare.evaluation import uncertainty
 from components.compare.executors.base import ExecutorError, Job, MeasureRow, PredictShard, Row, RowDone
-from components.core import torch_threads
+from components.core import items_fingerprint, torch_threads
 
 ADDRESS_ENV = "MODEL_EXPLORER_RAY_ADDRESS"
 ALLOW_ENV = "MODEL_EXPLORER_ALLOW_RAY"  # "1": the Compare page offers a local Ray (started on this server)
@@ -403,6 +403,7 @@ class _RayRun:
             yield self._failed(row, f"{row.key} could not be scored: {type(exc).__name__}: {exc}")
             return
         result.n_samples = len(predictions)
+        result.items_fingerprint = items_fingerprint(self.job.dataset.ids, self.job.dataset.labels)
         result.env["accuracy_shards"] = len(state.bounds)
         self.tracker.finish(row.index)
         yield state.done

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,11 @@ TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", 
 PREPROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json")  # image processor / feature extractor
 HINT = "copy the whole model folder again (every file `hf download` fetches)"
 TORCH_FILE_HINT = "copy the file again (torchvision keeps its downloads in ~/.cache/torch/hub/checkpoints)"
+# torch.load(weights_only=True) refusing what a pickle names: "Unsupported global: GLOBAL x was not an allowed
+# global", "GLOBAL x whose module y is blocked", "Can only build Tensor ... or types allowlisted", "Can only create
+# new object for nn.Parameter or classes allowlisted"
+_REFUSED_OBJECT = re.compile(r"Weights only load failed.*(\bGLOBAL \S+ (was not an allowed global|whose module)"
+                             r"|allowlisted)", re.DOTALL)
 
 
 class IncompleteCheckpoint(ValueError):
@@ -101,9 +107,11 @@ def not_only_weights(path: str | os.PathLike) -> str:
 
 
 def refused_pickle(exc: BaseException | None) -> bool:
-    """Whether ``exc`` (or what caused it: timm re-raises) is torch's weights-only unpickler refusing a file."""
+    """Whether ``exc`` (or what caused it: timm re-raises) is torch's weights-only unpickler refusing an object
+    the pickle names (a global, a class to build). Its other errors (an unknown opcode, a pickle cut short) mean
+    a damaged file, and so does any other UnpicklingError."""
     while exc is not None:
-        if isinstance(exc, pickle.UnpicklingError):
+        if isinstance(exc, pickle.UnpicklingError) and _REFUSED_OBJECT.search(str(exc)):
             return True
         exc = exc.__cause__ or exc.__context__
     return False

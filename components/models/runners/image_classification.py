@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.core import IMAGE_CLASSIFICATION
 from components.models.extras import ImageTransformExtras, ProcessorExtras
 from components.models.loaders import vision
 from components.models.registry import TORCH_RUNTIMES, register_engine
@@ -14,7 +15,7 @@ TOP_K = 5
 class ImageClassificationRunner(Runner):
     """torch classifiers whose loader provides a torchvision-style ``transform`` and ``labels``."""
 
-    task = "image-classification"
+    task = IMAGE_CLASSIFICATION
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         import torch
@@ -49,8 +50,10 @@ class ProcessorImageClassificationRunner(ImageClassificationRunner):
         return processed["pixel_values"].to(self.device)
 
 
-register_engine("efficientnet_lite", vision.load_efficientnet_lite, {"image-classification": ImageClassificationRunner}, runtimes=TORCH_RUNTIMES)
-register_engine("timm", vision.load_timm, {"image-classification": ImageClassificationRunner}, runtimes=TORCH_RUNTIMES)
-register_engine("torchvision", vision.load_torchvision, {"image-classification": ImageClassificationRunner}, runtimes=TORCH_RUNTIMES)
+register_engine("efficientnet_lite", vision.load_efficientnet_lite, {IMAGE_CLASSIFICATION: ImageClassificationRunner},
+                runtimes=TORCH_RUNTIMES)
+register_engine("timm", vision.load_timm, {IMAGE_CLASSIFICATION: ImageClassificationRunner}, runtimes=TORCH_RUNTIMES)
+register_engine("torchvision", vision.load_torchvision, {IMAGE_CLASSIFICATION: ImageClassificationRunner},
+                runtimes=TORCH_RUNTIMES)
 register_engine("transformers-image-classifier", vision.load_transformers_vision,
-                {"image-classification": ProcessorImageClassificationRunner}, runtimes=TORCH_RUNTIMES)
+                {IMAGE_CLASSIFICATION: ProcessorImageClassificationRunner}, runtimes=TORCH_RUNTIMES)

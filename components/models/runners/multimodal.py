@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.core import IMAGE_CAPTIONING, IMAGE_CLASSIFICATION, SENTENCE_SIMILARITY, ZERO_SHOT_IMAGE_CLASSIFICATION
 from components.models.loaders import multimodal
 from components.models.loaders.multimodal import (
     CONSE_CLASSIFIER_ID,
@@ -42,7 +43,7 @@ class ConSERunner(Runner):
     Its parts (the classifier and the sentence encoder runners) are handed in by the factory.
     """
 
-    task = "zero-shot-image-classification"
+    task = ZERO_SHOT_IMAGE_CLASSIFICATION
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         classifier, encoder = self.parts
@@ -73,7 +74,7 @@ class ConSERunner(Runner):
 class ImageTextRunner(Runner):
     """CLIP-style models: images and label prompts embedded jointly, softmax over the labels per image."""
 
-    task = "zero-shot-image-classification"
+    task = ZERO_SHOT_IMAGE_CLASSIFICATION
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         return _images(inputs), _labels(options)
@@ -88,7 +89,7 @@ class ImageTextRunner(Runner):
 
 
 class CaptionRunner(Runner):
-    task = "image-captioning"
+    task = IMAGE_CAPTIONING
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         return _images(inputs)
@@ -100,8 +101,8 @@ class CaptionRunner(Runner):
         return _per_input(inputs, [{"text": text} for text in outputs])
 
 
-register_engine("conse", multimodal.load_conse, {"zero-shot-image-classification": ConSERunner},
-                parts=(Part(CONSE_CLASSIFIER_ID, "image-classification"), Part(CONSE_ENCODER_ID, "sentence-similarity")))
+register_engine("conse", multimodal.load_conse, {ZERO_SHOT_IMAGE_CLASSIFICATION: ConSERunner},
+                parts=(Part(CONSE_CLASSIFIER_ID, IMAGE_CLASSIFICATION), Part(CONSE_ENCODER_ID, SENTENCE_SIMILARITY)))
 register_engine("transformers-zero-shot-image", multimodal.load_zero_shot_image,
-                {"zero-shot-image-classification": ImageTextRunner})
-register_engine("transformers-captioner", multimodal.load_captioner, {"image-captioning": CaptionRunner})
+                {ZERO_SHOT_IMAGE_CLASSIFICATION: ImageTextRunner})
+register_engine("transformers-captioner", multimodal.load_captioner, {IMAGE_CAPTIONING: CaptionRunner})

@@ -5,13 +5,14 @@ from typing import Any
 
 import numpy as np
 
+from components.core import OCR
 from components.models.loaders.ocr import load_rapidocr, read_text
 from components.models.registry import register_engine
 from components.models.runners.base import InputError, Runner
 
 
 class OCRRunner(Runner):
-    task = "ocr"
+    task = OCR
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         if isinstance(inputs, list):  # the benchmark's batches: its throughput stops at one image per call
@@ -25,4 +26,4 @@ class OCRRunner(Runner):
         return {"lines": outputs, "text": "\n".join(line["text"] for line in outputs)}
 
 
-register_engine("rapidocr", load_rapidocr, {"ocr": OCRRunner})
+register_engine("rapidocr", load_rapidocr, {OCR: OCRRunner})

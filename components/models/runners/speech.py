@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from components.core import SPEECH_RECOGNITION, VOICE_ACTIVITY_DETECTION
 from components.models.loaders import speech
 from components.models.registry import register_engine
 from components.models.runners.base import InputError, Runner
@@ -21,7 +22,7 @@ def _audio(inputs: Any) -> np.ndarray:
 class TranscriptionRunner(Runner):
     """Speech to text; the output carries the real-time factor (compute time / audio duration)."""
 
-    task = "speech-recognition"
+    task = SPEECH_RECOGNITION
     transcribe: Callable[[Any, np.ndarray], str] = staticmethod(speech.transcribe_whisper_ct2)
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
@@ -43,7 +44,7 @@ class TransformersASRRunner(TranscriptionRunner):
 
 
 class VoiceActivityRunner(Runner):
-    task = "voice-activity-detection"
+    task = VOICE_ACTIVITY_DETECTION
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         return _audio(inputs)
@@ -57,7 +58,7 @@ class VoiceActivityRunner(Runner):
         return {"segments": outputs, "audio_s": audio_s, "speech_s": voiced}
 
 
-register_engine("whisper_ct2", speech.load_whisper_ct2, {"speech-recognition": TranscriptionRunner})
-register_engine("pocketsphinx", speech.load_pocketsphinx, {"speech-recognition": PocketSphinxRunner})
-register_engine("silero_vad", speech.load_silero_vad, {"voice-activity-detection": VoiceActivityRunner})
-register_engine("transformers-asr", speech.load_transformers_asr, {"speech-recognition": TransformersASRRunner})
+register_engine("whisper_ct2", speech.load_whisper_ct2, {SPEECH_RECOGNITION: TranscriptionRunner})
+register_engine("pocketsphinx", speech.load_pocketsphinx, {SPEECH_RECOGNITION: PocketSphinxRunner})
+register_engine("silero_vad", speech.load_silero_vad, {VOICE_ACTIVITY_DETECTION: VoiceActivityRunner})
+register_engine("transformers-asr", speech.load_transformers_asr, {SPEECH_RECOGNITION: TransformersASRRunner})

@@ -3,6 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.core import (
+    LANGUAGE_IDENTIFICATION,
+    SENTENCE_SIMILARITY,
+    SENTIMENT_ANALYSIS,
+    TEXT_CLASSIFICATION,
+    ZERO_SHOT_CLASSIFICATION,
+)
 from components.models.extras import TokenizerExtras
 from components.models.loaders import text
 from components.models.loaders.text import embed, predict_languages, tokenize
@@ -35,7 +42,7 @@ def _embed_in_chunks(loaded: Any, batch: dict[str, Any]) -> Any:
 class SentenceSimilarityRunner(Runner):
     """Embeds the lines; output: the cosine-similarity matrix, and a ranking when a query is given."""
 
-    task = "sentence-similarity"
+    task = SENTENCE_SIMILARITY
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         query = (options.get("query") or "").strip()
@@ -60,7 +67,7 @@ class SentenceSimilarityRunner(Runner):
 class EmbeddingZeroShotRunner(Runner):
     """Zero-shot classification: each line goes to the label whose description embeds closest."""
 
-    task = "zero-shot-classification"
+    task = ZERO_SHOT_CLASSIFICATION
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         labels = label_list(options, "Zero-shot classification")
@@ -84,7 +91,7 @@ class EmbeddingZeroShotRunner(Runner):
 
 
 class LanguageIdRunner(Runner):
-    task = "language-identification"
+    task = LANGUAGE_IDENTIFICATION
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         return _lines(inputs)
@@ -99,7 +106,7 @@ class LanguageIdRunner(Runner):
 
 
 class VaderSentimentRunner(Runner):
-    task = "sentiment-analysis"
+    task = SENTIMENT_ANALYSIS
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         return _lines(inputs)
@@ -109,10 +116,10 @@ class VaderSentimentRunner(Runner):
 
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
         results = []
-        for text, scores in zip(_lines(inputs), outputs):
+        for line, scores in zip(_lines(inputs), outputs):
             compound = scores["compound"]
             label = "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
-            results.append({"text": text, "label": label, "score": abs(compound),
+            results.append({"text": line, "label": label, "score": abs(compound),
                             "scores": {"positive": scores["pos"], "neutral": scores["neu"],
                                        "negative": scores["neg"], "compound": compound}})
         return results
@@ -121,7 +128,7 @@ class VaderSentimentRunner(Runner):
 class TextClassificationRunner(Runner):
     """transformers sequence classifiers (sentiment, FinBERT, …): softmax over the model's labels."""
 
-    task = "sentiment-analysis"
+    task = SENTIMENT_ANALYSIS
 
     def preprocess(self, inputs: Any, **options: Any) -> Any:
         return tokenize(self.loaded, _lines(inputs), max_length=512)
@@ -132,17 +139,18 @@ class TextClassificationRunner(Runner):
     def postprocess(self, outputs: Any, inputs: Any, **options: Any) -> Any:
         id2label = self.extras(TokenizerExtras).labels
         results = []
-        for text, row in zip(_lines(inputs), outputs.float().softmax(-1).cpu().tolist()):
+        for line, row in zip(_lines(inputs), outputs.float().softmax(-1).cpu().tolist()):
             best = max(range(len(row)), key=row.__getitem__)
-            results.append({"text": text, "label": id2label[best].lower(), "score": row[best],
+            results.append({"text": line, "label": id2label[best].lower(), "score": row[best],
                             "scores": {id2label[i].lower(): p for i, p in enumerate(row)}})
         return results
 
 
-_EMBEDDING_TASKS = {"sentence-similarity": SentenceSimilarityRunner, "zero-shot-classification": EmbeddingZeroShotRunner}
+_EMBEDDING_TASKS = {SENTENCE_SIMILARITY: SentenceSimilarityRunner, ZERO_SHOT_CLASSIFICATION: EmbeddingZeroShotRunner}
 register_engine("minilm", text.load_minilm, _EMBEDDING_TASKS, runtimes=TORCH_RUNTIMES)
 register_engine("transformers-encoder", text.load_transformers_encoder, _EMBEDDING_TASKS, runtimes=TORCH_RUNTIMES)
-register_engine("fasttext_lid", text.load_fasttext_lid, {"language-identification": LanguageIdRunner})
-register_engine("vader", text.load_vader, {"sentiment-analysis": VaderSentimentRunner})
+register_engine("fasttext_lid", text.load_fasttext_lid, {LANGUAGE_IDENTIFICATION: LanguageIdRunner})
+register_engine("vader", text.load_vader, {SENTIMENT_ANALYSIS: VaderSentimentRunner})
 register_engine("transformers-sequence-classifier", text.load_transformers_text_classifier,
-                {"sentiment-analysis": TextClassificationRunner, "text-classification": TextClassificationRunner}, runtimes=TORCH_RUNTIMES)
+                {SENTIMENT_ANALYSIS: TextClassificationRunner, TEXT_CLASSIFICATION: TextClassificationRunner},
+                runtimes=TORCH_RUNTIMES)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from components.core import TASKS
 from components.models.runners.base import Runner
 
 MAX_SAMPLES = 32  # agreement is checked on at most this many samples of the set
-CLASSIFIER_TASKS = ("image-classification", "sentiment-analysis", "text-classification")
 
 
 def _first_tensor(output: Any) -> Any:
@@ -33,7 +33,7 @@ def agreement(reference: Runner, candidate: Runner, samples: Sequence[Any],
 
     chosen = list(samples[:MAX_SAMPLES])
     pairs = [(raw_output(reference, s, options or {}), raw_output(candidate, s, options or {})) for s in chosen]
-    if reference.task in CLASSIFIER_TASKS:
+    if reference.task in TASKS and TASKS[reference.task].classifier:
         matches = [bool(torch.equal(a.argmax(-1), b.argmax(-1))) for a, b in pairs]
         return {"basis": "top-1 match", "value": sum(matches) / len(matches), "n": len(matches)}
     cosines = [float(torch.nn.functional.cosine_similarity(a.flatten(), b.flatten(), dim=0)) for a, b in pairs]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-PRESENTER = "keep_presenter"
+from components.ui.shell.share import PRESENT
+
+PRESENTER = PRESENT.key
 
 # Settings a class does not need to see (each widget's key gives its element the class st-key-<key>).
 SETTINGS = ", ".join([
@@ -45,5 +47,4 @@ def style() -> None:
 
 def toggle() -> None:
     """The switch in the sidebar (on every page)."""
-    st.sidebar.toggle("Presenter view", key=PRESENTER, help="For a projector: hides the sidebar and the "
-                      "tuning settings, enlarges the results, keeps a lesson's Back / Next at hand.")
+    PRESENT.draw(st.sidebar.toggle)

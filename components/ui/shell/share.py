@@ -1,6 +1,7 @@
 """Shareable state: each page's settings live in the URL (``st.query_params``) and come back from it.
 
-``PAGES`` says, per page, what travels: (query name, session-state key, codec from ``share_codecs``). app.py
+``PAGES`` says, per page, what travels: each ``Setting`` (``settings.py``: query name, session-state key, the
+widget's label, codec from ``share_codecs``), declared once and drawn by its page with ``Setting.draw``. app.py
 calls ``restore`` before a page draws its widgets, and ``publish`` after it ran:
 
 * ``restore`` seeds session state from the URL when a page is entered (a pasted link), on the browser's
@@ -16,7 +17,7 @@ Uploads never travel (only a bundled sample's name does); the link says so.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from string import Formatter
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -24,10 +25,17 @@ from urllib.parse import quote, urlencode
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from components.core import limits
+from components.core import (
+    IMAGE_CLASSIFICATION,
+    SPEECH_RECOGNITION,
+    TASKS,
+    limits,
+    playground_tasks,
+    tasks_with,
+)
+from components.ui.shell.settings import Setting
 from components.ui.shell.share_codecs import (
     Choice,
-    Codec,
     Context,
     Flag,
     Many,
@@ -48,18 +56,8 @@ NOTES = "share_notes"  # (page, notes about the link this page was opened with)
 # ---------------------------------------------------------------- what each page shares
 
 @dataclass(frozen=True)
-class Param:
-    name: str  # in the URL
-    key: str  # in session state; "{task}" and the like come from the page's context
-    codec: Codec
-    when: Callable[[Context], bool] = lambda ctx: True  # written only where it matters
-    clears: str = ""  # a session key dropped when the URL changes this value (results of another input)
-    cannot_run: Callable[[Context], Mapping[str, str]] | None = None  # models: {id: why not here}, as picked
-
-
-@dataclass(frozen=True)
 class PageSpec:
-    params: tuple[Param, ...] = ()
+    params: tuple[Setting, ...] = ()
     context: Callable[[State], dict[str, Any]] = lambda state: {}
 
 
@@ -138,9 +136,12 @@ def _comparable(ctx: Context) -> list[str]:
     return [name for name, spec in TASKS.items() if spec.comparable]
 
 
-def _explain_methods(ctx: Context) -> list[str]:
-    from components.ui.views.explain import IMAGE_METHODS
+AUTOMATIC = "automatic"  # the explain method per model: Grad-CAM, or occlusion where the runtime has no gradients
+IMAGE_METHODS = {AUTOMATIC: "Automatic", "gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++",
+                 "scorecam": "Score-CAM (slow)", "occlusion": "Occlusion"}
 
+
+def _explain_methods(ctx: Context) -> list[str]:
     return list(IMAGE_METHODS)
 
 
@@ -164,21 +165,24 @@ def _catalog_field(field: str) -> Callable[[Context], list[str]]:
     return values
 
 
-def _stress(when: Callable[[Context], bool]) -> tuple[Param, ...]:
-    """The stress test's perturbation and strength, per task (any playground that shows the section)."""
-    return (Param("stress", "keep_stress_kind_{task}", Choice(_perturbations), when),
-            Param("strength", "keep_stress_strength_{task}", Number(0.0, 1.0), when))
+# the stress test's perturbation and strength, per task (any playground that shows the section)
+STRESS_KIND = Setting("stress", "keep_stress_kind_{task}", "Perturbation", Choice(_perturbations))
+STRESS_STRENGTH = Setting("strength", "keep_stress_strength_{task}", "Strength", Number(0.0, 1.0))
 
 
-VISION_TASKS = {"image-classification": "Image classification (ImageNet-1k)", "ocr": "Read text (OCR)"}
+def _stress(when: Callable[[Context], bool]) -> tuple[Setting, ...]:
+    """The stress settings, written where ``when`` says the page shows the section."""
+    return replace(STRESS_KIND, when=when), replace(STRESS_STRENGTH, when=when)
+
+
+VISION_TASKS = {task: TASKS[task].playground.label for task in playground_tasks("vision").values()}
 TEXT_TOOLS = {"similarity": "Similarity & search", "zero-shot": "Zero-shot labels", "language": "Language",
               "sentiment": "Sentiment", "tokenizer": "Tokenizer view", "attention": "Attention"}
-TEXT_TASKS = {"similarity": "sentence-similarity", "zero-shot": "zero-shot-classification",
-              "language": "language-identification", "sentiment": "sentiment-analysis"}
+TEXT_TASKS = playground_tasks("text")
 MM_TOOLS = {"zero-shot": "Zero-shot labels", "caption": "Caption", "ocr-chain": "Image → OCR → text models"}
-MM_MODELS = {"zero-shot": ("keep_mm_models", "zero-shot-image-classification"),
-             "caption": ("keep_mm_caption_models", "image-captioning")}
-ADAPT_TASKS = {"images": "image-classification", "text": "text-classification", "audio": "audio-classification"}
+MM_MODELS = {tool: (key, playground_tasks("multimodal")[tool])
+             for tool, key in {"zero-shot": "keep_mm_models", "caption": "keep_mm_caption_models"}.items()}
+ADAPT_TASKS = {TASKS[task].adapt.link: task for task in tasks_with("adapt")}
 SETS = {"bundled": "Bundled", "upload": "Upload my own"}
 COMPARE_SETS = {**SETS, "server": "A file or folder on this server"}
 
@@ -188,7 +192,7 @@ def _key_of(options: Mapping[str, Any], value: Any, default: str) -> str:
 
 
 def _vision_context(state: State) -> dict[str, Any]:
-    return {"task": _key_of(VISION_TASKS, state.get("keep_vision_task"), "image-classification")}
+    return {"task": _key_of(VISION_TASKS, state.get("keep_vision_task"), IMAGE_CLASSIFICATION)}
 
 
 def _text_context(state: State) -> dict[str, Any]:
@@ -206,77 +210,93 @@ def _is(name: str, *values: Any) -> Callable[[Context], bool]:
     return lambda ctx: ctx.get(name) in values
 
 
-CLASSIFYING = _is("task", "image-classification")
+CLASSIFYING = _is("task", IMAGE_CLASSIFICATION)
 PAGES: dict[str, PageSpec] = {
     "home": PageSpec(),
     "lessons": PageSpec(),
     "vision": PageSpec((
-        Param("task", "keep_vision_task", Choice(VISION_TASKS)),
-        Param("sample", "vision_input", Sample("images", ("*.jpg", "*.png"), "image"), clears="vision_input_results"),
-        Param("models", "keep_vision_models_{task}", Many(_ids_for_task), cannot_run=_cannot_run()),
-        Param("runtime", "keep_vision_runtime", Choice(_runtimes), CLASSIFYING),
-        Param("target", "keep_explain_target", Text(80), CLASSIFYING),
-        Param("method", "keep_explain_method", Choice(_explain_methods), CLASSIFYING),
+        Setting("task", "keep_vision_task", "Task", Choice(VISION_TASKS)),
+        Setting("sample", "vision_input", "", Sample("images", ("*.jpg", "*.png"), "image"),
+                clears="vision_input_results"),
+        Setting("models", "keep_vision_models_{task}", "", Many(_ids_for_task), cannot_run=_cannot_run()),
+        Setting("runtime", "keep_vision_runtime", "", Choice(_runtimes), CLASSIFYING),
+        Setting("target", "keep_explain_target", "Class to explain (name or index; empty: each model's top class)",
+                Text(80), CLASSIFYING),
+        Setting("method", "keep_explain_method", "Method", Choice(_explain_methods), CLASSIFYING),
         *_stress(CLASSIFYING),
     ), _vision_context),
     "text": PageSpec((
-        Param("tool", "keep_text_tool", Choice(TEXT_TOOLS)),
-        Param("sample", "keep_text_input", TextSample()),
-        Param("text", "keep_text_input", TypedText()),
-        Param("query", "keep_text_query", Text(), _is("tool", "similarity")),
-        Param("labels", "keep_text_labels", Text(500), _is("tool", "zero-shot")),
-        Param("tokenizer", "keep_text_tokenizer", Choice(_tokenizers), _is("tool", "tokenizer")),
-        Param("models", "keep_text_models_{task}", Many(_ids_for_task), cannot_run=_cannot_run()),
-        Param("runtime", "keep_text_runtime_{task}", Choice(_runtimes), _is("tool", "similarity", "zero-shot")),
-        Param("model", "keep_attention_model", Choice(_catalog_ids), _is("tool", "attention"),
-              cannot_run=_no_attention_view),
-        Param("line", "keep_attention_line", Number(0, 999, integer=True), _is("tool", "attention")),
+        Setting("tool", "keep_text_tool", "Tool", Choice(TEXT_TOOLS)),
+        Setting("sample", "keep_text_input", "", TextSample()),
+        Setting("text", "keep_text_input", "", TypedText()),
+        Setting("query", "keep_text_query", "Search query (optional): rank your lines by meaning", Text(),
+                _is("tool", "similarity")),
+        Setting("labels", "keep_text_labels", "Labels, comma-separated", Text(500), _is("tool", "zero-shot")),
+        Setting("tokenizer", "keep_text_tokenizer", "Tokenizer", Choice(_tokenizers), _is("tool", "tokenizer")),
+        Setting("models", "keep_text_models_{task}", "", Many(_ids_for_task), cannot_run=_cannot_run()),
+        Setting("runtime", "keep_text_runtime_{task}", "", Choice(_runtimes), _is("tool", "similarity", "zero-shot")),
+        Setting("model", "keep_attention_model", "Model", Choice(_catalog_ids), _is("tool", "attention"),
+                cannot_run=_no_attention_view,
+                help="Transformer encoders show their attention; other engines say why they cannot."),
+        Setting("line", "keep_attention_line", "Line", Number(0, 999, integer=True), _is("tool", "attention")),
         *_stress(lambda ctx: True),
     ), _text_context),
     "speech": PageSpec((
-        Param("sample", "speech_input", Sample("speech", ("*.wav",), "clip"), clears="speech_input_results"),
-        Param("models", "keep_speech_models", Many(lambda ctx: _ids_for_task({"task": "speech-recognition"})),
-              cannot_run=_cannot_run()),
+        Setting("sample", "speech_input", "", Sample("speech", ("*.wav",), "clip"), clears="speech_input_results"),
+        Setting("models", "keep_speech_models", "", Many(lambda ctx: _ids_for_task({"task": SPEECH_RECOGNITION})),
+                cannot_run=_cannot_run()),
         *_stress(lambda ctx: True),
-    ), lambda state: {"task": "speech-recognition"}),
+    ), lambda state: {"task": SPEECH_RECOGNITION}),
     "multimodal": PageSpec((
-        Param("tool", "keep_mm_tool", Choice(MM_TOOLS)),
-        Param("sample", "multimodal_input", Sample("images", ("*.jpg", "*.png"), "image"),
-              clears="multimodal_input_results"),
-        Param("labels", "keep_mm_labels", Text(500), _is("tool", "zero-shot")),
-        Param("models", "{models_key}", Many(_ids_for_task), cannot_run=_cannot_run()),
+        Setting("tool", "keep_mm_tool", "Tool", Choice(MM_TOOLS)),
+        Setting("sample", "multimodal_input", "", Sample("images", ("*.jpg", "*.png"), "image"),
+                clears="multimodal_input_results"),
+        Setting("labels", "keep_mm_labels", "Labels, comma-separated", Text(500), _is("tool", "zero-shot")),
+        Setting("models", "{models_key}", "", Many(_ids_for_task), cannot_run=_cannot_run()),
     ), _mm_context),
     "compare": PageSpec((
-        Param("task", "keep_cmp_task", Choice(_comparable)),
-        Param("models", "keep_cmp_models_{task}", Many(_ids_for_task), cannot_run=_cannot_run("auto")),
-        Param("runtimes", "keep_cmp_runtimes", Many(_runtimes)),
-        Param("set", "keep_cmp_source", Choice(COMPARE_SETS)),
-        Param("path", "keep_cmp_path", Text(500), _is("set", "server")),
-        Param("runs", "keep_cmp_runs", Number(3, 100, integer=True)),
-        Param("warmup", "keep_cmp_warmup", Number(0, 10, integer=True)),
-    ), lambda state: {"task": state.get("keep_cmp_task", "image-classification"),
+        Setting("task", "keep_cmp_task", "Task", Choice(_comparable)),
+        Setting("models", "keep_cmp_models_{task}", "Models", Many(_ids_for_task), cannot_run=_cannot_run("auto"),
+                help="(random weights) = no weights here: the architecture is built with random weights to measure "
+                     "its cost (latency, memory, params, FLOPs); accuracy is n/a."),
+        Setting("runtimes", "keep_cmp_runtimes", "Runtimes", Many(_runtimes),
+                help="Each (model, runtime) is a row. ONNX Runtime rows export the model once (cached on disk) and "
+                     "report their speed-up over eager and their agreement with eager on the same samples; int8 is "
+                     "static (calibrated on the bundled photos) for image models and dynamic for text encoders."),
+        Setting("set", "keep_cmp_source", "Evaluation set", Choice(COMPARE_SETS)),
+        Setting("path", "keep_cmp_path", "Path on this server", Text(500), _is("set", "server")),
+        Setting("runs", "keep_cmp_runs", "Timed runs per model", Number(3, 100, integer=True)),
+        Setting("warmup", "keep_cmp_warmup", "Warm-up runs", Number(0, 10, integer=True)),
+    ), lambda state: {"task": state.get("keep_cmp_task", IMAGE_CLASSIFICATION),
                       "set": _key_of(COMPARE_SETS, state.get("keep_cmp_source"), "bundled")}),
     "adapt": PageSpec((
-        Param("data", "keep_adapt_task", Choice(ADAPT_TASKS)),
-        Param("set", "keep_adapt_source", Choice(SETS)),
-        Param("backbones", "keep_adapt_backbones_{task}", Many(_catalog_ids), cannot_run=_not_backbones),
-        Param("head", "keep_adapt_head", Choice({"logistic": "logistic", "finetune": "finetune"})),
-        Param("baseline", "keep_adapt_baseline", Flag()),
-    ), lambda state: {"task": state.get("keep_adapt_task", "image-classification")}),
+        Setting("data", "keep_adapt_task", "Data", Choice(ADAPT_TASKS)),
+        Setting("set", "keep_adapt_source", "Labelled set", Choice(SETS)),
+        Setting("backbones", "keep_adapt_backbones_{task}", "Backbones (pre-trained, frozen)", Many(_catalog_ids),
+                cannot_run=_not_backbones),
+        Setting("head", "keep_adapt_head", "Head", Choice({"logistic": "logistic", "finetune": "finetune"}),
+                help="Both train on the frozen backbone's cached features. Fine-tune trains a small torch head for a "
+                     "few epochs with early stopping on a validation split."),
+        Setting("baseline", "keep_adapt_baseline", "Baseline rows: random weights", Flag()),
+    ), lambda state: {"task": state.get("keep_adapt_task", IMAGE_CLASSIFICATION)}),
     "catalog": PageSpec((
-        Param("q", "keep_cat_query", Text()),
-        Param("modality", "keep_cat_modality", Many(_catalog_field("modality"))),
-        Param("status", "keep_cat_status", Many(_catalog_field("status"))),
-        Param("task", "keep_cat_task", Many(_catalog_field("tasks"))),
-        Param("family", "keep_cat_family", Many(_catalog_field("family"))),
-        Param("size", "keep_cat_size", Choice(lambda ctx: ["any", "< 10M", "< 100M", "< 1B", "< 10B"])),
-        Param("model", "keep_cat_card", Choice(_catalog_ids)),
+        Setting("q", "keep_cat_query", "Search", Text()),
+        Setting("modality", "keep_cat_modality", "Modality", Many(_catalog_field("modality"))),
+        Setting("status", "keep_cat_status", "Availability", Many(_catalog_field("status"))),
+        Setting("task", "keep_cat_task", "Task", Many(_catalog_field("tasks"))),
+        Setting("family", "keep_cat_family", "Family", Many(_catalog_field("family"))),
+        Setting("size", "keep_cat_size", "Size (parameters)",
+                Choice({size: size for size in ("any", "< 10M", "< 100M", "< 1B", "< 10B")})),
+        Setting("model", "keep_cat_card", "Open a model card", Choice(_catalog_ids)),
     )),
 }
 # On every page: presenter view and the lesson in progress (their modules own what they mean).
-GLOBAL = (Param("present", "keep_presenter", Flag(), lambda ctx: bool(ctx.get("present"))),
-          Param("lesson", "lesson_id", Text(60)),
-          Param("step", "lesson_step", Number(1, 99, integer=True)))
+PRESENT = Setting("present", "keep_presenter", "Presenter view", Flag(), lambda ctx: bool(ctx.get("present")),
+                  help="For a projector: hides the sidebar and the tuning settings, enlarges the results, keeps a "
+                       "lesson's Back / Next at hand.")
+GLOBAL = (PRESENT,
+          Setting("lesson", "lesson_id", "", Text(60)),
+          Setting("step", "lesson_step", "", Number(1, 99, integer=True)))
 RESERVED = {"embed", "embed_options"}  # Streamlit's own query parameters
 # a link asking for more than a visitor may run is cut to the cap, with a note (components/core/limits.py)
 CAPS = {"models": limits.MAX_MODELS, "backbones": limits.MAX_MODELS, "runtimes": limits.MAX_RUNTIMES,
@@ -292,9 +312,14 @@ def param_names(page: str) -> set[str]:
     return {p.name for p in PAGES[page].params}
 
 
+def setting(page: str, name: str) -> Setting:
+    """The setting ``name`` of ``page`` (or of every page: ``GLOBAL``), as declared once in ``PAGES``."""
+    return next(p for p in (*PAGES[page].params, *GLOBAL) if p.name == name)
+
+
 # ---------------------------------------------------------------- URL -> state
 
-def _key(param: Param, ctx: Context) -> str | None:
+def _key(param: Setting, ctx: Context) -> str | None:
     """The session key of ``param`` here; None where the context leaves it open (no task on this tool)."""
     fields = [name for _, name, _, _ in Formatter().parse(param.key) if name]
     if any(ctx.get(name) is None for name in fields):

@@ -21,7 +21,7 @@ from components.adapt import (
     snippet,
 )
 from components.compare import interval_text
-from components.core import InputError, get_entry, limits, load_audio, load_image, wav_bytes
+from components.core import InputError, get_entry, get_task, limits, load_audio, load_image, wav_bytes
 from components.datasets import LabelledSet
 from components.models import CannotRun
 from components.ui.views.run import model_slot
@@ -67,7 +67,8 @@ def _card(run: AdaptRun, baseline: AdaptRun | None, dataset: LabelledSet, maps: 
     row = run.row
     st.markdown(f"**{row['backbone_name']}** · :material/check_circle: pre-trained weights · {row['head']} head")
     metric, f1 = st.columns(2)
-    delta = None if baseline is None else f"{(row['accuracy'] - baseline.row['accuracy']) * 100:+.0f} pts vs random weights"
+    gain = None if baseline is None else (row['accuracy'] - baseline.row['accuracy']) * 100
+    delta = None if gain is None else f"{gain:+.0f} pts vs random weights"
     metric.metric("Held-out accuracy", f"{row['accuracy']:.0%}", delta)
     f1.metric("Macro-F1", f"{row['macro_f1']:.2f}")
     show_chart(confusion_heatmap(row), key=f"adapt_cm_{row['backbone_id']}")
@@ -86,7 +87,7 @@ def _card(run: AdaptRun, baseline: AdaptRun | None, dataset: LabelledSet, maps: 
 
 
 def _hover(dataset: LabelledSet, index: int) -> str:
-    if dataset.task == "text-classification":
+    if get_task(dataset.task).input_kind == "text":
         text = dataset.inputs[index]
         return text if len(text) <= 90 else text[:90] + "…"
     return dataset.ids[index]
@@ -98,11 +99,11 @@ def _gallery(run: AdaptRun, dataset: LabelledSet) -> None:
                      f"of {len(run.test)} held out)", icon=":material/error:"):
         if not wrong:
             st.caption("Nothing: every held-out sample was right.")
-        elif dataset.task == "image-classification":
+        elif get_task(dataset.task).input_kind == "image":
             shown = wrong[:GALLERY]
             st.image([dataset.inputs[w["index"]] for w in shown], width=96,
-                     caption=[f"{w['true']} → {w['predicted']}" for w in shown])
-        elif dataset.task == "audio-classification":
+                     caption=[literal(f"{w['true']} → {w['predicted']}") for w in shown])
+        elif get_task(dataset.task).input_kind == "audio":
             for w in wrong[:GALLERY]:
                 st.caption(literal(f"{dataset.ids[w['index']]}: {w['true']} → {w['predicted']}"))
                 st.audio(wav_bytes(dataset.inputs[w["index"]]), format="audio/wav")
@@ -118,9 +119,10 @@ def show_try_it(result: dict[str, Any], models_dir: str | None) -> None:
     labels = {i: row_label(r.row) for i, r in enumerate(runs)}
     choice = st.selectbox("Trained head", list(labels), format_func=labels.get, key="adapt_try_run")
     run = runs[choice]
-    if dataset.task == "image-classification":
+    kind = get_task(dataset.task).input_kind
+    if kind == "image":
         item, given = _try_image()
-    elif dataset.task == "audio-classification":
+    elif kind == "audio":
         item, given = _try_audio()
     else:
         text = st.text_area("A new text", key="adapt_try_text").strip()
@@ -165,7 +167,7 @@ def _try_image() -> tuple[Any, str | None]:
     except InputError as exc:
         st.error(literal(exc), icon=":material/warning:")
         return None, _digest(data)
-    st.image(image, width=160, caption=f"{upload.name} · {image.width}×{image.height}")
+    st.image(image, width=160, caption=f"{literal(upload.name)} · {image.width}×{image.height}")
     return image, _digest(data)
 
 

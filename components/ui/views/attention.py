@@ -21,6 +21,7 @@ from components.explain import (
 )
 from components.models import CannotRun, create_runner, get_runtime
 from components.ui.shell.server_files import models_dir
+from components.ui.shell.share import setting
 from components.ui.widgets.chart import NO_MODE_BAR, show_chart
 from components.ui.widgets.format import format_latency_ms
 from components.ui.widgets.picker import pick_runtime, runnable_models
@@ -37,12 +38,11 @@ def attention_section(lines: list[str]) -> None:
     if not candidates:
         st.info("No text model can run here, so there is no attention to show.", icon=":material/info:")
         return
-    st.session_state.setdefault("keep_attention_model", "all_minilm_l6_v2")
-    if st.session_state["keep_attention_model"] not in candidates:
-        st.session_state["keep_attention_model"] = next(iter(candidates))
-    model_id = st.selectbox("Model", list(candidates), format_func=lambda i: candidates[i][0].name,
-                            key="keep_attention_model",
-                            help="Transformer encoders show their attention; other engines say why they cannot.")
+    model = setting("text", "model")
+    st.session_state.setdefault(model.key, "all_minilm_l6_v2")
+    if st.session_state[model.key] not in candidates:
+        st.session_state[model.key] = next(iter(candidates))
+    model_id = model.draw(st.selectbox, list(candidates), format_func=lambda i: candidates[i][0].name)
     runtime = pick_runtime("keep_attention_runtime")
     if not lines:
         st.info("Type or paste a sentence above to see where its tokens look.", icon=":material/info:")
@@ -77,10 +77,10 @@ def _candidates() -> dict[str, tuple[CatalogEntry, str]]:
 def _pick_line(lines: list[str]) -> str:
     if len(lines) == 1:
         return lines[0]
-    if st.session_state.get("keep_attention_line", 0) >= len(lines):
-        st.session_state["keep_attention_line"] = 0
-    index = st.selectbox("Line", range(len(lines)), format_func=lambda i: f"{i + 1}: {lines[i][:80]}",
-                         key="keep_attention_line")
+    line = setting("text", "line")
+    if st.session_state.get(line.key, 0) >= len(lines):
+        st.session_state[line.key] = 0
+    index = line.draw(st.selectbox, range(len(lines)), format_func=lambda i: f"{i + 1}: {lines[i][:80]}")
     return lines[index]
 
 

@@ -11,6 +11,8 @@ from components.ui.widgets.format import format_latency_ms, literal
 
 Renderer = Callable[[CardData], None]
 MAX_COLUMNS = 2
+SHARED_NOTE = (" · :material/group: shared result: computed once on this server for this model, weights, runtime,"
+               " options and input; latency and memory as measured then")
 
 
 def format_mb(megabytes: float) -> str:
@@ -48,7 +50,8 @@ def _card(card: CardData, render: Renderer) -> None:
             st.metric("Device", result.device, width="content")
         stages = " · ".join(f"{k} {format_latency_ms(v)}" for k, v in result.stages_ms.items())
         st.caption(f"{weights_badge(result.weights)} · runtime {result.runtime} · {stages}"
-                   + (" · loaded just now" if card.loaded_now else ""))
+                   + (" · loaded just now" if card.loaded_now else "")
+                   + (SHARED_NOTE if card.shared else ""))
         render(card)
 
 

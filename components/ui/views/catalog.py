@@ -5,7 +5,18 @@ import pandas as pd
 import streamlit as st
 
 from components.core import CatalogEntry, CatalogError, default_catalog
-from components.models import STATUS_ORDER, Availability, compute_availability
+from components.models import (
+    STATUS_ORDER,
+    Availability,
+    SupplyError,
+    compute_availability,
+    downloads_allowed,
+    needs_download,
+    on_server,
+    remove_cached,
+    supply_line,
+)
+from components.ui.views.download import show_download
 from components.ui.widgets.format import literal
 
 
@@ -85,3 +96,52 @@ def estimate_panel(entry: CatalogEntry) -> None:
                        f"this machine: {hw['bandwidth_gb_s']} GB/s, {hw['flops_g_s']} GFLOP/s "
                        f"({hw['method']}; measured {hw['measured_at']}). "
                        f"CLI: python -m components.estimate --models {entry.id}"))
+
+
+SUPPLY_NOTE = "cat_supply_note"  # what the last Download / Remove did, shown once
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def cached_supply_line(model_id: str, extra_dir: str = "") -> str | None:
+    """:func:`supply_line` for one entry, asked of the endpoint at most once a minute per server."""
+    from components.core import get_entry
+
+    return supply_line(get_entry(model_id), extra_dir or None)
+
+
+def supply_panel(entry: CatalogEntry, extra_dir: str = "") -> None:
+    """A Hub model's place on this server ("on this server (size)" / "downloads on first use (size)") and, when
+    whoever started the server allows downloads, a Download or Remove button for the whole server."""
+    line = cached_supply_line(entry.id, extra_dir)
+    if line is None:
+        return
+    st.markdown(f"**:material/download: Weights:** {line}")
+    done = st.session_state.pop(SUPPLY_NOTE, None)
+    if done:
+        st.success(done, icon=":material/check_circle:")
+    if not downloads_allowed():
+        return
+    here = on_server(entry, extra_dir or None)
+    if not here and not needs_download(entry, extra_dir or None):
+        return  # not here and the endpoint is not reachable: nothing to offer
+    label, icon = ("Remove from this server", ":material/delete:") if here else \
+        ("Download to this server", ":material/download:")
+    if st.button(label, icon=icon, key=f"cat_supply_{entry.id}"):
+        _supply_action(entry, here, extra_dir)
+
+
+def _supply_action(entry: CatalogEntry, here: bool, extra_dir: str) -> None:
+    """Remove ``entry`` from the server's cache, or download it with its progress shown; then the card again."""
+    try:
+        if here:
+            note = f"Removed {entry.name}: {remove_cached(entry)['freed_bytes'] / 1e6:,.1f} MB freed"
+        else:
+            show_download(entry, extra_dir or None)
+            note = f"{entry.name} is on this server now"
+    except SupplyError as exc:
+        st.error(literal(exc), icon=":material/error:")
+        return
+    availability_map.clear()
+    cached_supply_line.clear()
+    st.session_state[SUPPLY_NOTE] = note
+    st.rerun()

@@ -22,9 +22,9 @@ from components.compare import (
     owner,
     page_ray_off,
 )
-from components.core import limits
 from components.datasets import MAX_STREAMED_FILES, Dataset, load_dataset
 from components.ui.shell.server_files import DATA_ROOTS_ENV, data_roots, shared_path
+from components.ui.shell.share import setting
 from components.ui.widgets.format import literal
 
 STOP_WAIT_S = 120  # how long the page looks for a stopped run to be marked before it says so and stops looking
@@ -88,8 +88,8 @@ def server_path_set(task: str) -> Dataset | None:
                 f"`python -m components.bench --dataset PATH`.", icon=":material/lock:")
         return None
     shared = ", ".join(str(root) for root in roots)
-    path = st.text_input(
-        "Path on this server", key="keep_cmp_path", placeholder=f"a folder (class folders), ZIP or CSV in {shared}",
+    path = setting("compare", "path").draw(
+        st.text_input, placeholder=f"a folder (class folders), ZIP or CSV in {shared}",
         help=f"Inside {shared}. A folder or ZIP is streamed: up to {MAX_STREAMED_FILES:,} files, read and decoded "
              f"a batch at a time, so thousands of samples fit in memory (uploads stop at 2,000 files).").strip()
     if not path:
@@ -182,24 +182,6 @@ def _poll_stop(store: HistoryStore, run_id: int, since: float) -> None:
     if not stopping(store, run_id) or time.time() - since > STOP_WAIT_S:
         st.rerun()
     st.caption(f"Stopping run #{run_id} after its current step…")
-
-
-def check_limits(plan: RunPlan, dataset: Dataset) -> None:
-    """Raise ``limits.Refused`` (one line) when a run asks for more than a visitor may: models, runtimes, timed
-    runs per model, samples in the set."""
-    for limit, asked in ((limits.MAX_MODELS, len(plan.model_ids)), (limits.MAX_RUNTIMES, len(plan.runtimes)),
-                         (limits.MAX_TIMED_RUNS, plan.config.runs), (limits.MAX_SET_SAMPLES, len(dataset))):
-        limits.check(limit, asked)
-
-
-def over_time(started: float) -> bool:
-    """Whether a run started at ``started`` (time.perf_counter) is past the longest run a visitor may make."""
-    return time.perf_counter() - started > limits.MAX_RUN_S.value()
-
-
-def over_time_note() -> str:
-    return (f"Stopped after {limits.MAX_RUN_S.value()} s, the longest run this server allows "
-            f"({limits.MAX_RUN_S.env} raises it): Resume measures the rows not done.")
 
 
 def readable_here(meta: dict[str, Any]) -> bool:

@@ -13,6 +13,7 @@ from components.core import InputError, limits
 from components.explain import CAM_METHODS, METHODS, Explanation, explain, runnable_method, sanity_check
 from components.models import CannotRun, create_runner, get_runtime
 from components.ui.shell.server_files import models_dir
+from components.ui.shell.share import AUTOMATIC, IMAGE_METHODS, setting
 from components.ui.views.run import CardData, model_slot, refusal
 from components.ui.widgets.chart import NO_MODE_BAR, show_chart
 from components.ui.widgets.format import format_latency_ms, literal
@@ -23,9 +24,6 @@ log = logging.getLogger(__name__)
 OPACITY = 0.6
 STATE = "explain_results"  # session key: (input key, target, method) -> {model id: Explanation | error}
 SANITY = "explain_sanity"  # session key: (input key, target, method, model id) -> SanityCheck | error
-AUTOMATIC = "automatic"
-IMAGE_METHODS = {AUTOMATIC: "Automatic", "gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++",
-                 "scorecam": "Score-CAM (slow)", "occlusion": "Occlusion"}
 METHOD_HELP = ("Automatic: Grad-CAM, or occlusion where the runtime computes no gradients (ONNX). "
                "Grad-CAM weighs the last feature map's channels by their mean gradient; Grad-CAM++ by their "
                "positive gradients only (often covers more of an object, or several); Score-CAM by how much "
@@ -44,11 +42,10 @@ def vision_controls(cards: list[CardData], image: Any) -> None:
     opacity, target, method = st.columns(3)
     st.session_state.setdefault("keep_explain_opacity", OPACITY)
     opacity.slider("Heatmap opacity", 0.0, 1.0, step=0.05, key="keep_explain_opacity")
-    target.text_input("Class to explain (name or index; empty: each model's top class)", key="keep_explain_target",
-                      placeholder="e.g. tabby, espresso, 285")
-    st.session_state.setdefault("keep_explain_method", AUTOMATIC)
-    method.selectbox("Method", tuple(IMAGE_METHODS), format_func=IMAGE_METHODS.get, key="keep_explain_method",
-                     help=METHOD_HELP)
+    setting("vision", "target").draw(target.text_input, placeholder="e.g. tabby, espresso, 285")
+    st.session_state.setdefault(setting("vision", "method").key, AUTOMATIC)
+    setting("vision", "method").draw(method.selectbox, tuple(IMAGE_METHODS), format_func=IMAGE_METHODS.get,
+                                     help=METHOD_HELP)
     chosen = st.session_state.get("keep_explain_method", AUTOMATIC)
     without = _runtimes_without_gradients(cards)
     if chosen in CAM_METHODS and without:

@@ -37,15 +37,17 @@ def _download(label: str, build, file_name: str, key: str) -> None:
 # ---------------------------------------------------------------- Compare
 
 def compare_report_button(results: Sequence[dict[str, Any]], task: str, dataset: Any,
-                          key: str = "cmp_report") -> None:
-    """The Compare page's report: its rows (overlaid runs included), charts, models, set and environment.
+                          pair: tuple[int, int] | None = None, key: str = "cmp_report") -> None:
+    """The Compare page's report: its rows (overlaid runs included), charts, models, set and environment, and
+    the paired comparison of ``pair`` (the rows picked on the page; None: the best two).
 
     The set is the one the rows name (a resumed or overlaid run may differ from the page's selection);
     ``dataset``, the page's current set, lends its samples only when it is that set.
     """
     rows = [dict(r) for r in results]
     name = rows_set_name(rows)
-    _download("Download report", lambda: compare_report(rows, task, name, samples=set_samples(dataset, name)),
+    _download("Download report",
+              lambda: compare_report(rows, task, name, samples=set_samples(dataset, name), pair=pair),
               f"compare-{task}.html", key)
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -15,13 +15,14 @@ from components.models import (
     CannotRun,
     Extras,
     PeakMemory,
-    Plan,
-    Progress,
+    Runner,
     RunResult,
     SupplyError,
     create_runner,
     get_manager,
-    page_download,
+    input_digest,
+    result_key,
+    shared_results,
 )
 from components.ui.shell.server_files import models_dir
 
@@ -38,6 +39,7 @@ class CardData:
     peak_rss_mb: float = 0.0
     loaded_now: bool = False
     model_extras: Extras | None = None  # e.g. the transform the model used
+    shared: bool = False  # the answer another session computed (its latency and memory, as measured then)
 
 
 @contextmanager
@@ -70,11 +72,53 @@ def run_models(entries: list[CatalogEntry], task: str, inputs: Any, runtime: str
     """Load (once per process) and run each model on ``inputs`` and ``runtime``, showing progress, as one job
     of the server's queue. Raises ``limits.Refused`` over a limit: app.py shows it as one line."""
     limits.check(limits.MAX_MODELS, len(entries))
-    with model_slot(f"Running {len(entries)} model(s)"):
-        return _run_each(entries, task, inputs, runtime, **options)
+    content = input_digest(inputs) if shared_results().max_bytes else None  # 0 MB: sharing off
+    claimed: list[str] = []
+    try:
+        shared = _all_shared(entries, task, content, runtime, options, claimed)
+        if shared is not None:  # every answer is the server's already: no model work, no place in the queue
+            return shared
+        with model_slot(f"Running {len(entries)} model(s)"):
+            return _run_each(entries, task, (inputs, content), runtime, **options)
+    finally:
+        for key in claimed:  # computed (stored) or failed: those waiting for it go on
+            shared_results().release(key)
 
 
-def _run_each(entries: list[CatalogEntry], task: str, inputs: Any, runtime: str, **options: Any) -> list[CardData]:
+def _all_shared(entries: list[CatalogEntry], task: str, content: str | None, runtime: str,
+                options: dict[str, Any], claimed: list[str]) -> list[CardData] | None:
+    """The cards of a run whose every answer is shared (its models loaded; an answer another session is computing
+    is waited for), else None, with the keys this run computes for the others added to ``claimed``. A run that
+    claimed a key waits for none (two runs never wait for each other)."""
+    if content is None:
+        return None
+    cache, cards = shared_results(), []
+    for entry in entries:
+        if not get_manager().is_loaded(entry.id, runtime):
+            return None
+        try:
+            runner = create_runner(entry, task, weights="real", runtime=runtime, extra_dir=models_dir())
+        except CannotRun:
+            return None
+        key = result_key(runner, task, content, options)
+        if key is None:
+            return None
+        found = cache.get(key)
+        if found is None and cache.claim(key):
+            claimed.append(key)
+        elif found is None and not claimed:
+            with st.spinner(f"Another visitor is running {entry.name} on this same input: its answer is shared…"):
+                found = cache.wait(key, limits.QUEUE_WAIT_S.value())
+        if found is not None:
+            result, peak_mb = found
+            cards.append(CardData(entry, result, peak_rss_mb=peak_mb, model_extras=runner.loaded.extras,
+                                  shared=True))
+    return cards if len(cards) == len(entries) else None
+
+
+def _run_each(entries: list[CatalogEntry], task: str, given: tuple[Any, str | None], runtime: str,
+              **options: Any) -> list[CardData]:
+    inputs, content = given
     cards: list[CardData] = []
     bar = st.progress(0.0, text="Starting…")
     steps = max(1, 2 * len(entries))
@@ -87,16 +131,12 @@ def _run_each(entries: list[CatalogEntry], task: str, inputs: Any, runtime: str,
             on = "" if runtime == "eager" else f" on {runtime} (the first time exports it, a few seconds)"
             bar.progress((2 * i) / steps, text=f"Loading {entry.name}{on} ({i + 1}/{len(entries)})…"
                          if not was_loaded else f"{entry.name} is loaded ({i + 1}/{len(entries)})")
-            if not was_loaded:  # a Hub model not on this server yet: its size, then its download's progress
-                page_download(entry, _download_shown(bar, entry, (2 * i) / steps), models_dir())
             # the folder named in the sidebar made this model selectable: loading must look there too
             runner = create_runner(entry, task, weights="real", runtime=runtime, extra_dir=models_dir())
             card.loaded_now = not was_loaded
             card.model_extras = runner.loaded.extras
             bar.progress((2 * i + 1) / steps, text=f"Running {entry.name} ({i + 1}/{len(entries)})…")
-            with PeakMemory() as peak:
-                card.result = runner.run(inputs, **options)
-            card.peak_rss_mb = peak.peak_mb
+            _answer(card, runner, task, (inputs, content), options)
         except (CannotRun, InputError, SupplyError) as exc:
             card.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - one failing model must not stop the others
@@ -106,12 +146,19 @@ def _run_each(entries: list[CatalogEntry], task: str, inputs: Any, runtime: str,
     return cards
 
 
-def _download_shown(bar: Any, entry: CatalogEntry, at: float) -> Callable[[Plan, Progress | None], None]:
-    """What a download shows on the run's progress bar: its size first, then bytes, speed and time left."""
-    def show(plan: Plan, progress: Progress | None) -> None:
-        if progress is None:
-            bar.progress(at, text=f"Downloading {entry.name} ({plan.missing_bytes / 1e6:,.1f} MB) from the Hub…")
-        else:
-            bar.progress(progress.fraction, text=f"Downloading {entry.name}: {progress.line()}")
-
-    return show
+def _answer(card: CardData, runner: Runner, task: str, given: tuple[Any, str | None], options: dict[str, Any]) -> None:
+    """The runner's result and peak memory on ``given`` (the input, its content digest or None: not shared): the
+    server's shared answer when one exists, else computed here and shared."""
+    inputs, content = given
+    cache = shared_results()
+    key = result_key(runner, task, content, options)
+    found = cache.get(key) if key else None
+    if found is not None:
+        card.result, card.peak_rss_mb = found
+        card.shared = True
+        return
+    with PeakMemory() as peak:
+        card.result = runner.run(inputs, **options)
+    card.peak_rss_mb = peak.peak_mb
+    if key:
+        cache.put(key, (card.result, card.peak_rss_mb))

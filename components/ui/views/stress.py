@@ -8,11 +8,21 @@ from typing import Any
 
 import streamlit as st
 
-from components.core import CatalogEntry, InputError, evaluation_tasks, get_task, limits, wav_bytes, word_error_rate
+from components.core import (
+    SPEECH_RECOGNITION,
+    CatalogEntry,
+    InputError,
+    evaluation_tasks,
+    get_task,
+    limits,
+    wav_bytes,
+    word_error_rate,
+)
 from components.datasets import load_bundled
 from components.explain import STRENGTHS, answers, get_perturbation, perturb, perturbations_for, robustness_curve
 from components.models import CannotRun, create_runner, get_runtime
 from components.ui.shell.server_files import models_dir
+from components.ui.shell.share import STRESS_KIND, STRESS_STRENGTH
 from components.ui.views.run import CardData, model_slot, refusal, run_models
 from components.ui.widgets.chart import NO_MODE_BAR, show_chart
 from components.ui.widgets.format import literal
@@ -32,9 +42,9 @@ def stress_section(models: list[CatalogEntry], task: str, inputs: Any, original:
     kind = get_task(task).input_kind
     st.subheader(":material/tune: Stress test — where does it break?")
     left, right = st.columns(2)
-    name = left.selectbox("Perturbation", perturbations_for(kind), key=f"keep_stress_kind_{task}")
-    st.session_state.setdefault(f"keep_stress_strength_{task}", 0.5)
-    strength = right.slider("Strength", 0.0, 1.0, step=0.05, key=f"keep_stress_strength_{task}")
+    name = STRESS_KIND.draw(left.selectbox, perturbations_for(kind), context={"task": task})
+    st.session_state.setdefault(STRESS_STRENGTH.session_key(task=task), 0.5)
+    strength = STRESS_STRENGTH.draw(right.slider, 0.0, 1.0, step=0.05, context={"task": task})
     st.caption(get_perturbation(kind, name).describe(strength))
     shaken = perturb(kind, name, inputs, strength)
     _show_input(kind, shaken)
@@ -126,7 +136,7 @@ def answer_changes(task: str, before: list[CardData], after: list[CardData]) -> 
                 row |= {"original answer": was.answer, "original confidence": _rounded(was.confidence),
                         "change": _rounded(None if kept is None or was.confidence is None else kept - was.confidence),
                         "answer kept": new.answer == was.answer}
-                if task == "speech-recognition":
+                if task == SPEECH_RECOGNITION:
                     row["word error vs original"] = _word_error(was.answer, new.answer)
             elif first is not None and first.result is None:
                 row["original answer"] = first.error

@@ -1,10 +1,12 @@
 """Model picker: the models that can run a task here, and why the others cannot."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 
 from components.core import CatalogEntry
-from components.models import get_runtime, runner_tasks, runtime_names
+from components.models import default_runtime, get_runtime, runner_tasks, runtime_names
 from components.ui.shell.server_files import models_dir
 from components.ui.views.catalog import availability_map, catalog_or_stop
 
@@ -48,11 +50,21 @@ def pick_models(task: str, key: str, defaults: tuple[str, ...] = ()) -> list[Cat
     return [e for e in ready if e.id in chosen]
 
 
-def pick_runtime(key: str) -> str:
-    """The runtime every selected model runs on (a model that cannot says so on its card)."""
-    st.session_state.setdefault(key, "eager")
+def pick_runtime(key: str, models: Sequence[CatalogEntry] = (), task: str = "") -> str:
+    """The runtime every selected model runs on (a model that cannot says so on its card); it starts on the one
+    measured to answer like eager for ``models`` (:func:`components.models.default_runtime`)."""
+    if key not in st.session_state:
+        st.session_state[key] = _measured_default(models, task) if models else "eager"
     choice = st.segmented_control(
         "Runtime", list(runtime_names()), key=key, format_func=lambda n: get_runtime(n).label,
         help="The same model on PyTorch eager or ONNX Runtime (fp32, int8): the answer should stay, the "
              "latency change. The first ONNX run exports the model once and caches it on disk.")
     return choice or "eager"
+
+
+def _measured_default(models: Sequence[CatalogEntry], task: str) -> str:
+    """The default runtime for ``models``: measured once per server and weights (a few seconds the first time)."""
+    from components.datasets import load_bundled
+
+    with st.spinner("Checking once which runtime answers like PyTorch eager on the bundled set…"):
+        return default_runtime(models, task, lambda: load_bundled(task).inputs, models_dir())
