@@ -391,3 +391,16 @@ def test_the_paired_comparison_is_worked_out_once_not_on_every_rerun(compare_pag
     at.run()  # a rerun (any widget change) compares the same pair again
     assert not at.exception and len(calls) == 1
     assert any("Cannot tell lite0 and lite2 apart" in m.value for m in at.markdown)
+
+
+def test_a_link_cut_to_one_model_says_so_in_the_singular(monkeypatch):
+    """With MODEL_EXPLORER_MAX_MODELS=1 the note reads 'only the first is used', not 'the first 1 are used'."""
+    monkeypatch.setenv("MODEL_EXPLORER_MAX_MODELS", "1")
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/compare.py")
+    at.query_params.update({"task": "image-classification", "models": "efficientnet_lite0,efficientnet_lite1"})
+    at.run()
+    notes = [w.value for w in at.warning if "MODEL_EXPLORER_MAX_MODELS" in w.value]
+    assert notes == ["The link's models asks for 2 models per run: this server allows 1 (MODEL_EXPLORER_MAX_MODELS "
+                     "raises it), so only the first is used."]

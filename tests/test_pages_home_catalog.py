@@ -68,3 +68,18 @@ def test_api_only_card_says_why(app):
     app.selectbox(key="keep_cat_card").set_value("gpt4").run()
     text = " ".join(m.value for m in app.markdown)
     assert "api-only" in text and "never released" in text
+
+
+def test_estimate_only_card_names_a_command_that_runs(app):
+    """The card's estimate-only line names ``python -m X``: X must be runnable (a package with __main__)."""
+    import importlib.util
+    import re
+
+    app.switch_page("app_pages/catalog.py").run()
+    app.text_input(key="keep_cat_query").set_value("llama").run()
+    app.selectbox(key="keep_cat_card").set_value("llama2_7b").run()
+    text = " ".join(m.value for m in app.markdown)
+    assert "estimate-only" in text
+    module = re.search(r"python -m ([\w.]+)", text).group(1)
+    is_package = importlib.util.find_spec(module).submodule_search_locations is not None
+    assert is_package and importlib.util.find_spec(f"{module}.__main__") is not None, module

@@ -173,3 +173,28 @@ def test_who_asks_while_an_answer_is_computed_waits_for_it_instead_of_computing_
     waiter.join()
     assert waited == ["answer"] and not cache.claim("k")  # stored: nobody computes it again
     assert cache.wait("other", 60) is None  # nobody computing it: no wait
+
+
+def test_a_stored_answer_wakes_its_waiters_before_the_claimers_run_ends():
+    """Regression: a claimed key was released only when the claiming run had finished all its models, so a visitor
+    waiting for one shared answer waited for another visitor's whole run."""
+    from components.models.result_cache import ResultCache
+
+    cache = ResultCache(2**20)
+    assert cache.claim("k1")
+    got: list = []
+    waiter = threading.Thread(target=lambda: got.append(cache.wait("k1", 30)))
+    waiter.start()
+    cache.put("k1", ("answer", 1.0))  # the claimer stores k1 and goes on with its other models: no release yet
+    waiter.join(10)
+    assert not waiter.is_alive() and got == [("answer", 1.0)]
+
+
+def test_a_cache_size_that_is_not_a_number_falls_back_to_the_default(monkeypatch):
+    """Regression: MODEL_EXPLORER_RESULT_CACHE_MB=64MB made every Run raise ValueError."""
+    from components.models import result_cache
+
+    monkeypatch.setattr(result_cache, "_CACHE", None)
+    monkeypatch.setenv(result_cache.CACHE_MB_ENV, "64MB")
+    assert result_cache.shared_results().max_bytes == int(result_cache.DEFAULT_CACHE_MB * 2**20)
+    monkeypatch.setattr(result_cache, "_CACHE", None)

@@ -55,3 +55,20 @@ def test_vision_starts_on_onnx_and_the_card_names_it_while_the_picker_offers_eag
     classify(at, ["efficientnet_lite0"])
     assert_clean(at)
     assert "runtime onnx" in " ".join(c.value for c in at.caption)
+
+
+def test_an_unknown_fixed_default_is_ignored_and_a_failed_measurement_is_eager(monkeypatch):
+    """Regression: MODEL_EXPLORER_DEFAULT_RUNTIME=onx was taken as given (the picker showed nothing selected); a
+    verdict file of the wrong shape raised on every page view."""
+    monkeypatch.setenv(DEFAULT_RUNTIME_ENV, "onx")
+    monkeypatch.setattr(choice, "verdict", lambda *a, **k: {"runtime": "eager"})
+    assert default_runtime(LITE, TASK, lambda: []) == "eager"
+    monkeypatch.setattr(choice, "create_runner", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("export broke")))
+    bad = choice._path("nothing", "real-x")
+    bad.parent.mkdir(parents=True, exist_ok=True)
+    bad.write_text("[]")
+    try:
+        found = choice._read_or_measure(LITE[0], TASK, None, bad, lambda: [], None)
+    finally:
+        bad.unlink()
+    assert found["runtime"] == "eager" and "export broke" in found["reason"]

@@ -227,3 +227,9 @@ def test_rows_of_one_set_name_and_size_but_other_items_are_not_paired():
     b = {**a, "items_fingerprint": other}  # another upload with the same file name and size
     assert "different sets" in stats.paired_rows(a, b, "A", "B")["statements"][0]
     assert stats.paired_rows(a, dict(a), "A", "B")["metrics"]["top1"]["n"] == 3
+
+
+def test_rows_without_timings_give_no_latency_numbers():
+    """Regression: a row whose model failed has no timings; the paired latency held NaN (written to JSON)."""
+    found = stats.paired_latency([], [12.0, 13.0])
+    assert (found.n, found.a, found.b, found.diff, found.ci, found.better) == (0, None, None, None, None, None)

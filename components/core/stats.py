@@ -338,7 +338,9 @@ def paired_metric(key: str, a_items: Any, b_items: Any) -> Paired:
 def paired_latency(a_ms: Sequence[float], b_ms: Sequence[float]) -> Paired:
     """p50 latency, B minus A: Mann-Whitney U on the timed runs, bootstrap interval of the median gap."""
     a, b = np.asarray(a_ms, dtype=float), np.asarray(b_ms, dtype=float)
-    p = float(sps.mannwhitneyu(a, b, alternative="two-sided").pvalue) if a.size and b.size else 1.0
+    if not (a.size and b.size):  # a row without timings (its model failed): nothing to compare
+        return Paired("latency_p50_ms", "Mann-Whitney U", 0, None, None, None, None, 1.0, None, None)
+    p = float(sps.mannwhitneyu(a, b, alternative="two-sided").pvalue)
     med_a = bootstrap(median_values(a), a.size, seed=SEED)
     med_b = bootstrap(median_values(b), b.size, seed=SEED + 1)
     gaps = med_b - med_a

@@ -229,7 +229,7 @@ def compute_availability(entry: CatalogEntry, extra_dir: str | None = None) -> A
     if entry.arch_config is not None:
         return Availability(ESTIMATE_ONLY, f"no network and no local weights; its public configuration builds it "
                                            f"on the meta device, so its cost is an estimate (`python -m "
-                                           f"components.estimate.model --models {entry.id}`){gated}")
+                                           f"components.estimate --models {entry.id}`){gated}")
     if entry.source.kind == "external":
         return Availability(UNAVAILABLE, f"weights are distributed outside the libraries this app loads "
                                          f"({entry.source.name}); no runner here")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import pickle
 import threading
@@ -18,6 +19,8 @@ from collections import OrderedDict
 from typing import Any
 
 from components.models.fingerprint import weights_fingerprint
+
+log = logging.getLogger(__name__)
 
 CACHE_MB_ENV = "MODEL_EXPLORER_RESULT_CACHE_MB"
 DEFAULT_CACHE_MB = 64  # a Lite0 / Lite2 top-5 card pickles to ~0.53 KB (measured): ~100k answers
@@ -47,7 +50,8 @@ class ResultCache:
         return pickle.loads(blob)
 
     def put(self, key: str, value: Any) -> bool:
-        """Store ``value`` (False when it cannot be pickled or is larger than the whole bound)."""
+        """Store ``value`` and wake those waiting for it (False when it cannot be pickled or is larger than the
+        whole bound)."""
         try:
             blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - an output that cannot be copied is simply not shared
@@ -60,6 +64,9 @@ class ResultCache:
             self._items[key] = blob
             while self._bytes > self.max_bytes:
                 self._bytes -= len(self._items.popitem(last=False)[1])
+            done = self._pending.pop(key, None)
+        if done is not None:  # stored: those waiting for it go on now, not when the claimer's whole run ends
+            done.set()
         return True
 
     def claim(self, key: str) -> bool:
@@ -105,7 +112,12 @@ def shared_results() -> ResultCache:
     global _CACHE
     with _CACHE_LOCK:
         if _CACHE is None:
-            megabytes = float(os.environ.get(CACHE_MB_ENV, DEFAULT_CACHE_MB))
+            try:
+                megabytes = max(0.0, float(os.environ.get(CACHE_MB_ENV, DEFAULT_CACHE_MB)))
+            except ValueError:  # "64MB": the default, as every MODEL_EXPLORER_* number does
+                log.warning("%s=%r is not a number of MB; using %s", CACHE_MB_ENV, os.environ[CACHE_MB_ENV],
+                            DEFAULT_CACHE_MB)
+                megabytes = DEFAULT_CACHE_MB
             _CACHE = ResultCache(int(megabytes * 2**20))
         return _CACHE
 

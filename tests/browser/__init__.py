@@ -347,9 +347,10 @@ def choose(page, runs: ScriptRuns, label: str, option: str, scope: str = MAIN) -
     assert selectbox_value(page, label, scope) == option
 
 
-def run_lite0_on_chelsea(page, url: str) -> ScriptRuns:
-    """Open Vision at ``url``, keep only EfficientNet-Lite0, pick the chelsea sample and press Run."""
-    runs = open_page(page, url + "/vision")
+def run_lite0_on_chelsea(page, url: str, runtime: str = "eager") -> ScriptRuns:
+    """Open Vision at ``url`` on ``runtime`` (a link's setting: Vision's own default is ONNX Runtime where it agrees
+    with eager, and gradient explanations need eager), keep only EfficientNet-Lite0, pick chelsea and press Run."""
+    runs = open_page(page, f"{url}/vision?runtime={runtime}")
     select_only(page, "Models", "EfficientNet-Lite0")
     tab(page, "Samples")
     runs.do(lambda: page.locator(MAIN).get_by_role("button", name="chelsea", exact=True).click())

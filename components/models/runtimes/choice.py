@@ -19,6 +19,7 @@ from components.core import CatalogEntry
 from components.models.factory import CannotRun, create_runner
 from components.models.fingerprint import weights_fingerprint
 from components.models.runtimes.agreement import agreement
+from components.models.runtimes.base import runtime_names
 from components.models.runtimes.onnx import OPSET, cache_dir
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,11 @@ def default_runtime(entries: Sequence[CatalogEntry], task: str, samples: Callabl
                     extra_dir: str | None = None) -> str:
     """The runtime a playground starts on for ``entries``: the candidate when every one agrees, else eager."""
     fixed = os.environ.get(DEFAULT_RUNTIME_ENV, "measured")
-    if fixed != "measured":
+    if fixed in runtime_names():
         return fixed
+    if fixed != "measured":
+        log.warning("%s=%r names no runtime (%s); measuring instead", DEFAULT_RUNTIME_ENV, fixed,
+                    ", ".join(runtime_names()))
     try:
         found = [verdict(entry, task, samples, extra_dir)["runtime"] for entry in entries]
     except CannotRun:
@@ -76,14 +80,19 @@ def _path(model_id: str, weights: str) -> Path:
 def _read_or_measure(entry: CatalogEntry, task: str, eager: Any, path: Path,
                      samples: Callable[[], Sequence[Any]], extra_dir: str | None) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        kept = json.loads(path.read_text())
+        if isinstance(kept, dict) and kept.get("runtime") in (CANDIDATE, "eager"):
+            return kept
     except (OSError, ValueError):
         pass
     try:
         candidate = create_runner(entry, task, "real", runtime=CANDIDATE, extra_dir=extra_dir)
+        measured = agreement(eager, candidate, list(samples()))
     except CannotRun as exc:  # no export for this model: eager it is (not written: another build may export it)
         return {"runtime": "eager", "reason": str(exc)}
-    measured = agreement(eager, candidate, list(samples()))
+    except Exception as exc:  # noqa: BLE001 - a failed export or run: eager, remembered for this process
+        log.warning("measuring %s on %s failed: %s", entry.id, CANDIDATE, exc)
+        return {"runtime": "eager", "reason": f"{type(exc).__name__}: {exc}"}
     found = {"runtime": CANDIDATE if agrees(measured) else "eager", "agreement": measured}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

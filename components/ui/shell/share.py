@@ -392,7 +392,7 @@ def clamp(page: str, values: dict[str, Any], state: State) -> list[str]:
         asked = len(value) if many else value
         if asked > cap:
             values[key] = value[:cap] if many else cap
-            kept = f"the first {cap} are used" if many else f"{cap} is used"
+            kept = (f"the first {cap} are used" if cap > 1 else "only the first is used") if many else f"{cap} is used"
             notes.append(f"The link's {param.name} asks for {asked} {limit.what}: this server allows {cap} "
                          f"({limit.env} raises it), so {kept}.")
     return notes

@@ -5,10 +5,11 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from components.core import CatalogEntry
-from components.models import default_runtime, get_runtime, runner_tasks, runtime_names
+from components.core import CatalogEntry, limits
+from components.models import default_runtime, get_runtime, needs_download, runner_tasks, runtime_names
 from components.ui.shell.server_files import models_dir
 from components.ui.views.catalog import availability_map, catalog_or_stop
+from components.ui.views.run import model_slot
 
 
 def runnable_models(task: str, weights: str = "real") -> tuple[list[CatalogEntry], list[tuple[CatalogEntry, str]]]:
@@ -66,5 +67,12 @@ def _measured_default(models: Sequence[CatalogEntry], task: str) -> str:
     """The default runtime for ``models``: measured once per server and weights (a few seconds the first time)."""
     from components.datasets import load_bundled
 
-    with st.spinner("Checking once which runtime answers like PyTorch eager on the bundled set…"):
-        return default_runtime(models, task, lambda: load_bundled(task).inputs, models_dir())
+    folder = models_dir()
+    if any(needs_download(entry, folder) for entry in models):
+        return "eager"  # measuring would download the model: opening a page never does
+    try:
+        with model_slot("Checking the runtime"), \
+                st.spinner("Checking once which runtime answers like PyTorch eager on the bundled set…"):
+            return default_runtime(models, task, lambda: load_bundled(task).inputs, folder)
+    except limits.Refused:  # the server is busy: eager now, measured by a later visit
+        return "eager"
