@@ -218,6 +218,16 @@ def test_the_runtime_chart_has_error_bars_on_the_speed_up():
     assert speedup["error_y"]["arrayminus"] == pytest.approx([24.2 / 19.6 - 23.0 / 20.0])
 
 
+def test_the_runtime_chart_and_table_show_the_agreement_interval():
+    agreed = {"basis": "top-1 match", "value": 7 / 9, "n": 9}
+    rows = [dict(LITE[0], size_mb=18.7), dict(LITE[1], size_mb=18.6, agreement=agreed, agreement_ci=[0.453, 0.937])]
+    spec = json.loads(runtime_comparison(rows).to_json())
+    bars = next(t for t in spec["data"] if t.get("xaxis") == "x3")
+    assert bars["error_y"]["array"] == pytest.approx([0.937 - 7 / 9])
+    assert bars["error_y"]["arrayminus"] == pytest.approx([7 / 9 - 0.453])
+    assert list(results_table(rows)["Agreement 95% interval"]) == ["", "[0.453, 0.937]"]
+
+
 def test_the_downloads_carry_every_interval():
     from components.compare.store import to_csv
 
@@ -225,3 +235,6 @@ def test_the_downloads_carry_every_interval():
     header, values = to_csv([row]).splitlines()
     columns = dict(zip(header.split(","), next(csv.reader([values]))))
     assert columns["metrics_ci.top1"] == "[0.45, 0.94]" and columns["latency_ci.p50"] == "[23.0, 25.0]"
+    row = dict(_with_ci(LITE[1], [0.45, 0.94], [19.0, 20.0]), agreement_ci=[0.453, 0.937])
+    header, values = to_csv([row]).splitlines()
+    assert dict(zip(header.split(","), next(csv.reader([values]))))["agreement_ci"] == "[0.453, 0.937]"

@@ -300,7 +300,8 @@ def test_lite0_and_lite2_on_nine_photos_cannot_be_told_apart(compare_page):
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     assert all(text.startswith("[") for text in table["95% interval"]) and (table["Samples"] == 9).all()
-    assert [w.value for w in at.warning] == ["Every interval overlaps: no ranking can be read from these points."]
+    assert [w.value for w in at.warning] == [
+        "Every interval of the headline metric overlaps: no ranking by it can be read from these points."]
     statements = " ".join(m.value for m in at.markdown)
     assert "Cannot tell EfficientNet-Lite" in statements and "on Top-1 accuracy on 9 items (exact McNemar" in statements
     pareto = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
@@ -404,3 +405,38 @@ def test_a_link_cut_to_one_model_says_so_in_the_singular(monkeypatch):
     notes = [w.value for w in at.warning if "MODEL_EXPLORER_MAX_MODELS" in w.value]
     assert notes == ["The link's models asks for 2 models per run: this server allows 1 (MODEL_EXPLORER_MAX_MODELS "
                      "raises it), so only the first is used."]
+
+
+def test_a_refused_run_says_why_and_not_done(compare_page, monkeypatch):
+    """Over the session's work budget nothing runs: the refusal line, and no 'Done in 0 s' bar above it."""
+    monkeypatch.setenv("MODEL_EXPLORER_SESSION_WORK_S", "0")
+    at = compare_page
+    at.multiselect(key="keep_cmp_models_image-classification").set_value(["efficientnet_lite0"]).run()
+    at.button(key="cmp_run").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error if "MODEL_EXPLORER_SESSION_WORK_S" in e.value]
+    assert not [p for p in at.get("progress") if "Done in" in str(p.proto)]
+
+
+def test_the_estimates_table_groups_the_digits_of_exact_parameters(tmp_path, monkeypatch):
+    """'Params (exact)' is drawn with thousands separators (6,738,415,616), as on the catalog card."""
+    from dataclasses import asdict
+
+    from components.estimate import hardware as estimate_hw
+    from components.estimate.hardware import Machine
+
+    machine = tmp_path / "machine.json"
+    hw = Machine(cpu=estimate_hw.cpu_model(), threads=estimate_hw.torch_threads(), bandwidth_gb_s=10.0,
+                 flops_g_s=100.0, conv_g_s=50.0, depthwise_g_s=5.0, op_overhead_us=1.0, ram_total_gb=16.0,
+                 method="fixed for tests", measured_at="")
+    machine.write_text(json.dumps(asdict(hw)), encoding="utf-8")
+    monkeypatch.setenv(estimate_hw.MACHINE_ENV, str(machine))
+    monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "history.sqlite"))
+    at = AppTest.from_file(str(APP), default_timeout=300)
+    at.run()
+    at.switch_page("app_pages/compare.py").run()
+    at.selectbox(key="keep_cmp_task").set_value("text-generation").run()
+    at.multiselect(key="keep_cmp_estimates_text-generation").set_value(["llama2_7b"]).run()
+    assert not at.exception
+    config = json.loads(at.dataframe[-1].proto.columns)
+    assert config.get("Params (exact)", {}).get("type_config", {}).get("format") == "localized", config

@@ -629,3 +629,16 @@ def test_dataset_generators_are_refused_with_a_clear_message(case):
     name, data = bad.DATASET_ERRORS[case]()
     with pytest.raises(DatasetError, match=re.escape(message)):
         load_upload(task, name, data)
+
+
+def test_text_similarity_chart_draws_user_html_as_text(text):
+    """Plotly draws <b>, <a href> and <br> in labels: the user's lines reach the chart escaped, so '<b>x</b>'
+    is shown as typed, never bold, and no link is drawn."""
+    set_text(text, "<b>bold</b> and <a href='http://evil.example'>a link</a>\nA plain second line.")
+    text.text_input(key="keep_text_query").set_value("bold")  # the lines ranked: bars labelled with them
+    run_text(text, "sentence-similarity", ["all_minilm_l6_v2"])
+    specs = charts(text)
+    heatmap = next(s for s in specs if s["data"][0]["type"] == "heatmap")["data"][0]
+    bars = next(s for s in specs if s["data"][0]["type"] == "bar")["data"][0]
+    drawn = " ".join([*heatmap["y"], *bars["y"], *(" ".join(row) for row in heatmap.get("hovertext", []))])
+    assert "<b>" not in drawn and "<a " not in drawn and "&lt;b&gt;bold" in drawn

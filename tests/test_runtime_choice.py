@@ -72,3 +72,16 @@ def test_an_unknown_fixed_default_is_ignored_and_a_failed_measurement_is_eager(m
     finally:
         bad.unlink()
     assert found["runtime"] == "eager" and "export broke" in found["reason"]
+
+
+def test_clicking_the_chosen_runtime_again_keeps_a_runtime_selected(monkeypatch):
+    """Regression: the runtime control unselects an option clicked twice; the page then showed no runtime and ran
+    eager whatever it had shown. The default comes back instead."""
+    monkeypatch.setenv(DEFAULT_RUNTIME_ENV, "onnx")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/vision.py")
+    at.run()
+    at.segmented_control(key="keep_vision_runtime").set_value(None).run()
+    assert_clean(at)
+    assert at.segmented_control(key="keep_vision_runtime").value == "onnx"

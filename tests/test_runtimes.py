@@ -15,6 +15,7 @@ from conftest import ROOT
 from components.compare.benchmark import BenchmarkConfig, benchmark_model, compare
 from components.compare.store import HistoryStore, to_csv, to_json
 from components.core.catalog import get_entry
+from components.core.stats import wilson
 from components.datasets import load_bundled
 from components.models import registry
 from components.models.extras import ArchitectureExtras
@@ -55,9 +56,16 @@ def test_agreement_and_size_come_from_real_runs(manager, photos):
     rows = {r: benchmark_model(entry, photos, FAST, manager=manager, runtime=r)
             for r in ("eager", "onnx", "onnx-int8")}
     assert rows["eager"].agreement is None and rows["eager"].runtime == "eager"
-    assert rows["onnx"].agreement == {"basis": "top-1 match", "value": 1.0, "n": len(photos)}
+    n = len(photos)
+    assert rows["onnx"].agreement == {"basis": "top-1 match", "value": 1.0, "n": n, "items": [1] * n}
+    assert rows["onnx"].agreement_ci == pytest.approx(list(wilson(n, n)))  # k of n items
+    assert rows["eager"].agreement_ci is None
+    ordered = list(rows["onnx"].to_dict())
+    assert ordered[ordered.index("agreement") + 1] == "agreement_ci"
     int8 = rows["onnx-int8"].agreement
     assert int8["basis"] == "top-1 match" and int8["n"] == len(photos) and 0.5 <= int8["value"] <= 1.0
+    low, high = rows["onnx-int8"].agreement_ci
+    assert low <= int8["value"] <= high
     assert rows["onnx-int8"].size_mb < rows["onnx"].size_mb / 3  # int8 weights: about a quarter of fp32
     assert rows["onnx"].metrics["top1"] == rows["eager"].metrics["top1"]
     assert rows["onnx-int8"].env["int8"] == int8_choice().describe() and "int8" not in rows["onnx"].env
@@ -119,6 +127,7 @@ def test_text_encoder_on_int8_keeps_its_embeddings(manager):
     int8 = benchmark_model(entry, pairs, FAST, manager=manager, runtime="onnx-int8")
     assert int8.agreement["basis"] == "output cosine"
     assert int8.agreement["value"] >= 0.99 and int8.agreement["min"] > 0.97
+    assert int8.agreement["min"] <= int8.agreement_ci[0] <= int8.agreement["value"] <= int8.agreement_ci[1]
     assert abs(int8.metrics["spearman"] - eager.metrics["spearman"]) < 0.03
 
 
@@ -216,6 +225,7 @@ def test_runtime_round_trips_through_history_csv_and_json(tmp_path, manager, pho
     assert [r["runtime"] for r in json.loads(to_json(rows))] == ["eager", "onnx"]
     table = list(csv.DictReader(io.StringIO(to_csv(rows))))
     assert [r["runtime"] for r in table] == ["eager", "onnx"] and table[1]["agreement.value"] == "1.0"
+    assert json.loads(table[1]["agreement_ci"]) == pytest.approx(saved[1]["agreement_ci"])
 
 
 def test_cli_writes_a_runtime_field_per_row_and_rejects_unknown_runtimes(tmp_path):

@@ -11,6 +11,18 @@ from components.core import stats
 from components.core.scoring import char_error_rate, items_transcripts, word_error_rate
 
 
+def test_agreement_interval_is_wilson_for_top1_and_a_seeded_bootstrap_for_cosine():
+    top1 = {"basis": "top-1 match", "value": 7 / 9, "n": 9, "items": [1] * 7 + [0] * 2}
+    assert stats.agreement_interval(top1) == pytest.approx([0.453, 0.937], abs=1e-3)
+    cosines = [0.999, 0.998, 0.97, 0.995, 0.999, 0.985]
+    cosine = {"basis": "output cosine", "value": float(np.mean(cosines)), "n": 6, "items": cosines}
+    low, high = stats.agreement_interval(cosine)
+    assert min(cosines) <= low < np.mean(cosines) < high <= max(cosines)
+    assert stats.agreement_interval(cosine) == [low, high]  # seeded: the same interval every time
+    assert stats.agreement_interval({"basis": "top-1 match", "value": 1.0, "n": 9}) is None  # an older row
+    assert stats.agreement_interval(None) is None
+
+
 def test_wilson_for_7_of_9_matches_the_formula():
     z = 1.959963984540054
     p, n = 7 / 9, 9

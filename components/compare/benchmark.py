@@ -24,7 +24,7 @@ from typing import Any
 from components.compare.evaluation import compute_metrics, evaluate, uncertainty
 from components.compare.executors.base import Executor, Job, Row, RowDone, row_key
 from components.compare.executors.local import LocalExecutor
-from components.core import CatalogEntry, get_task, items_fingerprint, latency_interval
+from components.core import CatalogEntry, agreement_interval, get_task, items_fingerprint, latency_interval
 from components.datasets import Dataset
 from components.models import (
     RANDOM_NOTE,
@@ -101,17 +101,20 @@ class BenchmarkResult:
     env: dict[str, Any] = field(default_factory=dict)
     runtime: str = "eager"
     agreement: dict[str, Any] | None = None  # vs eager on the same samples (components.models.runtimes.agreement)
+    agreement_ci: list[float] | None = None  # 95% [low, high] of agreement["value"]
     metrics_ci: dict[str, list[float] | None] = field(default_factory=dict)  # 95% [low, high] per metric
     latency_ci: dict[str, list[float] | None] = field(default_factory=dict)  # {"p50": 95% [low, high]}
     item_scores: dict[str, Any] = field(default_factory=dict)  # per-sample scores (paired tests, stats)
     items_fingerprint: str | None = None  # hash of the scored items' ids and labels: which rows pair item by item
 
     def to_dict(self) -> dict[str, Any]:
-        """The row as a dict, ``metrics_ci`` beside ``metrics`` and ``latency_ci`` beside ``latency_ms``."""
+        """The row as a dict, each 95% interval beside its figure (``metrics_ci`` beside ``metrics``,
+        ``latency_ci`` beside ``latency_ms``, ``agreement_ci`` beside ``agreement``)."""
         row = asdict(self)
-        order = [k for k in row if k not in ("metrics_ci", "latency_ci")]
+        order = [k for k in row if k not in ("metrics_ci", "latency_ci", "agreement_ci")]
         order.insert(order.index("metrics") + 1, "metrics_ci")
         order.insert(order.index("latency_ms") + 1, "latency_ci")
+        order.insert(order.index("agreement") + 1, "agreement_ci")
         return {k: row[k] for k in order}
 
 
@@ -277,7 +280,7 @@ def benchmark_model(entry: CatalogEntry, dataset: Dataset, config: BenchmarkConf
         flops=flops, size_mb=loaded.size_mb, load_s=loaded.load_s, load_cached=id(loaded) in before,
         device=runner.device,
         reference_metric=asdict(entry.reference_metric) if entry.reference_metric else None,
-        env=env, runtime=runtime, agreement=agreed, metrics_ci=metrics_ci,
+        env=env, runtime=runtime, agreement=agreed, agreement_ci=agreement_interval(agreed), metrics_ci=metrics_ci,
         latency_ci={"p50": latency_interval(latencies)}, item_scores=scores, items_fingerprint=fingerprint,
     )
 

@@ -18,7 +18,7 @@ TABLE_FORMATS = {"Samples": "%d", "p50 ms": "%.1f", "p90 ms": "%.1f", "p99 ms": 
                  "Speed-up vs eager": "%.2fx"}  # printf formats of the results table; other numbers: metrics
 RUN_SYMBOLS = ("circle", "diamond", "square", "triangle-up", "pentagon", "star")  # a marker per overlaid run
 RUN_COLORS = tuple(c for c in PALETTE if c != VERMILLION)  # vermillion draws the Pareto frontier
-NO_RANKING = "Every interval overlaps: no ranking can be read from these points."
+NO_RANKING = "Every interval of the headline metric overlaps: no ranking by it can be read from these points."
 
 
 def headline(task: str) -> tuple[str, str, bool]:
@@ -91,6 +91,7 @@ def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
             "Published": f"{reference['name']} {reference['value']:g}" if reference else "",
             "Speed-up vs eager": eager["latency_ms"]["p50"] / r["latency_ms"]["p50"] if eager else None,
             "Agreement with eager": f"{agreed['value']:.3f} ({agreed['basis']}, n={agreed['n']})" if agreed else "",
+            "Agreement 95% interval": interval_text(r.get("agreement_ci")),
         })
     return pd.DataFrame(rows)
 
@@ -331,8 +332,9 @@ def runtime_comparison(results: list[dict[str, Any]]) -> go.Figure | None:
                              error_y=error_bars(speedups, [speedup_interval(r, e) for r, e in chosen])), 1, 1)
         fig.add_trace(go.Bar(name=runtime, x=names, y=[r["size_mb"] for r, _ in chosen], legendgroup=runtime,
                              showlegend=False, marker_color=color), 1, 2)
-        fig.add_trace(go.Bar(name=runtime, x=names, y=[(r.get("agreement") or {}).get("value") for r, _ in chosen],
-                             legendgroup=runtime, showlegend=False, marker_color=color,
+        agreed = [(r.get("agreement") or {}).get("value") for r, _ in chosen]
+        fig.add_trace(go.Bar(name=runtime, x=names, y=agreed, legendgroup=runtime, showlegend=False,
+                             marker_color=color, error_y=error_bars(agreed, [r.get("agreement_ci") for r, _ in chosen]),
                              customdata=[[(r.get("agreement") or {}).get("basis", ""), d] for (r, _), d in
                                          zip(chosen, deltas)],
                              hovertemplate="%{x}: %{y:.3f} (%{customdata[0]})<br>"

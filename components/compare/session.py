@@ -129,7 +129,9 @@ def execute_run(setup: RunSetup, history: HistoryStore | None, executor: Any, sh
         failures = outcome.failures
         if too_long.is_set() and outcome.cancelled:
             notes.append(("warning", over_time_note()))
-    except (ExecutorError, Refused) as exc:
+    except Refused as exc:  # refused before its first step: nothing ran, so no "Done" line
+        return RunDone(run_id, failures, [("error", str(exc))])
+    except ExecutorError as exc:
         notes.append(("error", str(exc)))
     if run_id is None and rows[0]:
         notes.append(("warning", "The results are shown but could not be saved to the history "

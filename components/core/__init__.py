@@ -46,6 +46,7 @@ __getattr__, __dir__ = lazy_face(__name__, {
     "ZERO_SHOT_CLASSIFICATION": "tasks",
     "ZERO_SHOT_IMAGE_CLASSIFICATION": "tasks",
     "all_overlap": "stats",
+    "agreement_interval": "stats",
     "audio_seconds": "inputs",
     "capped_lines": "inputs",
     "check_image_size": "inputs",

@@ -208,6 +208,20 @@ def mean_interval(values: Sequence[float]) -> list[float] | None:
     return [float(arr.mean()) - half, float(arr.mean()) + half]
 
 
+def agreement_interval(agreed: dict[str, Any] | None, resamples: int = RESAMPLES,
+                       seed: int = SEED) -> list[float] | None:
+    """95% interval of a runtime's agreement with eager: Wilson for a top-1 match share (k of n items), a
+    seeded bootstrap over items for a mean of per-item values (cosine); None without per-item values."""
+    items = np.asarray((agreed or {}).get("items") or [], dtype=float)
+    if items.size == 0:
+        return None
+    if agreed.get("basis") == "top-1 match":
+        ci = wilson(int(items.sum()), int(items.size))
+    else:
+        ci = percentile_interval(bootstrap(lambda idx: items[idx].mean(axis=1), items.size, resamples, seed))
+    return list(ci) if ci else None
+
+
 def classification_intervals(truth: Sequence[Any], predicted: Sequence[Any]) -> dict[str, list[float] | None]:
     """``metrics_ci`` of held-out predictions: accuracy (Wilson) and macro-F1 (bootstrap)."""
     return intervals({"accuracy": [int(t == p) for t, p in zip(truth, predicted, strict=True)],

@@ -5,6 +5,7 @@ Design", 2008) and the text alternative of a figure (its data as table rows, and
 """
 from __future__ import annotations
 
+import html
 import re
 from functools import lru_cache
 from typing import Any
@@ -32,9 +33,14 @@ def colour_blind_safe(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def plot_text(text: Any) -> str:
+    """``text`` (user or model text) drawn as typed: plotly renders ``<b>``, ``<a href>``, ``<br>`` in labels."""
+    return html.escape(str(text), quote=False)
+
+
 def ranked_bars(rows: list[dict[str, Any]], percent: bool = True) -> go.Figure:
     """Horizontal bars of ``label`` / ``score``, best on top; ``percent`` for shares, else raw values."""
-    labels = [str(r["label"]) for r in rows][::-1]
+    labels = [plot_text(r["label"]) for r in rows][::-1]
     scores = [float(r["score"]) for r in rows][::-1]
     text = [f"{s:.1%}" if percent else f"{s:.2f}" for s in scores]
     fig = go.Figure(go.Bar(x=scores, y=labels, orientation="h", text=text, textposition="auto",
@@ -51,10 +57,11 @@ def similarity_heatmap(sentences: list[str], matrix: list[list[float]]) -> go.Fi
     sent 76 MB to the browser); values rounded to 3 decimals."""
     n = len(sentences)
     numbers = [f"#{i}" for i in range(1, n + 1)]
-    rows = [f"#{i} {s[:22]}{'…' if len(s) > 22 else ''}" for i, s in enumerate(sentences, start=1)]
+    rows = [f"#{i} {plot_text(s[:22])}{'…' if len(s) > 22 else ''}" for i, s in enumerate(sentences, start=1)]
     z = [[round(float(v), 3) for v in row] for row in matrix]
     if n <= HOVER_GRID_LINES:
-        hover = dict(hovertext=[[f"{sentences[r]}<br>{sentences[c]}<br>cosine {z[r][c]:.2f}" for c in range(n)]
+        hover = dict(hovertext=[[f"{plot_text(sentences[r])}<br>{plot_text(sentences[c])}<br>cosine {z[r][c]:.2f}"
+                                 for c in range(n)]
                                 for r in range(n)], hoverinfo="text")
     else:
         hover = dict(hovertemplate="%{y} · %{x}<br>cosine %{z:.2f}<extra></extra>")
@@ -146,8 +153,8 @@ def _number(value: Any) -> Any:
 
 
 def _plain(text: Any) -> str:
-    """A title or label without plotly's HTML tags."""
-    return re.sub(r"<[^>]+>", " ", "" if text is None else str(text)).strip()
+    """A title or label without plotly's HTML tags (and its escaped characters as typed)."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", "" if text is None else str(text))).strip()
 
 
 def _axis_title(fig: go.Figure, axis: str, fallback: str) -> str:

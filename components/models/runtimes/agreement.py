@@ -28,14 +28,16 @@ def raw_output(runner: Runner, sample: Any, options: dict[str, Any]) -> Any:
 
 def agreement(reference: Runner, candidate: Runner, samples: Sequence[Any],
               options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """{"basis", "value", "n"}: top-1 match share for classifiers, else mean cosine of the outputs."""
+    """{"basis", "value", "n", "items"}: top-1 match share for classifiers, else mean cosine of the outputs;
+    ``items`` holds the per-sample 0/1 matches or cosines (for the interval, components.core stats)."""
     import torch
 
     chosen = list(samples[:MAX_SAMPLES])
     pairs = [(raw_output(reference, s, options or {}), raw_output(candidate, s, options or {})) for s in chosen]
     if reference.task in TASKS and TASKS[reference.task].classifier:
         matches = [bool(torch.equal(a.argmax(-1), b.argmax(-1))) for a, b in pairs]
-        return {"basis": "top-1 match", "value": sum(matches) / len(matches), "n": len(matches)}
+        return {"basis": "top-1 match", "value": sum(matches) / len(matches), "n": len(matches),
+                "items": [int(m) for m in matches]}
     cosines = [float(torch.nn.functional.cosine_similarity(a.flatten(), b.flatten(), dim=0)) for a, b in pairs]
     return {"basis": "output cosine", "value": sum(cosines) / len(cosines), "n": len(cosines),
-            "min": min(cosines)}
+            "min": min(cosines), "items": cosines}

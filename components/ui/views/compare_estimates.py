@@ -39,7 +39,8 @@ def show_estimates(estimates: list[dict[str, Any]]) -> None:
     if not estimates:
         return
     st.subheader("Estimates (not measured)")
-    st.dataframe(estimates_table(estimates), hide_index=True, width="stretch")
+    st.dataframe(estimates_table(estimates), hide_index=True, width="stretch",
+                 column_config={"Params (exact)": st.column_config.NumberColumn(format="localized")})
     machine = estimates[0]["machine"]
     st.caption(f"Estimates, not measurements: meta-device build and a roofline from this machine's "
                f"{machine['bandwidth_gb_s']} GB/s and {machine['flops_g_s']} GFLOP/s on {machine['threads']} "

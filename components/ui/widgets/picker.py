@@ -54,7 +54,7 @@ def pick_models(task: str, key: str, defaults: tuple[str, ...] = ()) -> list[Cat
 def pick_runtime(key: str, models: Sequence[CatalogEntry] = (), task: str = "") -> str:
     """The runtime every selected model runs on (a model that cannot says so on its card); it starts on the one
     measured to answer like eager for ``models`` (:func:`components.models.default_runtime`)."""
-    if key not in st.session_state:
+    if st.session_state.get(key) is None:  # first view, or the chosen runtime clicked again (which unselects it)
         st.session_state[key] = _measured_default(models, task) if models else "eager"
     choice = st.segmented_control(
         "Runtime", list(runtime_names()), key=key, format_func=lambda n: get_runtime(n).label,
