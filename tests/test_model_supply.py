@@ -420,7 +420,11 @@ def test_cancel_stops_a_page_download_and_nothing_half_fetched_is_loaded(hub, la
     assert events[0] is True and len(cancelled) == 1 and "was cancelled" in cancelled[0], events
     assert events[-3] is True and weights <= events[-2] < total and events[-1] is False, events  # only the rest
     assert not list(cache.rglob("*.incomplete"))
-    assert hub.file_gets()[f"/{CLIP_REPO}/config.json"] == 1, hub.file_gets()  # complete files were kept
+    # complete files were kept: the files run in parallel, so one still in flight at the Cancel may come again,
+    # but not every small file (which was the case when a cancelled download threw its finished files away)
+    gets = hub.file_gets()
+    small = [n for path, n in gets.items() if not path.endswith("model.safetensors")]
+    assert small and min(small) == 1, gets
     assert _cli(_env(hub.url, cache), "verify", CLIP).returncode == 0
 
 

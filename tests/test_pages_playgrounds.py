@@ -635,6 +635,7 @@ def test_text_similarity_chart_draws_user_html_as_text(text):
     """Plotly draws <b>, <a href> and <br> in labels: the user's lines reach the chart escaped, so '<b>x</b>'
     is shown as typed, never bold, and no link is drawn."""
     set_text(text, "<b>bold</b> and <a href='http://evil.example'>a link</a>\nA plain second line.")
+    text.segmented_control(key="keep_text_tool").set_value(TOOLS["sentence-similarity"]).run()  # its query box
     text.text_input(key="keep_text_query").set_value("bold")  # the lines ranked: bars labelled with them
     run_text(text, "sentence-similarity", ["all_minilm_l6_v2"])
     specs = charts(text)

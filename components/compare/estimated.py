@@ -87,7 +87,7 @@ def estimates_table(estimates: list[dict[str, Any]]) -> pd.DataFrame:
         rows.append({
             "Model": estimate_name(e), "Params (exact)": e["params"],
             **{f"Weights {d} GB": e["weights_gb"][d] for d in DTYPES},
-            "Fits in RAM from": next((d for d in DTYPES if fits[d]["fits_total"]), "no dtype"),
+            "Fits in RAM from": next((d for d in DTYPES if fits[d]["fits_total"]), "none"),
             "Latency (estimate)": estimate_latency_text(e) if e.get("latency_ms") is not None
                                   else e.get("not_estimated", ""),
             "Built from": e.get("built_from", ""),
