@@ -22,14 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 MAX_GROWTH_MB = 300
 
 
-def _peak_growth(path: Path, setup: str, call: str) -> tuple[float, str]:
-    """Peak RSS growth (MB) of ``call`` in a fresh process, after ``setup`` and reading ``path`` into ``data``;
-    and the one-line error it raised ('' if none)."""
+def _peak_growth(path: Path | None, setup: str, call: str) -> tuple[float, str]:
+    """Peak RSS growth (MB) of ``call`` in a fresh process, after ``setup`` and reading ``path`` (if any) into
+    ``data``; and the one-line error it raised ('' if none)."""
     code = "\n".join([
         "import resource, sys",
         f"sys.path.insert(0, {str(ROOT)!r})",
         setup,
-        f"data = open({str(path)!r}, 'rb').read()",
+        f"data = open({str(path)!r}, 'rb').read()" if path else "",
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss",
         "error = ''",
         "try:",
@@ -254,27 +254,10 @@ def test_a_zip_swapped_for_a_symlink_before_a_worker_reopens_it_is_not_read(tmp_
 def _listing_growth(folder: Path) -> tuple[float, str]:
     """Peak RSS growth (MB) of listing ``folder`` as an image set in a fresh process (the ImageNet names and
     PIL loaded first), and the one-line error it raised ('' if none)."""
-    code = "\n".join([
-        "import resource, sys",
-        f"sys.path.insert(0, {str(ROOT)!r})",
-        "import PIL.PngImagePlugin",
-        "from components.datasets import load_dataset",
-        "from components.datasets.imagenet import imagenet_indices",
-        "imagenet_indices('espresso')",
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss",
-        "error = ''",
-        "try:",
-        f"    load_dataset('image-classification', {str(folder)!r}, roots=[{str(folder.parent)!r}])",
-        "except Exception as exc:",
-        "    error = f'{type(exc).__name__}: {exc}'",
-        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)",
-        "print(error.replace(chr(10), ' '))",
-    ])
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          check=False, env={**os.environ, "MODEL_EXPLORER_OFFLINE": "1"})
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    growth, error = proc.stdout.splitlines()[-2:]
-    return float(growth), error
+    setup = "\n".join(["import PIL.PngImagePlugin", "from components.datasets import load_dataset",
+                       "from components.datasets.imagenet import imagenet_indices", "imagenet_indices('espresso')"])
+    roots = [str(folder.parent)]
+    return _peak_growth(None, setup, f"load_dataset('image-classification', {str(folder)!r}, roots={roots!r})")
 
 
 def _sparse_image(path: Path, head: bytes, size_mb: int) -> None:
