@@ -105,7 +105,8 @@ if run_clicked or resuming:
                        help="Stops after the current step; finished models are kept.")
     request = Request(task, tuple(e for e in candidates if e.id in chosen_ids), tuple(chosen_runtimes or ["eager"]),
                       runs, warmup, weights_dir, dataset, set_ref)
-    start_run(request, resuming, history, executor)  # over a visitor's limits: one line (app.py), nothing started
+    start_run(request, resuming, history, executor)  # returns only when refused: one line, the results stay
+    cancel_slot.empty()
 
 results = session_results(task)
 show_stopped(results, stopped, waiting, history)

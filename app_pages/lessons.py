@@ -18,7 +18,9 @@ for lesson in lessons:
     with st.container(border=True):
         st.markdown(f"#### {lesson.title}")
         st.markdown(lesson.summary)
-        st.caption(" → ".join(f"{i}. {step.title} ({step.page.title()})" for i, step in enumerate(lesson.steps, 1)))
+        # "Steps:" first: a line that starts "1. " is a Markdown numbered list (a lone "1." beside the line)
+        st.caption("Steps: " + " → ".join(f"{i}. {step.title} ({step.page.title()})"
+                                          for i, step in enumerate(lesson.steps, 1)))
         st.caption(f"Models: {lesson_line(lesson.id)}")  # from the lesson files and the cache
         if st.button("Start", icon=":material/play_arrow:", key=f"lesson_start_{lesson.id}", type="primary"):
             go(lesson, 1)

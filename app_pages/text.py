@@ -51,7 +51,8 @@ tool = TOOL.name_of(TOOL.draw(st.segmented_control, TOOLS) or TOOLS[0])
 def run_section(task: str, defaults: tuple[str, ...], render, with_runtime: bool = False, **options) -> None:
     """Model picker, Run button and the cards of the last run for this task."""
     models = pick_models(task, setting("text", "models").session_key(task=task), defaults)
-    runtime = pick_runtime(setting("text", "runtime").session_key(task=task)) if with_runtime else "eager"
+    runtime_key = setting("text", "runtime").session_key(task=task)
+    runtime = pick_runtime(runtime_key, models, task) if with_runtime else "eager"  # starts on the measured one
     results_key = f"text_results_{task}"
     if st.button("Run", icon=":material/play_arrow:", type="primary", disabled=not (models and lines),
                  key=f"run_{task}"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import statistics
 import threading
 import time
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 PHOTO = ROOT / "data" / "images" / "chelsea.jpg"
 TIMEOUT_S = 900
+BATCH = re.compile(r"ran in a batch of (\d+)")
 
 
 def _photo(number: int) -> bytes:
@@ -52,7 +54,7 @@ def _ready(number: int | None):
     return at
 
 
-def _press_run(at, start: threading.Event, times: list[float], failures: list[str]) -> None:
+def _press_run(at, start: threading.Event, times: list[float], failures: list[str], batches: list[int]) -> None:
     start.wait()
     began = time.perf_counter()
     next(b for b in at.button if b.key == "vision_run").click()
@@ -61,17 +63,21 @@ def _press_run(at, start: threading.Event, times: list[float], failures: list[st
     if at.exception or at.error or cards == 0:
         failures.append("; ".join([e.value for e in at.exception] + [e.value for e in at.error]) or "no cards")
     times.append(time.perf_counter() - began)
+    batched = [int(found.group(1)) for c in at.caption if (found := BATCH.search(c.value))]
+    batches.extend(batched + [1] * (cards - len(batched)))  # a card without the note ran alone
 
 
-def _round(users: int, mode: str, offset: int) -> tuple[list[float], list[str], float]:
-    """(time-to-result per session, failures, this process's CPU-seconds from the press to the last result)."""
+def _round(users: int, mode: str, offset: int) -> tuple[list[float], list[str], float, list[int]]:
+    """(time-to-result per session, failures, this process's CPU-seconds from the press to the last result, the
+    batch size of every card)."""
     process = psutil.Process(os.getpid())
     numbers = {"same": lambda i: None, "first": lambda i: offset, "distinct": lambda i: offset + i}[mode]
     sessions = [_ready(numbers(i)) for i in range(users)]
     start = threading.Event()
     times: list[float] = []
     failures: list[str] = []
-    threads = [threading.Thread(target=_press_run, args=(at, start, times, failures)) for at in sessions]
+    batches: list[int] = []
+    threads = [threading.Thread(target=_press_run, args=(at, start, times, failures, batches)) for at in sessions]
     for thread in threads:
         thread.start()
     time.sleep(0.2)
@@ -79,7 +85,7 @@ def _round(users: int, mode: str, offset: int) -> tuple[list[float], list[str], 
     start.set()
     for thread in threads:
         thread.join()
-    return times, failures, sum(process.cpu_times()[:2]) - cpu
+    return times, failures, sum(process.cpu_times()[:2]) - cpu, batches
 
 
 class _PeakRss:
@@ -116,18 +122,22 @@ def measure(user_counts: list[int], modes: list[str], rounds: int = 1) -> list[d
         for users in user_counts:
             times: list[float] = []
             failures: list[str] = []
+            batches: list[int] = []
             cpu = 0.0
             with _PeakRss() as peak:
                 for _ in range(rounds):
-                    found, failed, spent = _round(users, mode, offset)
+                    found, failed, spent, sizes = _round(users, mode, offset)
                     offset += users
                     times += found
                     failures += failed
                     cpu += spent
+                    batches += sizes
             rows.append({"mode": mode, "users": users, "runs": len(times), "p50_s": statistics.median(times),
                          "p95_s": p95(times), "max_s": max(times), "cpu_s_per_run": cpu / len(times),
-                         "server_peak_rss_mb": peak.peak_mb, "failures": failures[:3]})
+                         "server_peak_rss_mb": peak.peak_mb, "failures": failures[:3],
+                         "mean_batch": statistics.fmean(batches) if batches else 0.0})
             row = rows[-1]
             print(f"{mode:>8s} {users:5d} {row['p50_s']:8.2f} {row['p95_s']:8.2f} {row['max_s']:8.2f} "
-                  f"{row['cpu_s_per_run']:8.3f} {peak.peak_mb:10.0f} {len(failures):4d}", flush=True)
+                  f"{row['cpu_s_per_run']:8.3f} {peak.peak_mb:10.0f} {len(failures):4d} {row['mean_batch']:6.2f}",
+                  flush=True)
     return rows

@@ -182,7 +182,7 @@ def _sessions(user_counts: list[int], modes: list[str], rounds: int, out: Path |
     from load_sessions import measure
 
     print(f"{'mode':>8s} {'users':>5s} {'p50 s':>8s} {'p95 s':>8s} {'max s':>8s} {'cpu s':>8s} {'server MB':>10s} "
-          f"{'fail':>4s}", flush=True)
+          f"{'fail':>4s} {'batch':>6s}", flush=True)
     rows = measure(user_counts, modes, rounds)
     if out:
         out.write_text(json.dumps({"client": "sessions", "cpus": psutil.cpu_count(), "rows": rows}, indent=2))

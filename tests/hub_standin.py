@@ -11,6 +11,9 @@ transformers 5 use when a model loads by repo id with ``HF_ENDPOINT`` set (read 
   ``EntryNotFound`` (404), ``GatedRepo`` (401 without a token, 403 with one not granted access), and a refused
   token as 401 ``X-Error-Message: Invalid credentials in Authorization header``.
 
+``rate`` throttles file bodies (bytes per second) so that a download lasts long enough to watch and cancel;
+``sent`` counts the body bytes written per file, to measure what a resume sends again.
+
 Serves folders of tiny checkpoints (``tests/hub_checkpoints.py``) on 127.0.0.1 only, on a free port.
 """
 from __future__ import annotations
@@ -19,6 +22,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -82,6 +86,8 @@ class HubStandin:
     commit: str = REVISION
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, Range header)
     cuts: dict[tuple[str, str], Cut] = field(default_factory=dict)
+    rate: float = 0.0  # bytes per second of a file body (0: as fast as the socket takes them)
+    sent: Counter = field(default_factory=Counter, init=False)  # body bytes written, by "/repo/file"
     files: dict[str, dict[str, RepoFile]] = field(default_factory=dict, init=False)
     _server: ThreadingHTTPServer | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -139,6 +145,10 @@ class HubStandin:
     def _record(self, method: str, path: str, range_header: str) -> None:
         with self._lock:
             self.requests.append((method, path, range_header))
+
+    def _count_sent(self, key: str, n: int) -> None:
+        with self._lock:
+            self.sent[key] += n
 
     def _take_cut(self, repo: str, path: str) -> int | None:
         with self._lock:
@@ -257,14 +267,25 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_body(repo, found, start)
 
     def _send_body(self, repo: str, found: RepoFile, start: int) -> None:
+        """The file from ``start``: cut short when a cut is due, throttled to ``hub.rate``, counted in
+        ``hub.sent``; a client that hangs up (a cancelled download) ends it."""
         data = found.source.read_bytes()[start:]
         cut = self.hub._take_cut(repo, found.path)
         if cut is not None:
-            self.wfile.write(data[: max(0, cut - start)])
-            self.wfile.flush()
+            data = data[: max(0, cut - start)]
             self.close_connection = True
-            return
-        self.wfile.write(data)
+        step = 16_384 if self.hub.rate else max(len(data), 1)
+        for offset in range(0, len(data), step):
+            chunk = data[offset: offset + step]
+            try:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+            except OSError:  # the client went away
+                self.close_connection = True
+                return
+            self.hub._count_sent(f"/{repo}/{found.path}", len(chunk))
+            if self.hub.rate:
+                time.sleep(len(chunk) / self.hub.rate)
 
     # -------------------------------------------------------------- answers
     def _json(self, data: object) -> None:

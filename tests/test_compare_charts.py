@@ -20,7 +20,10 @@ from components.compare.charts import (
     results_table,
     runtime_comparison,
     table_formats,
+    throughput_by_batch,
 )
+from components.core import limits
+from components.viz import PALETTE
 from components.viz.labels import CHAR_PX, PLOT_PX, text_box
 
 
@@ -114,6 +117,44 @@ def test_point_labels_stay_inside_the_plot_and_apart():
         for b in boxes[i + 1:]:
             assert min(a[2], b[2]) <= max(a[0], b[0]) or min(a[3], b[3]) <= max(a[1], b[1]), (a, b)
 
+
+def _crowd() -> list[dict]:
+    """The most rows a run may have (models x runtimes), close together as similar models are."""
+    runtimes = ("eager", "onnx", "onnx-int8")[:limits.MAX_RUNTIMES.value()]
+    return [dict(_image_row(f"EfficientNet-Lite{m}", runtime, 20.0 + 3 * m + 2 * r + 0.4 * (m % 2), 0.70 + 0.02 * m),
+                 throughput={"1": 40.0 + m, "4": 60.0 + m + r, "16": 70.0 + m + 2 * r})
+            for m in range(limits.MAX_MODELS.value()) for r, runtime in enumerate(runtimes)]
+
+
+def test_many_models_keep_their_point_labels_apart():
+    """Found in browser QA: with many models the scatter's labels were drawn over each other. Those that would
+    still overlap are left off (the Pareto front's first) and the title says so; every point keeps its hover."""
+    rows = _crowd()
+    spec = json.loads(accuracy_vs_latency(rows).to_json())
+    boxes = _text_boxes(spec)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert min(a[2], b[2]) <= max(a[0], b[0]) or min(a[3], b[3]) <= max(a[1], b[1]), (a, b)
+    points = next(t for t in spec["data"] if t["name"] == "models")
+    assert len(points["text"]) == len(rows) and all(points["text"])  # the hover names each point
+    hidden = len(rows) - len(boxes)
+    assert 0 < hidden < len(rows) and f"{hidden} label(s) left off" in spec["layout"]["title"]["text"]
+    front = next(t for t in spec["data"] if t["name"] == "Pareto frontier")
+    labelled = {(x, y) for x, y, text in zip(points["x"], points["y"], points["customdata"]) if text}
+    assert set(zip(front["x"], front["y"])) <= labelled
+    assert "left off" not in json.loads(accuracy_vs_latency(LITE).to_json())["layout"]["title"]["text"]
+
+
+def test_no_two_throughput_lines_look_the_same():
+    """Found in browser QA: past 8 lines the throughput chart repeated its colours. Up to the most rows a run may
+    have, every line has its own colour and dash (its marker on top)."""
+    rows = _crowd()
+    lines = json.loads(throughput_by_batch(rows).to_json())["data"]
+    assert len(lines) == limits.MAX_MODELS.value() * limits.MAX_RUNTIMES.value() == len(rows)
+    looks = [(t["line"]["color"], t["line"]["dash"]) for t in lines]
+    assert len(set(looks)) == len(looks) and {color for color, _ in looks} <= set(PALETTE)
+    assert all(t["marker"]["color"] == t["line"]["color"] for t in lines)
+    assert len({t["marker"]["symbol"] for t in lines}) > 1
 
 @pytest.mark.parametrize("values", [[7 / 9], [1.0], [0.0, 1.0], [0.5, 0.95]])
 def test_an_accuracy_axis_stays_within_zero_and_one_with_room_for_labels(values):

@@ -93,6 +93,24 @@ def lesson_panel_text(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
+def test_the_lessons_page_draws_each_step_list_as_one_line_not_a_numbered_list():
+    """Found in browser QA: a lesson's steps caption began "1. …", which Markdown draws as a numbered list of one
+    item (a lone "1." beside the line). No text of the page is a Markdown list; each caption names its steps."""
+    from markdown_it import MarkdownIt
+
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/lessons.py")
+    at.run()
+    assert not at.exception
+    parser = MarkdownIt("commonmark")
+    for element in [*at.markdown, *at.caption]:
+        kinds = {token.type for token in parser.parse(element.value)}
+        assert not kinds & {"ordered_list_open", "bullet_list_open"}, element.value
+    lessons = load_lessons(share.problems)[0]
+    steps = [c.value for c in at.caption if c.value.startswith("Steps: 1. ")]
+    assert len(steps) == len(lessons) and all(" → 2. " in line for line in steps)
+
 @pytest.mark.parametrize("lesson", load_lessons(share.problems)[0], ids=lambda lesson: lesson.id)
 def test_each_lesson_walks_from_the_lessons_page_to_the_end(lesson):
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)

@@ -1,8 +1,10 @@
 """The online path, against a Hub stand-in on 127.0.0.1 (tests/hub_standin.py): reachability that follows
 HF_ENDPOINT / HTTPS_PROXY / NO_PROXY, ``python -m components.models`` (pull / list / rm / verify), a cut
-connection that resumes, gated / missing repos and refused tokens as one line, one download for 8 threads,
-and a pulled model that runs through the factory once the stand-in is gone. No real host is ever contacted:
-every download runs in a subprocess whose HF_ENDPOINT is the stand-in (huggingface_hub reads it at import).
+connection that resumes within the download (and what a download that gives up costs the next one), gated /
+missing repos and refused tokens as one line, one download for 8 threads, Compare on Ray fetching through the
+page's step (or its worker refusing), and a pulled model that runs through the factory once the stand-in is gone.
+No real host is ever contacted: every download runs in a subprocess whose HF_ENDPOINT is the stand-in
+(huggingface_hub reads it at import).
 """
 from __future__ import annotations
 
@@ -170,7 +172,60 @@ def test_a_connection_cut_mid_file_resumes_with_a_range_request(hub, layout, tmp
     gets = [r for m, p, r in hub.requests if m == "GET" and p.endswith("/model.safetensors")]
     assert len(gets) == 3 and gets[0] == "" and all(r.startswith("bytes=") for r in gets[1:]), gets
     assert int(gets[1][6:].rstrip("-")) > 0  # resumed from what had arrived, not from zero
+    assert size <= hub.sent[f"/{CLIP_REPO}/model.safetensors"] < size + 2 * 4096  # each cut re-sends < one read
     assert _cli(env, "verify", CLIP).returncode == 0
+
+
+def test_a_download_that_gives_up_fetches_its_cut_file_again_from_the_start(hub, layout, tmp_path):
+    """What the failure lines promise: huggingface_hub 2.4 retries a cut within the download (Range), then gives
+    up and deletes the partial file; the complete files stay and the next pull fetches the cut file from byte 0."""
+    weights, size = f"/{CLIP_REPO}/model.safetensors", (layout.folder(CLIP) / "model.safetensors").stat().st_size
+    hub.cut(CLIP_REPO, "model.safetensors", after=size // 2, times=100)  # half, then nothing: the endpoint is gone
+    cache = tmp_path / "cache"
+    env = _env(hub.url, cache)
+    small_chunks = "from huggingface_hub import constants\nconstants.DOWNLOAD_CHUNK_SIZE = 4096"  # a Range on retry
+    line = _one_line_error(_cli(env, "pull", CLIP, prelude=small_chunks))
+    assert "the files already complete are kept; a file cut short is fetched again from its start" in line, line
+    assert not list(cache.rglob("*.incomplete"))
+    first = hub.sent[weights]
+    hub.cuts.clear()
+    assert _cli(env, "pull", CLIP).returncode == 0
+    gets = [r for m, p, r in hub.requests if m == "GET" and p.endswith("/model.safetensors")]
+    assert gets[0] == "" and set(gets[1:-1]) == {gets[1]} and gets[1].startswith("bytes=") and gets[-1] == "", gets
+    assert hub.sent[weights] - first == size  # the second pull sent the whole file again
+    assert hub.file_gets()[f"/{CLIP_REPO}/config.json"] == 1  # a complete file was kept
+
+
+@pytest.fixture
+def five_mb_repo(tmp_path):
+    """CLIP's repo id serving a config and 5 MB of random weights (downloaded, never loaded)."""
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    (folder / "model.safetensors").write_bytes(os.urandom(5_000_000))
+    return folder
+
+
+def test_a_cut_resumes_from_the_last_mebibyte_read(five_mb_repo, tmp_path):
+    """With huggingface_hub's 10 MiB reads a cut at 2.5 MB lost every byte (the retry asked from byte 0): 2.5 MB sent
+    again. With 1 MiB reads the retry asks from 2 MiB: less than 1 MiB is sent twice."""
+    with HubStandin({CLIP_REPO: five_mb_repo}) as standin:
+        standin.cut(CLIP_REPO, "model.safetensors", after=2_500_000)
+        assert _cli(_env(standin.url, tmp_path / "cache"), "pull", CLIP).returncode == 0
+    gets = [r for m, p, r in standin.requests if m == "GET" and p.endswith("/model.safetensors")]
+    assert gets == ["", f"bytes={1 << 21}-"], gets
+    assert standin.sent[f"/{CLIP_REPO}/model.safetensors"] - 5_000_000 < 1 << 20
+
+
+def test_progress_and_cancel_move_every_mebibyte_not_every_ten(five_mb_repo, tmp_path):
+    """huggingface_hub reads 10 MiB per step by default: the bar stood still (and Cancel waited) that long."""
+    with HubStandin({CLIP_REPO: five_mb_repo}, rate=5_000_000.0) as standin:
+        env = _env(standin.url, tmp_path / "cache", MODEL_EXPLORER_ALLOW_DOWNLOADS="1")
+        ran = subprocess.run([sys.executable, "-c", PAGE_DOWNLOAD], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=TIMEOUT)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    done = {e[2] for e in json.loads(ran.stdout)[1:]}
+    assert len({d for d in done if 0 < d < 5_000_000}) >= 2, sorted(done)
 
 
 def test_eight_threads_pulling_one_repo_download_each_file_once(hub, tmp_path):
@@ -222,7 +277,8 @@ def test_missing_repo_and_gated_repo_through_the_factory(hub, tmp_path):
 def test_endpoint_gone_mid_download_is_one_line(hub, tmp_path):
     hub.cut(CLIP_REPO, "model.safetensors", after=0, times=100)  # every GET of the weights dies at once
     line = _one_line_error(_cli(_env(hub.url, tmp_path / "cache"), "pull", CLIP))
-    assert f"{hub.url} is not answering" in line and "resumes where it stopped" in line
+    assert f"{hub.url} is not answering" in line and "resumes where it stopped" not in line  # it starts over
+    assert "a file cut short is fetched again from its start" in line
 
 
 def test_short_disk_is_refused_with_the_figures(tmp_path):
@@ -242,7 +298,8 @@ def test_disk_full_during_a_download_is_one_line():
     full = OSError(errno.ENOSPC, "No space left on device")
     wrapped = RuntimeError("load failed")
     wrapped.__cause__ = full
-    assert "is full" in hub_failure(wrapped, "org/x") and "resumes" in hub_failure(wrapped, "org/x")
+    line = hub_failure(wrapped, "org/x")
+    assert "is full" in line and "fetched again from its start" in line
 
 
 # ---------------------------------------------------------------- page downloads
@@ -523,3 +580,61 @@ def test_each_lesson_says_ready_offline_or_how_much_to_pull(hub, layout, tmp_pat
     assert json.loads(ran.stdout.strip().splitlines()[-1]) == [
         f"needs {total / 1e6:,.1f} MB: run `python -m components.models pull --lesson demo`", "ready offline",
         "ready offline"]
+
+
+# ---------------------------------------------------------------- Compare: every chosen model fetched before any row
+
+COMPARE_RUN = """
+import json, logging, ray
+from components.compare import Request, execute_run, make_executor, plan_run
+from components.core.catalog import get_entry
+from components.datasets import load_bundled
+from components.models.supply import download_step, page_download
+events, texts, rows = [], [], []
+def show(plan, progress):
+    events.append([plan.missing_bytes, None if progress is None else progress.done])
+def step(entry, extra_dir):  # what app.py installs around every page
+    page_download(entry, show, extra_dir, every_s=0.01)
+ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.ERROR)
+executor = make_executor("ray", "")
+executor.shares_cache = SHARES  # False: as a cluster on other machines, whose workers' caches are their own
+request = Request("sentiment-analysis", (get_entry("distilbert_sst2"),), ("eager",), 2, 1, None,
+                  load_bundled("sentiment-analysis"), "bundled")
+with download_step(step):
+    done = execute_run(plan_run(request, None, []), None, executor, lambda f, text: texts.append(text),
+                       on_start=lambda run_id: None, session="s", on_result=rows.append)
+print(json.dumps({"events": events, "failures": done.failures, "weights": [r["weights"] for r in rows],
+                  "texts": texts}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shares, allowed", [(True, True), (True, False), (False, False), (False, True)])
+def test_compare_on_ray_fetches_through_the_page_step_or_the_worker_refuses(hub, layout, tmp_path, shares, allowed):
+    """A local Ray (shares this server's cache): the page's step downloads (size, progress, gate) before any row
+    is handed to a worker, which then finds the files. A cluster elsewhere: its worker refuses a model missing
+    from its cache unless downloads are allowed there, and says where; allowed, it downloads with progress."""
+    hub.rate = 100_000.0  # ~1 s for the weights: the worker's progress line is seen
+    env = _env(hub.url, tmp_path / "cache", **({"MODEL_EXPLORER_ALLOW_DOWNLOADS": "1"} if allowed else {}))
+    ran = subprocess.run([sys.executable, "-c", f"SHARES = {shares}\n" + COMPARE_RUN], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=TIMEOUT)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    page = json.loads(ran.stdout.strip().splitlines()[-1])
+    weights = f"/{SST2_REPO}/model.safetensors"
+    if allowed:
+        assert not page["failures"] and page["weights"] == ["real"], page
+        assert hub.file_gets()[weights] == 1 and hub.sent[weights] == (layout.folder(SST2) / "model.safetensors"
+                                                                      ).stat().st_size
+        if shares:  # the page showed the size, then the bytes, before any row ran
+            total = sum(f.stat().st_size for f in layout.folder(SST2).iterdir())
+            assert page["events"][0] == [total, None] and page["events"][-1] == [total, total], page
+        else:
+            assert page["events"] == [] and any("downloading on Ray worker" in t for t in page["texts"]), page
+        return
+    (reason,) = page["failures"].values()
+    assert page["weights"] == [] and hub.count("GET", "/resolve/") == 0, page
+    assert "\n" not in reason and "python -m components.models pull distilbert_sst2" in reason, reason
+    if shares:
+        assert "page downloads are off" in reason and page["events"] == [], reason
+    else:
+        assert "not in the Hugging Face cache of Ray worker" in reason and "downloads are off there" in reason

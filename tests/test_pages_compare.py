@@ -394,6 +394,25 @@ def test_the_paired_comparison_is_worked_out_once_not_on_every_rerun(compare_pag
     assert any("Cannot tell lite0 and lite2 apart" in m.value for m in at.markdown)
 
 
+def test_a_random_weights_row_shows_n_a_not_none_for_its_metric(compare_page):
+    """Found in browser QA: the metric cell of a random-weights row read "None" (Streamlit's text for a missing
+    value); the table says "n/a" there, and the value stays missing (not a text in a number column)."""
+    from components.compare.benchmark import BenchmarkResult
+
+    def row(model_id: str, weights: str, metrics: dict) -> dict:
+        return BenchmarkResult(
+            model_id, model_id, "image-classification", weights, "bundled", 9, metrics, "", {"p50": 12.0},
+            [11.0, 12.0, 13.0], {"forward": 10.0}, {"1": 80.0}, 300.0, None, 4_700_000, "counted", None, 18.0, 1.0,
+            False, "cpu", None).to_dict()
+
+    at = compare_page
+    at.session_state["compare_results"] = [row("lite0", "real", {"top1": 7 / 9}), row("resnet18", "random", {})]
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0]
+    assert table.proto.placeholder == "n/a"
+    assert pd.isna(table.value.iloc[1]["Top-1 accuracy"]) and table.value.iloc[0]["Top-1 accuracy"] == 7 / 9
+
 def test_a_link_cut_to_one_model_says_so_in_the_singular(monkeypatch):
     """With MODEL_EXPLORER_MAX_MODELS=1 the note reads 'only the first is used', not 'the first 1 are used'."""
     monkeypatch.setenv("MODEL_EXPLORER_MAX_MODELS", "1")
@@ -417,6 +436,29 @@ def test_a_refused_run_says_why_and_not_done(compare_page, monkeypatch):
     assert [e.value for e in at.error if "MODEL_EXPLORER_SESSION_WORK_S" in e.value]
     assert not [p for p in at.get("progress") if "Done in" in str(p.proto)]
 
+
+def test_a_refused_run_keeps_the_earlier_results(compare_page, monkeypatch):
+    """Found in browser QA: a Run over a limit cleared the earlier run's results. Over the models cap (checked
+    when the run is planned) and over the session's work budget (checked when it starts): one line, and the
+    earlier results stay below it."""
+    at = compare_page
+    _run_vader(at)
+    before = at.dataframe[0].value
+    monkeypatch.setenv("MODEL_EXPLORER_MAX_MODELS", "1")
+    at.multiselect(key="keep_cmp_models_sentiment-analysis").set_value(["vader", "distilbert_sst2"]).run()
+    at.button(key="cmp_run").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Models per run: 2 asked, this server allows 1 (MODEL_EXPLORER_MAX_MODELS raises it)."]
+    pd.testing.assert_frame_equal(at.dataframe[0].value, before)
+    assert "cmp_cancel" not in [b.key for b in at.button]  # nothing runs: nothing to cancel
+    monkeypatch.setenv("MODEL_EXPLORER_SESSION_WORK_S", "0")
+    at.multiselect(key="keep_cmp_models_sentiment-analysis").set_value(["vader"]).run()
+    at.button(key="cmp_run").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "MODEL_EXPLORER_SESSION_WORK_S" in at.error[0].value
+    pd.testing.assert_frame_equal(at.dataframe[0].value, before)
+    assert not at.warning  # not "Run stopped before the end"
 
 def test_the_estimates_table_groups_the_digits_of_exact_parameters(tmp_path, monkeypatch):
     """'Params (exact)' is drawn with thousands separators (6,738,415,616), as on the catalog card."""

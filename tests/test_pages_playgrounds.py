@@ -499,6 +499,16 @@ def test_speech_sample_two_models_transcript_and_vad(speech):
     assert "Real-time factor" in captions(speech) and "WER" in captions(speech)
 
 
+def test_speech_cards_name_the_engine_that_ran_not_pytorch_eager(speech):
+    """Bug: faster-whisper's card said "runtime eager" (PyTorch's word) though CTranslate2 ran it; results keep
+    the runtime's name (Compare rows, the result cache)."""
+    click(speech, "speech_input_sample_clip01.wav")
+    transcribe(speech, [WHISPER, "pocketsphinx_en_us"])
+    text = captions(speech)
+    assert "runtime CTranslate2 ·" in text and "runtime PocketSphinx ·" in text and "runtime eager" not in text, text
+    assert {card.result.runtime for card in speech.session_state["speech_input_results"]} == {"eager"}
+
+
 AUDIO_ERROR_MESSAGES = {
     "hires_flac": "sample rate of 655,350 Hz",
     "very_short_audio": "at least 100 ms",

@@ -3,15 +3,28 @@ set; measured once per weights, kept on disk under their fingerprint."""
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
-from test_pages_playgrounds import APP, TIMEOUT, assert_clean, classify, click
+from test_pages_playgrounds import (
+    APP,
+    TIMEOUT,
+    TOOLS,
+    assert_clean,
+    captions,
+    classify,
+    click,
+    open_page,
+    run_text,
+    set_text,
+)
 
 from components.core.catalog import get_entry
 from components.datasets import load_bundled
-from components.models import DEFAULT_RUNTIME_ENV, default_runtime, runtime_verdict, weights_fingerprint
+from components.models import DEFAULT_RUNTIME_ENV, create_runner, default_runtime, runtime_verdict, weights_fingerprint
 from components.models.runtimes import choice
 
 TASK = "image-classification"
 LITE = [get_entry("efficientnet_lite0"), get_entry("efficientnet_lite2")]
+MINILM = get_entry("all_minilm_l6_v2")
+SIMILARITY, ZERO_SHOT = "sentence-similarity", "zero-shot-classification"
 
 
 def test_the_bar_is_full_top1_agreement_or_cosine_of_0999():
@@ -85,3 +98,39 @@ def test_clicking_the_chosen_runtime_again_keeps_a_runtime_selected(monkeypatch)
     at.segmented_control(key="keep_vision_runtime").set_value(None).run()
     assert_clean(at)
     assert at.segmented_control(key="keep_vision_runtime").value == "onnx"
+
+
+def test_minilm_is_measured_on_zero_shot_with_labels_and_agrees_for_both_text_tasks(monkeypatch):
+    """Bug: the zero-shot measurement ran without labels (an InputError), which left MiniLM on eager for both text
+    tasks (one verdict per weights). The bundled sets now measure it: cosine >= 0.9999 on every sample."""
+    monkeypatch.delenv(DEFAULT_RUNTIME_ENV, raising=False)
+    monkeypatch.setattr(choice, "_VERDICTS", {})
+    eager = create_runner(MINILM, ZERO_SHOT, "real")
+    choice._path(MINILM.id, f"real-{weights_fingerprint(eager.model)}").unlink(missing_ok=True)
+    assert default_runtime([MINILM], ZERO_SHOT, lambda: load_bundled(ZERO_SHOT).inputs) == "onnx"
+    found = runtime_verdict(MINILM, SIMILARITY, lambda: [])  # kept: the similarity task measures nothing again
+    assert found["agreement"]["min"] >= 0.9999 and found["agreement"]["n"] >= 5, found
+    assert default_runtime([MINILM], SIMILARITY, lambda: load_bundled(SIMILARITY).inputs) == "onnx"
+
+
+def test_text_starts_on_onnx_for_minilm_and_the_card_names_it(monkeypatch):
+    """Bug: the Text page asked for no measured default, so similarity and zero-shot always started on eager."""
+    monkeypatch.delenv(DEFAULT_RUNTIME_ENV, raising=False)
+    at = open_page("app_pages/text.py")
+    set_text(at, "A cat naps on the sofa.\nStocks fell sharply.")
+    for task in (SIMILARITY, ZERO_SHOT):
+        at.segmented_control(key="keep_text_tool").set_value(TOOLS[task])
+        at.run()
+        picker = at.segmented_control(key=f"keep_text_runtime_{task}")
+        assert picker.value == "onnx" and "PyTorch eager" in picker.options, task
+    run_text(at, SIMILARITY, ["all_minilm_l6_v2"])
+    assert "runtime onnx ·" in captions(at), captions(at)
+
+
+def test_text_starts_on_eager_when_the_default_is_fixed_to_it(monkeypatch):
+    monkeypatch.setenv(DEFAULT_RUNTIME_ENV, "eager")
+    at = open_page("app_pages/text.py")
+    for task in (SIMILARITY, ZERO_SHOT):
+        at.segmented_control(key="keep_text_tool").set_value(TOOLS[task])
+        at.run()
+        assert at.segmented_control(key=f"keep_text_runtime_{task}").value == "eager", task

@@ -94,8 +94,8 @@ SETTING_VIEWS = [  # (page, link params, button to press): together they draw ev
     ("text", {"tool": "similarity"}, None), ("text", {"tool": "zero-shot"}, None),
     ("text", {"tool": "tokenizer"}, None), ("text", {"tool": "attention", "text": "A cat naps.\nStocks fell."}, None),
     ("speech", {"sample": "clip01"}, None), ("multimodal", {"tool": "zero-shot", "sample": "rocket"}, None),
-    ("compare", {"task": "image-classification", "set": "server"}, None), ("adapt", {}, None),
-    ("catalog", {"q": "bert"}, None)]
+    ("compare", {"task": "image-classification", "set": "server"}, None),
+    ("compare", {"task": "text-generation"}, None), ("adapt", {}, None), ("catalog", {"q": "bert"}, None)]
 
 
 def test_every_widget_a_link_carries_is_drawn_with_its_declared_label_and_key(monkeypatch, tmp_path):
@@ -205,6 +205,20 @@ def test_compare_opened_from_a_link_shows_its_task_models_and_runtimes():
     assert at.slider(key="keep_cmp_runs").value == 5
 
 
+def test_compares_estimate_picks_travel_in_its_link():
+    """Found in browser QA: Copy link on Compare left out the estimate-only models picked for the estimates
+    table. They travel; a model of the task that is not estimate-only here is left out with a note."""
+    at = open_with("compare", {"task": "text-generation", "estimates": "llama2_7b,gpt2,mistral_7b"})
+    key = "keep_cmp_estimates_text-generation"
+    assert at.multiselect(key=key).value == ["llama2_7b", "mistral_7b"]
+    notes = [w.value for w in at.warning]
+    assert notes == ["The link's estimates: GPT-2 (124M) has no estimate here: it runs here (pick it among the "
+                     "models)."]
+    assert at.query_params["estimates"] == "llama2_7b,mistral_7b"
+    at.multiselect(key=key).set_value(["falcon_7b"]).run()
+    assert at.query_params["estimates"] == "falcon_7b"
+    assert "estimates=falcon_7b" in at.sidebar.code[0].value  # the link to copy
+
 def test_an_older_copy_of_the_url_sent_with_a_click_does_not_undo_it():
     """Found in CI (browser, a loaded server): a click arrived with the URL from before the previous click; it
     looked like a new link and put back the model removed a moment before. On the page it wrote, the URL is
@@ -258,6 +272,25 @@ def test_a_bad_value_in_a_link_is_a_one_line_note_and_the_rest_still_applies():
     assert at.session_state["vision_input"].name == "chelsea.jpg"
     assert not at.error
 
+
+def test_a_link_asking_more_timed_runs_than_allowed_is_cut_to_the_cap(monkeypatch):
+    """Found in browser QA: runs=500 was refused as outside 3–100 while 40 models are cut to the cap; it is cut
+    too (to the server's cap, or to the slider's maximum where the operator allows more), with the same note."""
+    monkeypatch.delenv("MODEL_EXPLORER_MAX_TIMED_RUNS", raising=False)
+    at = open_with("compare", {"task": "sentiment-analysis", "models": "vader", "runs": "500"})
+    assert at.slider(key="keep_cmp_runs").value == 30 and at.query_params["runs"] == "30"
+    assert [w.value for w in at.warning] == [
+        "The link's runs asks for 500 timed runs per model: this server allows 30 (MODEL_EXPLORER_MAX_TIMED_RUNS "
+        "raises it), so 30 is used."]
+    monkeypatch.setenv("MODEL_EXPLORER_MAX_TIMED_RUNS", "1000")
+    values, notes = share.decode("compare", {"runs": "500"}, {})
+    assert notes == [] and share.clamp("compare", values, {}) == [
+        "The link's runs asks for 500 timed runs per model: this page offers at most 100, so 100 is used."]
+    assert values["keep_cmp_runs"] == 100
+    assert share.decode("compare", {"runs": "1"}, {})[1] == [
+        "The link's runs setting was not used: `1` is outside 3–100."]
+    assert share.decode("compare", {"warmup": "50"}, {})[1] == [
+        "The link's warmup setting was not used: `50` is outside 0–10."]  # no cap: out of range as before
 
 def test_an_upload_is_named_as_staying_behind_and_left_out_of_the_link():
     at = open_with("vision", {})

@@ -41,6 +41,7 @@ __getattr__, __dir__ = lazy_face(__name__, {
     "paired_comparison": "charts",
     "plan_run": "session",
     "published_vs_measured": "charts",
+    "ray_connect": "executors.ray_executor:connect",
     "ranking_note": "charts",
     "results_table": "charts",
     "run_recorded": "runs",

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from typing import Any
 
 from components.compare.evaluation import compute_metrics, evaluate, uncertainty
@@ -37,7 +38,9 @@ from components.models import (
     count_flops,
     count_params,
     create_runner,
+    download_step_installed,
     environment,
+    fetch_weights,
     get_manager,
     percentiles,
     steady_allocator,
@@ -366,6 +369,25 @@ def expected_work(row: Row, dataset: Dataset, config: BenchmarkConfig) -> float:
     return float(row.entry.params or 1) * calls
 
 
+def download_first(rows: Sequence[Row], task: str, config: BenchmarkConfig,
+                   executor: Executor) -> tuple[list[Row], list[RowDone]]:
+    """Before any row is handed to ``executor``: each model the rows load passes the download step here, in the
+    caller's thread (on a page: size, progress, Cancel and the server's gate), so that a worker reading this
+    server's cache (the local executor, a local Ray) finds its files and never downloads unseen. Returns the
+    rows to run and, failed with the reason, those of a model that was refused or not fetched. A cluster on
+    other machines (``executor.shares_cache`` false) is left to its workers' own caches."""
+    if not getattr(executor, "shares_cache", True):
+        return list(rows), []
+    reasons: dict[str, str] = {}
+    for entry in {row.entry.id: row.entry for row in rows}.values():
+        try:
+            fetch_weights(entry, task, config.weights, config.models_dir)
+        except CannotRun as exc:
+            reasons[entry.id] = f"{entry.id} cannot run here: {exc}"
+    return ([row for row in rows if row.entry.id not in reasons],
+            [RowDone(row, error=reasons[row.entry.id]) for row in rows if row.entry.id in reasons])
+
+
 def compare(entries: Sequence[CatalogEntry], dataset: Dataset, config: BenchmarkConfig = BenchmarkConfig(),
             progress: Progress | None = None, cancel: threading.Event | None = None,
             stop_on_error: bool = False, manager: ModelManager | None = None,
@@ -378,16 +400,19 @@ def compare(entries: Sequence[CatalogEntry], dataset: Dataset, config: Benchmark
     ``stop_on_error``); Cancel stops the work and keeps the finished rows. ``skip`` names rows (by
     row_key) already measured, e.g. when resuming a run; ``on_result`` sees each result as it finishes.
     Results and failures come back in row order, whatever order the executor finished them in.
+    Every model to download passes the page's download step first (:func:`download_first`).
     """
+    executor = executor or LocalExecutor()
     rows = [Row(i, entry, runtime) for i, (entry, runtime) in
             enumerate((e, r) for e in entries for r in runtimes) if row_key(entry.id, runtime) not in skip]
     job = Job(dataset, config, measure_row, predict_shard, compute_metrics, expected_work, progress, cancel,
-              manager)
+              manager, gate_downloads=download_step_installed())
     finished: list[RowDone] = []
     cancelled = False
     try:
-        with closing(iter((executor or LocalExecutor()).run(rows, job))) as outcomes:
-            for done in outcomes:
+        todo, refused = download_first(rows, dataset.task, config, executor)
+        with closing(iter(executor.run(todo, job))) as outcomes:
+            for done in chain(refused, outcomes):
                 if done.error is not None and stop_on_error:
                     raise BenchmarkError(done.error)
                 finished.append(done)

@@ -5,11 +5,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
 from components.core import IMAGE_CLASSIFICATION, MIN_RUNS_95, TASKS, all_overlap, paired_rows
-from components.viz import BLUE, GREY, ORANGE, PALETTE, PURPLE, VERMILLION, label_positions
+from components.viz import BLUE, GREY, ORANGE, PALETTE, PURPLE, VERMILLION, label_positions, visible_labels
 
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), height=380, colorway=list(PALETTE))
 RUNTIME_COLORS = {"eager": GREY, "onnx": BLUE, "onnx-int8": ORANGE}
@@ -18,6 +17,8 @@ TABLE_FORMATS = {"Samples": "%d", "p50 ms": "%.1f", "p90 ms": "%.1f", "p99 ms": 
                  "Speed-up vs eager": "%.2fx"}  # printf formats of the results table; other numbers: metrics
 RUN_SYMBOLS = ("circle", "diamond", "square", "triangle-up", "pentagon", "star")  # a marker per overlaid run
 RUN_COLORS = tuple(c for c in PALETTE if c != VERMILLION)  # vermillion draws the Pareto frontier
+LINE_DASHES = ("solid", "dash", "dot", "dashdot")  # with the 8 colours: 32 lines, each its own pair
+LINE_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "pentagon")  # 7: prime to the 8 colours
 NO_RANKING = "Every interval of the headline metric overlaps: no ranking by it can be read from these points."
 
 
@@ -133,7 +134,9 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
     One trace per run (overlaid history runs get their own marker); a point's text is its model and runtime,
     once per (model, weights, runtime): the run is in the legend and the full name in the hover. Both axes
     are padded so labels fit, a metric within [0, 1] stays within [0, 1.05], and labels are placed so they
-    neither leave the plot nor cover each other (:func:`label_positions`)."""
+    neither leave the plot nor cover each other (:func:`label_positions`); where there is no room for them all
+    (many models close together) the labels that would still overlap are left off, the Pareto front's kept
+    first, and the title says how many (:func:`visible_labels`): their points are named in the hover."""
     if not results:
         return None
     key, metric_label, higher = headline(results[0]["task"])
@@ -150,14 +153,17 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
         name = (r["model_id"], r["weights"], r.get("runtime", "eager"))
         shown.append("" if name in seen else label(dict(r, run_label=None)))
         seen.add(name)
+    front = pareto_front(points, higher)
     positions = label_positions(points, sizes, shown, x_range, y_range)
+    drawn = visible_labels(points, sizes, shown, positions, x_range, y_range, first=front)
+    hidden = sum(map(bool, shown)) - sum(map(bool, drawn))
     fig = go.Figure()
     runs = list(dict.fromkeys(r.get("run_label") or "this run" for r in rows))
     for n, run in enumerate(runs):
         picked = [i for i, r in enumerate(rows) if (r.get("run_label") or "this run") == run]
         fig.add_trace(go.Scatter(
             x=[points[i][0] for i in picked], y=[points[i][1] for i in picked], mode="markers+text",
-            text=[label(rows[i]) for i in picked], customdata=[shown[i] for i in picked],
+            text=[label(rows[i]) for i in picked], customdata=[drawn[i] for i in picked],
             texttemplate="%{customdata}", textposition=[positions[i] for i in picked], textfont_size=11,
             hovertemplate=f"%{{text}}<br>p50 %{{x:.3g}} ms · {metric_label} %{{y:.3f}}<extra></extra>",
             cliponaxis=False, name=run if len(runs) > 1 else "models",
@@ -165,7 +171,6 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
             error_y=error_bars([points[i][1] for i in picked], [y_cis[i] for i in picked]),
             marker=dict(size=[sizes[i] for i in picked], symbol=RUN_SYMBOLS[n % len(RUN_SYMBOLS)],
                         color=RUN_COLORS[n % len(RUN_COLORS)], opacity=0.7)))
-    front = pareto_front(points, higher)
     fig.add_trace(go.Scatter(x=[points[i][0] for i in front], y=[points[i][1] for i in front],
                              mode="lines", line=dict(color=VERMILLION, dash="dash"), name="Pareto frontier"))
     near = near_front(front, points, x_cis, y_cis, higher)
@@ -179,10 +184,13 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
                            yanchor="top", showarrow=False, font=dict(color=VERMILLION, size=12),
                            bgcolor="rgba(255,255,255,0.8)")
     fig.update_layout(title=f"{metric_label} vs latency ({'up' if higher else 'down'}-left is better; "
-                            f"size ~ params)",
+                            f"size ~ params)" + (f"<br><sup>{hidden} label(s) left off where they would overlap: "
+                                                 "hover a point for its name</sup>" if hidden else ""),
                       xaxis=dict(title="p50 latency (ms)", range=x_range),
                       yaxis=dict(title=metric_label, range=y_range),
                       legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0), **LAYOUT)
+    if hidden:
+        fig.update_layout(margin_t=64)  # room for the title's second line
     return fig
 
 
@@ -268,16 +276,29 @@ def memory_and_size(results: list[dict[str, Any]]) -> go.Figure:
     return fig
 
 
+def line_style(n: int) -> dict[str, str]:
+    """The ``n``-th line's colour, dash and marker: the palette's 8 colours solid, then dashed, dotted and
+    dash-dotted (32 lines told apart by colour and dash), and a marker cycling over 7 symbols on top."""
+    return {"color": PALETTE[n % len(PALETTE)], "dash": LINE_DASHES[n // len(PALETTE) % len(LINE_DASHES)],
+            "symbol": LINE_SYMBOLS[n % len(LINE_SYMBOLS)]}
+
+
 def throughput_by_batch(results: list[dict[str, Any]]) -> go.Figure | None:
-    rows = [(label(r), int(b), v) for r in results for b, v in (r.get("throughput") or {}).items()]
-    if not rows:
+    """Items per second against batch size, a line per row, each in its own :func:`line_style`."""
+    lines = {label(r): sorted((int(b), v) for b, v in (r.get("throughput") or {}).items()) for r in results}
+    lines = {name: points for name, points in lines.items() if points}
+    if not lines:
         return None
-    frame = pd.DataFrame(rows, columns=["model", "batch size", "items per second"]).sort_values("batch size")
-    fig = px.line(frame, x="batch size", y="items per second", color="model", markers=True, log_x=True,
-                  color_discrete_sequence=list(PALETTE))
-    sizes = sorted(frame["batch size"].unique())
-    fig.update_xaxes(tickvals=sizes, ticktext=[str(s) for s in sizes])
-    fig.update_layout(title="Throughput vs batch size", **LAYOUT)
+    fig = go.Figure()
+    for n, (name, points) in enumerate(lines.items()):
+        style = line_style(n)
+        fig.add_trace(go.Scatter(x=[b for b, _ in points], y=[v for _, v in points], name=name, mode="lines+markers",
+                                 line=dict(color=style["color"], dash=style["dash"]),
+                                 marker=dict(color=style["color"], symbol=style["symbol"], size=8),
+                                 hovertemplate="batch %{x}: %{y:.1f} items/s"))
+    sizes = sorted({b for points in lines.values() for b, _ in points})
+    fig.update_xaxes(type="log", title="batch size", tickvals=sizes, ticktext=[str(s) for s in sizes])
+    fig.update_layout(title="Throughput vs batch size", yaxis_title="items per second", **LAYOUT)
     return fig
 
 

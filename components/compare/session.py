@@ -95,6 +95,7 @@ class RunDone:
     run_id: int | None
     failures: dict[str, str]
     notes: list[Note]
+    refused: bool = False  # over a visitor's limits before any row finished: the page keeps what it showed
 
 
 def execute_run(setup: RunSetup, history: HistoryStore | None, executor: Any, show: Callable[[float, str], None],
@@ -130,7 +131,7 @@ def execute_run(setup: RunSetup, history: HistoryStore | None, executor: Any, sh
         if too_long.is_set() and outcome.cancelled:
             notes.append(("warning", over_time_note()))
     except Refused as exc:  # refused before its first step: nothing ran, so no "Done" line
-        return RunDone(run_id, failures, [("error", str(exc))])
+        return RunDone(run_id, failures, [("error", str(exc))], refused=rows[0] == len(setup.saved))
     except ExecutorError as exc:
         notes.append(("error", str(exc)))
     if run_id is None and rows[0]:

@@ -165,17 +165,27 @@ def server_queue() -> WorkQueue:
         return _QUEUE
 
 
-@contextmanager
-def model_work(session: str, on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
-    """Run the body as one job of ``session`` in the server queue, counting its seconds against the session's
-    budget; raises :class:`Refused` when the budget is spent, the queue full or the wait too long."""
-    if getattr(_HELD, "slot", False):
-        yield
-        return
+def holds_slot() -> bool:
+    """Whether this thread holds a slot of the queue (its model work does not queue again)."""
+    return getattr(_HELD, "slot", False)
+
+
+def check_budget(session: str) -> None:
+    """Raise :class:`Refused` when ``session`` spent its model-work budget."""
     budget, used = SESSION_WORK_S.value(), SESSIONS.used(session)
     if used >= budget:
         raise Refused(f"This session used {used:.0f} s of model work in the last hour, the most this server "
                       f"allows: try again later ({SESSION_WORK_S.env} raises it).")
+
+
+@contextmanager
+def model_work(session: str, on_wait: Callable[[int], None] | None = None) -> Iterator[None]:
+    """Run the body as one job of ``session`` in the server queue, counting its seconds against the session's
+    budget; raises :class:`Refused` when the budget is spent, the queue full or the wait too long."""
+    if holds_slot():
+        yield
+        return
+    check_budget(session)
     with server_queue().slot(QUEUE_WAIT_S.value(), on_wait):
         started, _HELD.slot = time.monotonic(), True
         try:

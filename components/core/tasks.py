@@ -108,6 +108,8 @@ class TaskSpec:
     stress: str = ""  # the shape of its stress-test answers (components.explain.stress); empty: none
     playground: Playground | None = None
     adapt: AdaptSpec | None = None  # Adapt trains heads for it
+    micro_batched: bool = False  # single playground inputs may share one forward pass across sessions (the runner
+    # takes a list of inputs and answers each item as it would alone)
 
     @property
     def headline(self) -> Metric | None:
@@ -129,7 +131,7 @@ _SPECS = (
         pipeline="image-classification",
         hub_engines={"timm": "timm", "torchvision": "torchvision",
                      "transformers": "transformers-image-classifier"},
-        classifier=True, explained=True, stress="photo",
+        classifier=True, explained=True, stress="photo", micro_batched=True,
         playground=Playground("vision", label="Image classification (ImageNet-1k)"),
         adapt=AdaptSpec("Images", "images", ("image-classification", "feature-extraction"), 16,
                         "a ZIP with one folder of images per class", "adapt/solar_cells",
@@ -183,7 +185,7 @@ _SPECS = (
     TaskSpec("zero-shot-image-classification", "image", cost_only=True, pipeline="zero-shot-image-classification",
              hub_engines={"transformers": "transformers-zero-shot-image"},
              bench_options={"labels": ["cat", "dog", "cup of coffee", "car", "rocket", "person", "clock"]},
-             playground=Playground("multimodal", "zero-shot")),
+             micro_batched=True, playground=Playground("multimodal", "zero-shot")),
     TaskSpec("image-captioning", "image", cost_only=True, pipeline="image-text-to-text",
              hub_engines={"transformers": "transformers-captioner"}, playground=Playground("multimodal", "caption")),
     TaskSpec("visual-question-answering", "image", pipeline="image-text-to-text"),

@@ -18,6 +18,7 @@ __getattr__, __dir__ = lazy_face(__name__, {
     "attention_main": "attention:main",
     "attention_maps": "attention",
     "check_model": "attention",
+    "eager_reason": "api",
     "explain": "api",
     "get_perturbation": "stress",
     "head_entropy": "attention",

@@ -83,8 +83,9 @@ class SanityCheck:
     correlation: float  # Spearman, of the two maps at the feature map's resolution
 
 
-def methods_for(runner: Runner) -> tuple[str, ...]:
-    """The methods that explain this runner, the default first; () when none does."""
+def methods_for(runner: Runner, on_eager: bool = False) -> tuple[str, ...]:
+    """The methods that explain this runner, the default first; () when none does. ``on_eager``: those that
+    explain the same model and weights on PyTorch eager (gradients and feature maps)."""
     from components.explain.image import has_gradients
     from components.models import (
         ImageClassificationRunner,
@@ -94,14 +95,28 @@ def methods_for(runner: Runner) -> tuple[str, ...]:
     )
 
     if isinstance(runner, ImageClassificationRunner):
-        return (*CAM_METHODS, "occlusion") if has_gradients(runner) else ("occlusion",)
+        return (*CAM_METHODS, "occlusion") if on_eager or has_gradients(runner) else ("occlusion",)
     if isinstance(runner, TextClassificationRunner):
-        return ("ig",) if runner.runtime.name == "eager" else ()
+        return ("ig",) if on_eager or runner.runtime.name == "eager" else ()
     if isinstance(runner, SentenceSimilarityRunner):
         return ("loo",)
     if isinstance(runner, VaderSentimentRunner):
         return ("lexicon",)
     return ()
+
+
+def eager_reason(runner: Runner, method: str | None) -> str | None:
+    """Why ``method`` (None: the default) explains ``runner``'s answer on PyTorch eager with the same weights: its
+    runtime (ONNX Runtime) lacks the gradients or feature maps the method needs, which eager has. None where
+    the runner's own runtime explains it (occlusion and leave-one-word-out only need forward passes)."""
+    if runner.runtime.name == "eager":
+        return None
+    on_eager = methods_for(runner, on_eager=True)
+    wanted = method or next(iter(on_eager), None)
+    if wanted not in on_eager or wanted in methods_for(runner):
+        return None
+    needs = "feature maps" if wanted == "scorecam" else "gradients"
+    return f"explained on PyTorch eager: {METHODS[wanted]} needs {needs}"
 
 
 def runnable_method(runner: Runner, method: str | None) -> tuple[str | None, str | None]:

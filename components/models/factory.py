@@ -15,7 +15,7 @@ from components.models.runtimes.base import get_runtime, runtime_names  # noqa: 
 from components.models.supply import HUB_KINDS, SupplyError, before_load, hub_failure, hub_repo
 from components.models.torch_setup import configure_torch
 
-__all__ = ["CannotRun", "create_runner", "resolve_weights", "runner_tasks"]
+__all__ = ["CannotRun", "create_runner", "fetch_weights", "resolve_weights", "runner_tasks"]
 
 
 def resolve_weights(entry: CatalogEntry, weights: str, availability: Availability, task: str) -> str:
@@ -42,6 +42,13 @@ def runner_tasks(entry: CatalogEntry, weights: str = "auto", extra_dir: str | No
         if runner_class(entry, resolved, task) is not None:
             tasks.append(task)
     return tuple(tasks)
+
+
+def runtime_shown(entry: CatalogEntry, task: str, weights: str, runtime: str) -> str:
+    """What a card names as the runtime that ran: ``runtime``, except "eager" on an engine that PyTorch does not
+    run, which names its own (faster-whisper: "CTranslate2"). Results keep the runtime's name (Compare rows)."""
+    engine = get_engine(engine_key(entry, weights, task))
+    return engine.own_runtime if runtime == "eager" and engine and engine.own_runtime else runtime
 
 
 def create_runner(entry: CatalogEntry, task: str | None = None, weights: str = "auto",
@@ -82,6 +89,26 @@ def create_runner(entry: CatalogEntry, task: str | None = None, weights: str = "
     runner = runner_cls(entry, loaded, parts=parts, runtime=get_runtime(runtime))
     runner.task = task  # one runner class can serve several tasks (e.g. random weights: any task)
     return runner
+
+
+def fetch_weights(entry: CatalogEntry, task: str, weights: str = "auto", extra_dir: str | None = None) -> None:
+    """The download step :func:`create_runner` passes before loading real weights (:func:`before_load`: size,
+    progress, Cancel and the server's gate on a page; nothing elsewhere), without loading: for ``entry`` and
+    the models it is composed of. Raises CannotRun when the step refuses or fails; a model that cannot run
+    for another reason passes (create_runner says why)."""
+    try:
+        resolved = resolve_weights(entry, weights, compute_availability(entry, extra_dir), task)
+    except CannotRun:
+        return
+    engine = get_engine(engine_key(entry, resolved, task)) if resolved == "real" else None
+    if engine is None:
+        return
+    for part in engine.parts:
+        fetch_weights(get_entry(part.model_id), part.task, "real", extra_dir)
+    try:
+        before_load(entry, extra_dir)
+    except SupplyError as exc:
+        raise CannotRun(str(exc)) from None
 
 
 def _load(entry: CatalogEntry, engine: Engine, weights: str, runtime: str, path: str,

@@ -37,6 +37,7 @@ class Engine:
     runners: dict[str, type[Runner]]  # task -> runner class; ANY_TASK serves every task
     runtimes: tuple[str, ...] = ("eager",)
     parts: tuple[Part, ...] = ()
+    own_runtime: str = ""  # what runs it on "eager" where that is not PyTorch (CTranslate2, fastText, …)
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -47,9 +48,10 @@ class CannotRun(RuntimeError):
 
 
 def register_engine(name: str, loader: Loader, runners: dict[str, type[Runner]],
-                    runtimes: tuple[str, ...] = ("eager",), parts: tuple[Part, ...] = ()) -> Engine:
+                    runtimes: tuple[str, ...] = ("eager",), parts: tuple[Part, ...] = (),
+                    own_runtime: str = "") -> Engine:
     """Add an engine (a second registration under the same name replaces the first)."""
-    engine = Engine(name, loader, dict(runners), tuple(runtimes), tuple(parts))
+    engine = Engine(name, loader, dict(runners), tuple(runtimes), tuple(parts), own_runtime)
     _ENGINES[name] = engine
     return engine
 

@@ -3,7 +3,7 @@ app and ``hf`` use), listed, removed and verified; and one-line reasons when a H
 
 CLI (``python -m components.models``)::
 
-    pull ID[,ID] | --lesson NAME | --all-ready-small     download what the loaders fetch (resumable)
+    pull ID[,ID] | --lesson NAME | --all-ready-small     download what the loaders fetch (complete files kept)
     list                                                what the cache holds, its size, which lessons need it
     rm ID                                               free that repo's cache files only
     verify ID                                           sizes and hashes against the endpoint (or the cache)
@@ -49,6 +49,8 @@ DISK_MARGIN = 64 * 1024 * 1024  # bytes kept free beyond the download itself
 LOADER_SUFFIXES = (".json", ".txt", ".model", ".jinja", ".tiktoken")
 WEIGHT_PREFERENCE = ((".safetensors",), (".bin",))  # safetensors when the repo has them, else the torch pickle
 WEIGHT_SUFFIXES = (".safetensors", ".bin")  # a snapshot without one of these is half-fetched
+AGAIN = "the files already complete are kept; a file cut short is fetched again from its start"  # after a failure
+CHUNK_BYTES = 1 << 20  # huggingface_hub reads 10 MiB per step: the bar moved, Cancel acted and a cut lost that much
 SIZE_TTL_S = 600.0  # a size read from the endpoint's listing is reused this long
 _SIZES: dict[str, tuple[float, int]] = {}  # repo -> (when read, bytes the loader files take)
 _LOCKS: dict[str, threading.Lock] = {}
@@ -247,11 +249,14 @@ def _byte_counter(progress: Progress) -> type:
 
 def pull(entry: CatalogEntry, terminal: bool = False, abandoned: threading.Event | None = None) -> dict[str, Any]:
     """Download ``entry``'s loader files into the Hugging Face cache (one download per repo in this process:
-    others wait for it; a connection cut mid-file resumes with a Range request): huggingface_hub's progress
-    bars on a ``terminal``, else the bytes counted in ``_ACTIVE`` for a page to show. A waiter whose page went
+    others wait for it). A connection cut mid-file is resumed by the same download with a Range request
+    (huggingface_hub 2.4 tries 5 times, 1 s apart, while no byte arrives); a download that gives up deletes its
+    partial files, so the next one fetches those from their start (complete files stay). huggingface_hub's
+    progress bars on a ``terminal``, else the bytes counted in ``_ACTIVE`` for a page to show. A waiter whose page went
     away (``abandoned`` set) does not start the download itself. Returns what was done."""
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import constants, snapshot_download
 
+    constants.DOWNLOAD_CHUNK_SIZE = min(constants.DOWNLOAD_CHUNK_SIZE, CHUNK_BYTES)
     started = time.perf_counter()
     plan = remote_plan(entry)
     with _repo_lock(plan.repo):
@@ -264,14 +269,19 @@ def pull(entry: CatalogEntry, terminal: bool = False, abandoned: threading.Event
                                   cache_dir=str(_hf_cache_dir()),
                                   tqdm_class=None if terminal else _byte_counter(progress))
             except Cancelled:
-                raise SupplyError(f"the download of {plan.repo} was cancelled: nothing half-downloaded is kept or "
-                                  f"loaded, the files already complete stay; Run again to fetch the rest") from None
+                raise SupplyError(cancelled_line(plan.repo)) from None
             except Exception as exc:  # noqa: BLE001 - every Hub failure becomes its one line
                 raise SupplyError(failure_line(exc, plan.repo)) from None
             finally:
                 _ACTIVE.pop(plan.repo, None)
     return {"id": entry.id, "repo": plan.repo, "commit": plan.commit, "files": len(plan.files), "bytes": plan.size,
             "downloaded_bytes": plan.missing_bytes, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def cancelled_line(repo: str) -> str:
+    """What a cancelled download of ``repo`` leaves behind, in one line."""
+    return (f"the download of {repo} was cancelled: nothing half-downloaded is kept or loaded, the files already "
+            f"complete stay; Run again to fetch the rest")
 
 
 def cancel_download(repo: str) -> bool:
@@ -291,6 +301,25 @@ def download_step(step: DownloadStep) -> Iterator[None]:
         yield
     finally:
         _STEP.reset(token)
+
+
+def download_step_installed() -> bool:
+    """Whether a download step is installed here (:func:`download_step`): a page's loads are shown and gated."""
+    return _STEP.get() is not None
+
+
+def remote_download(where: str, report: Callable[[str], None]) -> DownloadStep:
+    """The download step of a machine that is not this server (a Ray worker, named ``where``), whose cache is
+    its own: a model missing there is refused unless downloads are allowed there, else fetched with its size
+    and then its progress sent to ``report`` as one line."""
+    def step(entry: CatalogEntry, extra_dir: str | None) -> None:
+        def show(plan: Plan, progress: Progress | None) -> None:
+            done = _mb(plan.missing_bytes) if progress is None else progress.line()
+            report(f"{entry.name}: downloading on {where}: {done}")
+
+        page_download(entry, show, extra_dir, where=where)
+
+    return step
 
 
 def before_load(entry: CatalogEntry, extra_dir: str | None) -> None:
@@ -373,16 +402,15 @@ def lesson_line(lesson: str) -> str:
 
 
 def page_download(entry: CatalogEntry, show: Callable[[Plan, Progress | None], None],
-                  extra_dir: str | None = None, every_s: float = 0.25) -> None:
-    """Before a page loads ``entry``: when it must come from the Hub, refuse unless this server allows page
-    downloads, else show its size (``show(plan, None)``) and then its progress, every ``every_s`` seconds
-    from the caller's thread (Streamlit draws only from there), while a worker thread downloads it."""
+                  extra_dir: str | None = None, every_s: float = 0.25, where: str = "") -> None:
+    """Before a page loads ``entry``: when it must come from the Hub, refuse unless this server (or the
+    machine named ``where``) allows page downloads, else show its size (``show(plan, None)``) and then its
+    progress, every ``every_s`` seconds from the caller's thread (Streamlit draws only from there), while a
+    worker thread downloads it."""
     if not needs_download(entry, extra_dir):
         return
     if not downloads_allowed():
-        raise SupplyError(f"{entry.name} is not on this server yet and page downloads are off: whoever runs the "
-                          f"server can fetch it with `python -m components.models pull {entry.id}` (or start "
-                          f"it with {ALLOW_ENV}=1)")
+        raise SupplyError(_downloads_off(entry, where))
     plan = remote_plan(entry)
     show(plan, None)
     check_disk(plan.missing_bytes)
@@ -402,6 +430,16 @@ def page_download(entry: CatalogEntry, show: Callable[[Plan, Progress | None], N
         raise
     if failure:
         raise failure[0]
+
+
+def _downloads_off(entry: CatalogEntry, where: str) -> str:
+    """Why ``entry`` is refused when downloads are off on this server (``where`` empty) or on ``where``."""
+    if not where:
+        return (f"{entry.name} is not on this server yet and page downloads are off: whoever runs the server can "
+                f"fetch it with `python -m components.models pull {entry.id}` (or start it with {ALLOW_ENV}=1)")
+    return (f"{entry.name} is not in the Hugging Face cache of {where} and downloads are off there: fetch it on "
+            f"that machine with `python -m components.models pull {entry.id}`, or start this server with "
+            f"{ALLOW_ENV}=1 (its Ray workers are given the setting)")
 
 
 def _pull_into(entry: CatalogEntry, failure: list[BaseException], abandoned: threading.Event) -> None:
@@ -460,10 +498,10 @@ def _reason(exc: BaseException, repo: str, endpoint: str) -> str | None:
                 f"or unset it for public models")
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return (f"the disk holding {_hf_cache_dir()} is full: free space (`python -m components.models "
-                f"rm ID`) and run again; the download resumes where it stopped")
+                f"rm ID`) and run again ({AGAIN})")
     if type(exc).__module__.startswith(("httpx", "httpcore")) and "Error" in type(exc).__name__:
         return (f"{endpoint} is not answering ({type(exc).__name__}) while fetching {repo}; run again when it is "
-                f"reachable: a download resumes where it stopped")
+                f"reachable ({AGAIN})")
     return None
 
 

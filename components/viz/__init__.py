@@ -22,6 +22,7 @@ __getattr__, __dir__ = lazy_face(__name__, {
     "robustness_curves": "charts",
     "similarity_heatmap": "charts",
     "tensor_to_image": "overlays",
+    "visible_labels": "labels",
     "waveform": "charts",
     "waveform_words": "charts",
 })

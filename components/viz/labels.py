@@ -19,9 +19,7 @@ def label_positions(points: Sequence[tuple[float, float]], sizes: Sequence[float
     no other label and no marker, or as little as can be: labels are placed one by one, each where it costs
     least, then moved while that helps; tried in a few orders (by row, by latency, by metric), the best kept."""
     width, height = PLOT_PX
-    scale_x, scale_y = width / ((x_range[1] - x_range[0]) or 1.0), height / ((y_range[1] - y_range[0]) or 1.0)
-    pixels = [((x - x_range[0]) * scale_x, (y - y_range[0]) * scale_y) for x, y in points]
-    radii = [size / 2 / 0.8 + 1 for size in sizes]  # plotly offsets text by the marker's radius / 0.8 + 1
+    pixels, radii = _pixels(points, sizes, x_range, y_range)
     markers = [(x - r, y - r, x + r, y + r) for (x, y), r in zip(pixels, radii)]
     boxes = [{p: text_box(x, y, r, len(text) * CHAR_PX, p) for p in TEXT_POSITIONS} if text else {}
              for (x, y), r, text in zip(pixels, radii, texts)]
@@ -51,6 +49,35 @@ def label_positions(points: Sequence[tuple[float, float]], sizes: Sequence[float
             break
     placed = best[1] if best else {}
     return [placed.get(i, "top center") for i in range(len(points))]
+
+
+def visible_labels(points: Sequence[tuple[float, float]], sizes: Sequence[float], texts: Sequence[str],
+                   positions: Sequence[str], x_range: Sequence[float], y_range: Sequence[float],
+                   first: Sequence[int] = ()) -> list[str]:
+    """``texts`` with "" for each label that, at its position, would leave the plot or cover a label kept
+    before it (kept in the order ``first``, then by row): where :func:`label_positions` finds no room for
+    every label (many models close together), no two drawn labels overlap; the hover still names each point."""
+    pixels, radii = _pixels(points, sizes, x_range, y_range)
+    kept: list[Box] = []
+    shown = [""] * len(texts)
+    for i in dict.fromkeys([*first, *range(len(texts))]):
+        if not texts[i]:
+            continue
+        box = text_box(*pixels[i], radii[i], len(texts[i]) * CHAR_PX, positions[i])
+        if _outside(box, *PLOT_PX) < 1e-6 and not any(_overlap(box, other) for other in kept):
+            kept.append(box)
+            shown[i] = texts[i]
+    return shown
+
+
+def _pixels(points: Sequence[tuple[float, float]], sizes: Sequence[float], x_range: Sequence[float],
+            y_range: Sequence[float]) -> tuple[list[tuple[float, float]], list[float]]:
+    """Each point's position in the plot area (PLOT_PX, pixels) and its marker's radius as plotly offsets text
+    by it (radius / 0.8 + 1)."""
+    width, height = PLOT_PX
+    scale_x, scale_y = width / ((x_range[1] - x_range[0]) or 1.0), height / ((y_range[1] - y_range[0]) or 1.0)
+    pixels = [((x - x_range[0]) * scale_x, (y - y_range[0]) * scale_y) for x, y in points]
+    return pixels, [size / 2 / 0.8 + 1 for size in sizes]
 
 
 def text_box(x: float, y: float, radius: float, width: float, position: str) -> Box:

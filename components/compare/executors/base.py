@@ -77,10 +77,12 @@ class Job:
     progress: Progress | None = None
     cancel: threading.Event | None = None
     manager: Any = None  # the local executor's ModelManager (None: the process-wide one)
+    gate_downloads: bool = False  # from a page: a worker refuses a model missing from its cache unless allowed there
 
 
 class Executor(Protocol):
     name: str
+    shares_cache: bool  # its workers read this server's Hugging Face cache (the engine downloads into it first)
 
     def run(self, rows: Sequence[Row], job: Job) -> Iterator[RowDone]:
         """Run ``rows``, yielding each as it finishes; stop early when ``job.cancel`` is set."""

@@ -10,6 +10,7 @@ class LocalExecutor:
     """One (model, runtime) after another, sharing this process's model cache."""
 
     name = "local"
+    shares_cache = True
 
     def run(self, rows: Sequence[Row], job: Job) -> Iterator[RowDone]:
         for position, row in enumerate(rows):

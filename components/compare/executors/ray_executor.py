@@ -9,6 +9,12 @@ the set's samples are split into shards, each predicted by a task of its own (on
 free); the predictions are joined in order and scored once with the task's metrics, so the figures equal
 an unsharded evaluation's.
 
+Downloads: a local cluster's workers read this server's Hugging Face cache, so the engine downloads every model
+they need before handing them any row (``shares_cache``; on a page, through the page's visible, gated step). A
+cluster elsewhere keeps its own caches: on a run from a page, a worker refuses a model missing from its cache
+unless downloads are allowed there (MODEL_EXPLORER_ALLOW_DOWNLOADS, forwarded from this server), and otherwise
+downloads it with its progress on the board.
+
 Progress: tasks report to a small actor that the driver polls. Cancel: every task still running or
 waiting is cancelled with ``force=True`` (its worker process is killed). A worker that dies fails only
 its row, with the reason. Ray is imported when this executor runs, never at app import.
@@ -260,16 +266,33 @@ def _node_env() -> dict[str, Any]:
             "ray_node_id": ray.get_runtime_context().get_node_id(), "worker_pid": os.getpid()}
 
 
-def _row_task(measure: MeasureRow, dataset: Any, config: Any, row: Row, board: Board, accuracy: bool) -> RowDone:
+@contextmanager
+def _worker_downloads(gated: bool, report: _Reporter) -> Iterator[None]:
+    """On a worker, for a run from a page (``gated``): a model missing from this node's Hugging Face cache is
+    refused (the row's one-line error) unless downloads are allowed here, else fetched with its progress
+    posted to the board; the CLI's runs download as its local runs do."""
+    if not gated:
+        yield
+        return
+    from components.models import download_step, remote_download
+
+    with download_step(remote_download(f"Ray worker {socket.gethostname()}", lambda line: report(0.0, line))):
+        yield
+
+
+def _row_task(measure: MeasureRow, dataset: Any, config: Any, row: Row, board: Board, accuracy: bool,
+              gated: bool = False) -> RowDone:
     """On a worker: measure one row as a local run would (progress to the board)."""
-    done = measure(row, dataset, config, _Reporter(board, f"row {row.index}"), None, None, 0, 1, accuracy=accuracy)
+    report = _Reporter(board, f"row {row.index}")
+    with _worker_downloads(gated, report):
+        done = measure(row, dataset, config, report, None, None, 0, 1, accuracy=accuracy)
     if done.result is not None:
         done.result.env.update(_node_env())
     return done
 
 
 def _shard_task(predict: PredictShard, dataset: Any, config: Any, row: Row, start: int, stop: int,
-                board: Board) -> list[Any]:
+                board: Board, gated: bool = False) -> list[Any]:
     """On a worker: one row's predictions on samples ``start`` to ``stop``."""
     report, seen = _Reporter(board, f"shard {row.index} {start}"), [0]
 
@@ -277,7 +300,8 @@ def _shard_task(predict: PredictShard, dataset: Any, config: Any, row: Row, star
         seen[0] += n
         report(seen[0] / max(stop - start, 1), f"{row.entry.name}: evaluating (samples {start}-{stop})")
 
-    return predict(row, dataset, config, start, stop, tick)
+    with _worker_downloads(gated, report):
+        return predict(row, dataset, config, start, stop, tick)
 
 
 # ---------------------------------------------------------------- on the driver
@@ -301,6 +325,7 @@ class RayExecutor:
             raise ValueError("shard_size must be >= 1")
         self.address = address if address is not None else os.environ.get(ADDRESS_ENV, "")
         self.shard_size = shard_size
+        self.shares_cache = not self.address  # a local cluster's workers run beside this server
 
     def shards(self, job: Job) -> list[tuple[int, int]]:
         """Sample ranges of the accuracy shards (none when the set fits one shard)."""
@@ -368,7 +393,8 @@ class _RayRun:
         for row in ordered:  # the task's name is its worker's process title: "ray::bench <row>"
             try:
                 ref = self.remote_row.options(name=f"bench {row.key}").remote(
-                    self.job.measure, self.dataset, self.job.config, row, self.board, not self.bounds)
+                    self.job.measure, self.dataset, self.job.config, row, self.board, not self.bounds,
+                    self.job.gate_downloads)
             except Exception as exc:  # noqa: BLE001 - the cluster went away
                 raise lost_cluster(exc) from None
             self.pending[ref] = (row, None)
@@ -418,7 +444,8 @@ class _RayRun:
         for lo, hi in self.bounds:
             try:
                 ref = self.remote_shard.options(name=f"shard {done.row.key} {lo}-{hi}").remote(
-                    self.job.predict, self.dataset, self.job.config, done.row, lo, hi, self.board)
+                    self.job.predict, self.dataset, self.job.config, done.row, lo, hi, self.board,
+                    self.job.gate_downloads)
             except Exception as exc:  # noqa: BLE001 - the cluster went away
                 raise lost_cluster(exc) from None
             self.pending[ref] = (done.row, lo)

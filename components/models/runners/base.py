@@ -38,6 +38,7 @@ class RunResult:
     device: str
     weights: str
     runtime: str = EAGER.name
+    batch_size: int = 1  # requests answered by one forward pass (cross-session batching); stages_ms is this one's share
 
     @property
     def latency_ms(self) -> float:

@@ -26,4 +26,4 @@ class OCRRunner(Runner):
         return {"lines": outputs, "text": "\n".join(line["text"] for line in outputs)}
 
 
-register_engine("rapidocr", load_rapidocr, {OCR: OCRRunner})
+register_engine("rapidocr", load_rapidocr, {OCR: OCRRunner}, own_runtime="ONNX Runtime (RapidOCR)")

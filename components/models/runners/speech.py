@@ -58,7 +58,10 @@ class VoiceActivityRunner(Runner):
         return {"segments": outputs, "audio_s": audio_s, "speech_s": voiced}
 
 
-register_engine("whisper_ct2", speech.load_whisper_ct2, {SPEECH_RECOGNITION: TranscriptionRunner})
-register_engine("pocketsphinx", speech.load_pocketsphinx, {SPEECH_RECOGNITION: PocketSphinxRunner})
-register_engine("silero_vad", speech.load_silero_vad, {VOICE_ACTIVITY_DETECTION: VoiceActivityRunner})
+register_engine("whisper_ct2", speech.load_whisper_ct2, {SPEECH_RECOGNITION: TranscriptionRunner},
+                own_runtime="CTranslate2")
+register_engine("pocketsphinx", speech.load_pocketsphinx, {SPEECH_RECOGNITION: PocketSphinxRunner},
+                own_runtime="PocketSphinx")
+register_engine("silero_vad", speech.load_silero_vad, {VOICE_ACTIVITY_DETECTION: VoiceActivityRunner},
+                own_runtime="TorchScript")
 register_engine("transformers-asr", speech.load_transformers_asr, {SPEECH_RECOGNITION: TransformersASRRunner})

@@ -149,8 +149,9 @@ class TextClassificationRunner(Runner):
 _EMBEDDING_TASKS = {SENTENCE_SIMILARITY: SentenceSimilarityRunner, ZERO_SHOT_CLASSIFICATION: EmbeddingZeroShotRunner}
 register_engine("minilm", text.load_minilm, _EMBEDDING_TASKS, runtimes=TORCH_RUNTIMES)
 register_engine("transformers-encoder", text.load_transformers_encoder, _EMBEDDING_TASKS, runtimes=TORCH_RUNTIMES)
-register_engine("fasttext_lid", text.load_fasttext_lid, {LANGUAGE_IDENTIFICATION: LanguageIdRunner})
-register_engine("vader", text.load_vader, {SENTIMENT_ANALYSIS: VaderSentimentRunner})
+register_engine("fasttext_lid", text.load_fasttext_lid, {LANGUAGE_IDENTIFICATION: LanguageIdRunner},
+                own_runtime="fastText")
+register_engine("vader", text.load_vader, {SENTIMENT_ANALYSIS: VaderSentimentRunner}, own_runtime="pure Python")
 register_engine("transformers-sequence-classifier", text.load_transformers_text_classifier,
                 {SENTIMENT_ANALYSIS: TextClassificationRunner, TEXT_CLASSIFICATION: TextClassificationRunner},
                 runtimes=TORCH_RUNTIMES)

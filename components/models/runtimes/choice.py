@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from components.core import CatalogEntry
+from components.core import CatalogEntry, get_task
 from components.models.factory import CannotRun, create_runner
 from components.models.fingerprint import weights_fingerprint
 from components.models.runtimes.agreement import agreement
@@ -87,7 +87,7 @@ def _read_or_measure(entry: CatalogEntry, task: str, eager: Any, path: Path,
         pass
     try:
         candidate = create_runner(entry, task, "real", runtime=CANDIDATE, extra_dir=extra_dir)
-        measured = agreement(eager, candidate, list(samples()))
+        measured = agreement(eager, candidate, list(samples()), get_task(task).bench_options)  # zero-shot labels
     except CannotRun as exc:  # no export for this model: eager it is (not written: another build may export it)
         return {"runtime": "eager", "reason": str(exc)}
     except Exception as exc:  # noqa: BLE001 - a failed export or run: eager, remembered for this process

@@ -35,6 +35,7 @@ from components.core import (
 )
 from components.ui.shell.settings import Setting
 from components.ui.shell.share_codecs import (
+    AboveRange,
     Choice,
     Context,
     Flag,
@@ -111,6 +112,24 @@ def _no_attention_view(ctx: Context) -> dict[str, str]:
     return {model: why for model, why in reasons.items() if model not in ready}
 
 
+def _not_estimated(ctx: Context) -> dict[str, str]:
+    """{model id: why Compare's estimates leave it out here}: the task's models that are not estimate-only here
+    (they run, or have no public configuration to build)."""
+    from components.core import default_catalog
+    from components.models import ESTIMATE_ONLY, compute_availability, runner_tasks
+    from components.ui.shell.server_files import models_dir
+
+    folder, task = models_dir(), ctx.get("task")
+    reasons = {}
+    for entry in default_catalog():
+        availability = compute_availability(entry, folder) if task in entry.tasks else None
+        if availability is not None and availability.status != ESTIMATE_ONLY:
+            runs = task in runner_tasks(entry, "auto", folder)  # a Compare row (random weights at least)
+            why = "it runs here (pick it among the models)" if runs else availability.reason.rstrip(".")
+            reasons[entry.id] = f"{entry.name} has no estimate here: {why}"
+    return reasons
+
+
 def _catalog_ids(ctx: Context) -> list[str]:
     from components.core import default_catalog
 
@@ -136,7 +155,7 @@ def _comparable(ctx: Context) -> list[str]:
     return [name for name, spec in TASKS.items() if spec.comparable]
 
 
-AUTOMATIC = "automatic"  # the explain method per model: Grad-CAM, or occlusion where the runtime has no gradients
+AUTOMATIC = "automatic"  # the explain method per model: Grad-CAM (on eager where the runtime has no gradients)
 IMAGE_METHODS = {AUTOMATIC: "Automatic", "gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++",
                  "scorecam": "Score-CAM (slow)", "occlusion": "Occlusion"}
 
@@ -263,6 +282,12 @@ PAGES: dict[str, PageSpec] = {
                 help="Each (model, runtime) is a row. ONNX Runtime rows export the model once (cached on disk) and "
                      "report their speed-up over eager and their agreement with eager on the same samples; int8 is "
                      "static (calibrated on the bundled photos) for image models and dynamic for text encoders."),
+        Setting("estimates", "keep_cmp_estimates_{task}", "Estimates for models that cannot run here",
+                Many(_ids_for_task), cannot_run=_not_estimated,
+                help="Built on PyTorch's meta device from the public configuration (exact parameters, memory per "
+                     "dtype) with a roofline latency from this machine's measured bandwidth and FLOP/s: estimates, "
+                     "drawn with open markers on the latency and memory charts, never on the accuracy axis nor in "
+                     "the results table."),
         Setting("set", "keep_cmp_source", "Evaluation set", Choice(COMPARE_SETS)),
         Setting("path", "keep_cmp_path", "Path on this server", Text(500), _is("set", "server")),
         Setting("runs", "keep_cmp_runs", "Timed runs per model", Number(3, 100, integer=True)),
@@ -349,7 +374,10 @@ def decode(page: str, params: Mapping[str, str], state: State) -> tuple[dict[str
                 values[key] = exc.value
                 notes.append(f"The link's {param.name} setting was used without {exc}.")
             except ValueError as exc:
-                notes.append(f"The link's {param.name} setting was not used: {exc}.")
+                if isinstance(exc, AboveRange) and param.name in CAPS:
+                    values[key] = exc.number  # :func:`clamp` cuts it to the cap, with its note
+                else:
+                    notes.append(f"The link's {param.name} setting was not used: {exc}.")
         ctx = spec.context({**state, **values})
     return values, notes
 
@@ -379,7 +407,8 @@ def cannot_run(page: str, values: Mapping[str, Any], state: State) -> list[str]:
 
 
 def clamp(page: str, values: dict[str, Any], state: State) -> list[str]:
-    """Cut the link's decoded ``values`` (in place) to the caps in CAPS; one note per value cut."""
+    """Cut the link's decoded ``values`` (in place) to the caps in CAPS, and a number to its widget's maximum
+    where the cap is higher; one note per value cut."""
     spec = PAGES[page]
     ctx = spec.context({**state, **values})
     notes = []
@@ -390,7 +419,12 @@ def clamp(page: str, values: dict[str, Any], state: State) -> list[str]:
         value, cap = values[key], limit.value()
         many = isinstance(value, (list, tuple))
         asked = len(value) if many else value
-        if asked > cap:
+        top = getattr(param.codec, "high", None)  # a number's widget goes no higher, whatever the cap
+        if top is not None and top < min(asked, cap):
+            values[key] = top
+            notes.append(f"The link's {param.name} asks for {asked:g} {limit.what}: this page offers at most "
+                         f"{top:g}, so {top:g} is used.")
+        elif asked > cap:
             values[key] = value[:cap] if many else cap
             kept = (f"the first {cap} are used" if cap > 1 else "only the first is used") if many else f"{cap} is used"
             notes.append(f"The link's {param.name} asks for {asked} {limit.what}: this server allows {cap} "

@@ -37,6 +37,14 @@ class PartlyUsed(ValueError):
         self.value = value
 
 
+class AboveRange(ValueError):
+    """A number above its setting's range; ``number`` is the number asked (a capped setting cuts it)."""
+
+    def __init__(self, message: str, number: float) -> None:
+        super().__init__(message)
+        self.number = number
+
+
 class Codec:
     """Turns a session value into URL text (None: nothing to write) and back (ValueError: unusable)."""
 
@@ -118,8 +126,9 @@ class Number(Codec):
             number = int(text) if self.integer else float(text)
         except ValueError:
             raise ValueError(f"{quoted(text)} is not a{'n integer' if self.integer else ' number'}") from None
-        if not self.low <= number <= self.high:
-            raise ValueError(f"{quoted(text)} is outside {self.low:g}–{self.high:g}")
+        if not self.low <= number <= self.high:  # NaN too
+            outside = f"{quoted(text)} is outside {self.low:g}–{self.high:g}"
+            raise AboveRange(outside, number) if number > self.high else ValueError(outside)
         return number
 
 

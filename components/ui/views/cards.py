@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.models import runtime_shown
 from components.ui.views.run import CardData
 from components.ui.widgets.format import format_latency_ms, literal
 
@@ -13,6 +14,9 @@ Renderer = Callable[[CardData], None]
 MAX_COLUMNS = 2
 SHARED_NOTE = (" · :material/group: shared result: computed once on this server for this model, weights, runtime,"
                " options and input; latency and memory as measured then")
+
+BATCH_NOTE = (" · :material/stacks: ran in a batch of {n} requests from this server's visitors (one forward pass);"
+              " latency is this input's share")
 
 
 def format_mb(megabytes: float) -> str:
@@ -49,9 +53,11 @@ def _card(card: CardData, render: Renderer) -> None:
                            "every 5 ms). It includes every model loaded so far.")
             st.metric("Device", result.device, width="content")
         stages = " · ".join(f"{k} {format_latency_ms(v)}" for k, v in result.stages_ms.items())
-        st.caption(f"{weights_badge(result.weights)} · runtime {result.runtime} · {stages}"
+        ran_on = runtime_shown(card.entry, result.task, result.weights, result.runtime)
+        st.caption(f"{weights_badge(result.weights)} · runtime {ran_on} · {stages}"
                    + (" · loaded just now" if card.loaded_now else "")
-                   + (SHARED_NOTE if card.shared else ""))
+                   + (SHARED_NOTE if card.shared else "")
+                   + (BATCH_NOTE.format(n=result.batch_size) if result.batch_size > 1 else ""))
         render(card)
 
 

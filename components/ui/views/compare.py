@@ -29,6 +29,7 @@ from components.compare import (
     with_estimated_latency,
     with_estimated_memory,
 )
+from components.core import Refused
 from components.datasets import DatasetError
 from components.ui.shell.server_files import data_roots
 from components.ui.views.compare_run import await_stop, run_started, show_run_notes, visible_runs, visitor
@@ -40,6 +41,7 @@ RESULTS, FAILURES = "compare_results", "compare_failures"
 AFTER_RUN = "compare_after_run"  # what a run's pass said, shown once by the rerun that follows it
 PAIRS = "compare_pairs"  # paired comparisons already worked out in this session, by pair_key
 MAX_PAIRS = 8
+MISSING = "n/a"  # the results table's missing numbers (random weights' accuracy); Streamlit would draw "None"
 ENV_KEYS = ("cpu", "cpu_flags", "cores", "torch_threads", "device", "torch", "transformers", "timm", "onnxruntime",
             "executor", "hostname")
 
@@ -56,21 +58,29 @@ def start_run(request: Request, resuming: tuple[int, Any, list[dict]] | None, hi
               executor: Any) -> None:
     """Run the request (or resume a saved run) with a progress bar, keep its rows in the session and rerun the
     page (the Unfinished runs picker above was drawn before the run). A saved run that cannot be read again
-    stops the page with one line; over a visitor's limits raises ``Refused`` (one line, app.py)."""
+    stops the page with one line. Over a visitor's limits nothing runs and nothing shown is lost: the refusal
+    is one line (here, and returns; or above the results after the rerun) and the earlier results stay."""
     try:
         setup = plan_run(request, resuming, data_roots())
     except (DatasetError, KeyError) as exc:
         st.error(f"Run #{resuming[0] if resuming else None} cannot be resumed: {literal(exc)}",
                  icon=":material/warning:")
         st.stop()
+    except Refused as exc:
+        st.error(str(exc), icon=":material/block:")
+        return
+    earlier = {key: st.session_state.get(key) for key in (RESULTS, FAILURES, "compare_cancelled")}
     st.session_state[RESULTS], st.session_state[FAILURES] = list(setup.saved), {}
     st.session_state["compare_cancelled"] = True  # cleared when the run completes
     bar = st.progress(0.0, text="Starting…")
     done = execute_run(setup, history, executor, lambda fraction, text: bar.progress(fraction, text=text),
                        on_start=run_started, session=visitor(), on_result=st.session_state[RESULTS].append,
                        slot=lambda: model_slot("The comparison"))
-    st.session_state[FAILURES] = done.failures
-    st.session_state["compare_cancelled"] = False
+    if done.refused:  # no row ran (the queue or the session's budget): what the page showed stays
+        st.session_state.update(earlier)
+    else:
+        st.session_state[FAILURES] = done.failures
+        st.session_state["compare_cancelled"] = False
     st.session_state[AFTER_RUN] = done.notes
     st.rerun()
 
@@ -125,7 +135,7 @@ def show_compare_results(shown: list[dict[str, Any]], estimates: Sequence[dict[s
     latency and memory charts."""
     st.subheader("Results")
     table = results_table(shown)
-    st.dataframe(table, hide_index=True, width="stretch",
+    st.dataframe(table, hide_index=True, width="stretch", placeholder=MISSING,
                  column_config={c: st.column_config.NumberColumn(format=f) for c, f in table_formats(table).items()})
     figures = [accuracy_vs_latency(shown), with_estimated_latency(latency_distribution(shown), list(estimates)),
                with_estimated_memory(memory_and_size(shown), list(estimates)),

@@ -9,6 +9,7 @@ import streamlit as st
 from components.compare import estimates_table
 from components.core import default_catalog
 from components.models import ESTIMATE_ONLY, Availability
+from components.ui.shell.share import setting
 from components.ui.views.catalog import cached_estimate
 from components.ui.widgets.format import literal
 
@@ -19,12 +20,8 @@ def estimate_picker(task: str, availability: dict[str, Availability]) -> list[di
                if task in e.tasks and availability[e.id].status == ESTIMATE_ONLY}
     if not options:
         return []
-    chosen = st.multiselect(
-        "Estimates for models that cannot run here", list(options), format_func=options.get,
-        key=f"keep_cmp_estimates_{task}",
-        help="Built on PyTorch's meta device from the public configuration (exact parameters, memory per dtype) "
-             "with a roofline latency from this machine's measured bandwidth and FLOP/s: estimates, drawn with "
-             "open markers on the latency and memory charts, never on the accuracy axis nor in the results table.")
+    chosen = setting("compare", "estimates").draw(st.multiselect, list(options), format_func=options.get,
+                                                  context={"task": task})  # carried by the link
     estimates = []
     for model_id in chosen:
         try:

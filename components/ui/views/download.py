@@ -10,12 +10,19 @@ from typing import Any
 import streamlit as st
 
 from components.core import CatalogEntry
-from components.models import Plan, Progress, cancel_download, download_step, page_download
+from components.models import Plan, Progress, cancel_download, cancelled_line, download_step, page_download
+from components.ui.widgets.format import literal
+
+CANCELLED = "download_cancelled"  # the line a Cancel leaves for the rerun its click starts
 
 
 @contextmanager
 def model_downloads() -> Iterator[None]:
-    """Within the body, a model that loads from the Hub downloads through :func:`show_download`."""
+    """Within the body, a model that loads from the Hub downloads through :func:`show_download`; a download
+    cancelled on the run before says so first."""
+    note = st.session_state.pop(CANCELLED, None)
+    if note:
+        st.warning(literal(note[0].upper() + note[1:]), icon=":material/cancel:")
     with download_step(show_download):
         yield
 
@@ -31,7 +38,7 @@ def show_download(entry: CatalogEntry, extra_dir: str | None) -> None:
             with drawn["box"].container():
                 drawn["bar"] = st.progress(0.0)
                 st.button("Cancel download", key=f"cancel_download_{plan.repo}", icon=":material/cancel:",
-                          on_click=cancel_download, args=(plan.repo,))
+                          on_click=_cancel, args=(plan.repo,))
         drawn["bar"].progress(*_bar(entry, plan, progress))
 
     try:
@@ -39,6 +46,13 @@ def show_download(entry: CatalogEntry, extra_dir: str | None) -> None:
     finally:
         if drawn:
             drawn["box"].empty()
+
+
+def _cancel(repo: str) -> None:
+    """The Cancel button: stop the download. Its click reruns the page (the run that drew the bar ends), so
+    the line saying so is kept for that rerun."""
+    if cancel_download(repo):
+        st.session_state[CANCELLED] = cancelled_line(repo)
 
 
 def _bar(entry: CatalogEntry, plan: Plan, progress: Progress | None) -> tuple[float, str]:

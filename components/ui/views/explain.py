@@ -10,7 +10,15 @@ from typing import Any
 import streamlit as st
 
 from components.core import InputError, limits
-from components.explain import CAM_METHODS, METHODS, Explanation, explain, runnable_method, sanity_check
+from components.explain import (
+    CAM_METHODS,
+    METHODS,
+    Explanation,
+    eager_reason,
+    explain,
+    runnable_method,
+    sanity_check,
+)
 from components.models import CannotRun, create_runner, get_runtime
 from components.ui.shell.server_files import models_dir
 from components.ui.shell.share import AUTOMATIC, IMAGE_METHODS, setting
@@ -24,7 +32,8 @@ log = logging.getLogger(__name__)
 OPACITY = 0.6
 STATE = "explain_results"  # session key: (input key, target, method) -> {model id: Explanation | error}
 SANITY = "explain_sanity"  # session key: (input key, target, method, model id) -> SanityCheck | error
-METHOD_HELP = ("Automatic: Grad-CAM, or occlusion where the runtime computes no gradients (ONNX). "
+METHOD_HELP = ("Automatic: Grad-CAM (on PyTorch eager, the same weights, where the run's runtime computes no "
+               "gradients: ONNX). "
                "Grad-CAM weighs the last feature map's channels by their mean gradient; Grad-CAM++ by their "
                "positive gradients only (often covers more of an object, or several); Score-CAM by how much "
                "each channel alone, used as a mask, keeps the class (no gradients: one forward pass per channel, "
@@ -48,9 +57,10 @@ def vision_controls(cards: list[CardData], image: Any) -> None:
                                      help=METHOD_HELP)
     chosen = st.session_state.get("keep_explain_method", AUTOMATIC)
     without = _runtimes_without_gradients(cards)
-    if chosen in CAM_METHODS and without:
-        st.caption(f":material/info: {' and '.join(without)} gives no gradients or feature maps: these cards are "
-                   f"explained by occlusion instead of {IMAGE_METHODS[chosen]}.")
+    if chosen != "occlusion" and without:
+        st.caption(f":material/info: {' and '.join(without)} gives no gradients or feature maps: "
+                   f"{METHODS['gradcam' if chosen == AUTOMATIC else chosen]} explains these cards on PyTorch eager, "
+                   "the same weights.")
     if st.button("Explain", icon=":material/visibility:", key="explain_run"):
         answered = [card for card in cards if card.result is not None]
         try:
@@ -89,10 +99,15 @@ def _explain_card(card: CardData, inputs: Any, target: str, method: str | None =
     try:
         runner = create_runner(card.entry, card.result.task, "real", runtime=card.result.runtime,
                                extra_dir=models_dir())
+        on_eager = eager_reason(runner, method)
+        if on_eager:  # a CAM on ONNX Runtime: the same weights on eager, not occlusion (slower, another method)
+            runner = create_runner(card.entry, card.result.task, "real", extra_dir=models_dir())
         method, instead = runnable_method(runner, method)
         found = explain(runner, inputs, target or None, method, progress)
         if instead:
             found.details["instead"] = instead
+        if on_eager:
+            found.details["on_eager"] = on_eager
         return found
     except (CannotRun, InputError) as exc:
         return str(exc)
@@ -119,7 +134,8 @@ def show_card_explanation(card: CardData, image: Any) -> None:
              caption=f"Heatmap over the photo: bright where {found.target} draws its evidence")
     instead = found.details.get("instead")
     st.caption(f"{found.method_label} for **{literal(found.target)}** · {format_latency_ms(found.elapsed_ms)}"
-               + (f" · occlusion: {instead}" if instead else ""))
+               + (f" · occlusion: {instead}" if instead else "")
+               + (f" · {found.details['on_eager']}" if "on_eager" in found.details else ""))
     if not found.heatmap.any():
         st.info(f"The map is empty: no place in the photo raises the score of {literal(found.target)} "
                 "at this layer.", icon=":material/info:")

@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.models import runtime_shown
 from components.report import (
     MAX_SAMPLES,
     Chart,
@@ -111,7 +112,8 @@ def model_result(card: CardData) -> ModelResult:
         "Latency": format_latency_ms(result.latency_ms),
         "Stages": " · ".join(f"{k} {format_latency_ms(v)}" for k, v in result.stages_ms.items()),
         "Peak memory (process)": f"{card.peak_rss_mb:.0f} MB", "Device": result.device,
-        "Runtime": result.runtime, "Weights": result.weights,
+        "Runtime": runtime_shown(card.entry, result.task, result.weights, result.runtime),
+        "Weights": result.weights,
         "Load": "loaded for this run" if card.loaded_now else "already loaded",
     }
     return ModelResult(card.entry.name, measures, facts, output=result.output, charts=card_charts(result.output))

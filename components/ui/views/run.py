@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from components.core import CatalogEntry, InputError, limits
+from components.core import CatalogEntry, InputError, get_task, limits
 from components.models import (
     CannotRun,
     Extras,
@@ -18,15 +18,23 @@ from components.models import (
     Runner,
     RunResult,
     SupplyError,
+    batch_key,
+    batching_pays,
     create_runner,
     get_manager,
     input_digest,
+    measure_batching,
+    micro_batcher,
+    remote_run,
     result_key,
+    serve_address,
     shared_results,
+    split_result,
 )
 from components.ui.shell.server_files import models_dir
 
 log = logging.getLogger(__name__)
+WAIT_MARGIN_S = 60  # a batch member waits for its leader's queue wait plus this
 
 
 @dataclass
@@ -72,17 +80,52 @@ def run_models(entries: list[CatalogEntry], task: str, inputs: Any, runtime: str
     """Load (once per process) and run each model on ``inputs`` and ``runtime``, showing progress, as one job
     of the server's queue. Raises ``limits.Refused`` over a limit: app.py shows it as one line."""
     limits.check(limits.MAX_MODELS, len(entries))
+    if serve_address():  # the models run on a Ray Serve cluster, not in this process
+        return _run_on_serve(entries, task, inputs, runtime, options)
     content = input_digest(inputs) if shared_results().max_bytes else None  # 0 MB: sharing off
     claimed: list[str] = []
     try:
         shared = _all_shared(entries, task, content, runtime, options, claimed)
         if shared is not None:  # every answer is the server's already: no model work, no place in the queue
             return shared
+        if _batched(entries, task, runtime):  # each model's batch takes its own place in the queue
+            return _run_each(entries, task, (inputs, content), runtime, **options)
         with model_slot(f"Running {len(entries)} model(s)"):
             return _run_each(entries, task, (inputs, content), runtime, **options)
     finally:
         for key in claimed:  # computed (stored) or failed: those waiting for it go on
             shared_results().release(key)
+
+
+def _run_on_serve(entries: list[CatalogEntry], task: str, inputs: Any, runtime: str,
+                  options: dict[str, Any]) -> list[CardData]:
+    """Each model's answer from its Ray Serve deployment (MODEL_EXPLORER_SERVE_ADDRESS): no model is loaded here and
+    no slot of this server's queue is taken; the session's budget is charged each answer's share of its batch."""
+    run = get_script_run_ctx()
+    session = run.session_id if run else ""
+    limits.check_budget(session)
+    cards: list[CardData] = []
+    bar = st.progress(0.0, text="Starting…")
+    for i, entry in enumerate(entries):
+        card = CardData(entry)
+        cards.append(card)
+        bar.progress(i / len(entries), text=f"Running {entry.name} on Ray Serve ({i + 1}/{len(entries)})…")
+        try:
+            card.result = remote_run(entry, task, inputs, runtime, options)
+            limits.SESSIONS.add(session, card.result.latency_ms / 1000)
+        except (CannotRun, InputError) as exc:
+            card.error = str(exc)
+    bar.progress(1.0, text=f"Done: {sum(c.result is not None for c in cards)} of {len(cards)} models answered")
+    return cards
+
+
+def _batched(entries: list[CatalogEntry], task: str, runtime: str) -> bool:
+    """Whether this run's models answer through the server's micro-batches: batching on, a task whose runners
+    answer lists item by item, every model loaded (loading is queued work of its own), no slot held already."""
+    manager = get_manager()
+    return (micro_batcher() is not None and get_task(task).micro_batched and not limits.holds_slot()
+            and all(manager.is_loaded(entry.id, runtime) and batching_pays(entry.id, runtime, task)
+                    for entry in entries))
 
 
 def _all_shared(entries: list[CatalogEntry], task: str, content: str | None, runtime: str,
@@ -139,6 +182,8 @@ def _run_each(entries: list[CatalogEntry], task: str, given: tuple[Any, str | No
             _answer(card, runner, task, (inputs, content), options)
         except (CannotRun, InputError, SupplyError) as exc:
             card.error = str(exc)
+        except limits.Refused:  # a batch's place in the queue refused: the whole run is, in one line
+            raise
         except Exception as exc:  # noqa: BLE001 - one failing model must not stop the others
             log.exception("model %s failed on %s", entry.id, task)
             card.error = f"{entry.name} failed on this input: {type(exc).__name__}: {exc}"
@@ -157,8 +202,29 @@ def _answer(card: CardData, runner: Runner, task: str, given: tuple[Any, str | N
         card.result, card.peak_rss_mb = found
         card.shared = True
         return
-    with PeakMemory() as peak:
-        card.result = runner.run(inputs, **options)
-    card.peak_rss_mb = peak.peak_mb
+    batcher, together = micro_batcher(), batch_key(runner, task, options)
+    if limits.holds_slot() or batcher is None or together is None:
+        card.result, card.peak_rss_mb = _measured(runner, options, [inputs])[0]
+        if batcher is not None and get_task(task).micro_batched and \
+                batching_pays(runner.entry.id, runner.runtime.name, task) is None:
+            measure_batching(runner, task, inputs, options)  # once per model, in this run's slot
+    else:
+        run = get_script_run_ctx()
+        session = run.session_id if run else ""
+        limits.check_budget(session)
+        (card.result, card.peak_rss_mb), led = batcher.answer(
+            together, inputs, lambda items: _measured(runner, options, items),
+            lambda: model_slot(f"Running {card.entry.name}"), limits.QUEUE_WAIT_S.value() + WAIT_MARGIN_S,
+            idle=lambda: limits.server_queue().state() == (1, 0))  # only this batch's own slot at work
+        if not led:  # a member's share of the batch (the leader's slot counts the whole batch against it)
+            limits.SESSIONS.add(session, card.result.latency_ms / 1000)
     if key:
         cache.put(key, (card.result, card.peak_rss_mb))
+
+
+def _measured(runner: Runner, options: dict[str, Any], items: list[Any]) -> list[tuple[RunResult, float]]:
+    """The runner's answer and the process's peak memory for each of ``items``: one input alone as always, several
+    in one call (each with its share of the stages' time)."""
+    with PeakMemory() as peak:
+        results = [runner.run(items[0], **options)] if len(items) == 1 else split_result(runner.run(items, **options))
+    return [(result, peak.peak_mb) for result in results]

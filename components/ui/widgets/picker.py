@@ -6,7 +6,14 @@ from collections.abc import Sequence
 import streamlit as st
 
 from components.core import CatalogEntry, limits
-from components.models import default_runtime, get_runtime, needs_download, runner_tasks, runtime_names
+from components.models import (
+    default_runtime,
+    get_runtime,
+    needs_download,
+    runner_tasks,
+    runtime_names,
+    serve_address,
+)
 from components.ui.shell.server_files import models_dir
 from components.ui.views.catalog import availability_map, catalog_or_stop
 from components.ui.views.run import model_slot
@@ -68,6 +75,8 @@ def _measured_default(models: Sequence[CatalogEntry], task: str) -> str:
     from components.datasets import load_bundled
 
     folder = models_dir()
+    if serve_address():
+        return "eager"  # the models run on Ray Serve: measuring here would load them into this process
     if any(needs_download(entry, folder) for entry in models):
         return "eager"  # measuring would download the model: opening a page never does
     try:
