@@ -174,13 +174,27 @@ def test_concurrent_playground_runs_are_batched_and_keep_every_answer(monkeypatc
     assert max(sizes) > 1 and all(size <= 8 for size in sizes)
 
 
-def test_a_model_measured_not_to_gain_from_batches_runs_each_request_alone(one_slot_server):
-    """By default batching is measured once per model (in the first run's slot); a model whose batch costs each
-    input as much as alone keeps answering one request at a time."""
+def test_a_model_measured_not_to_gain_from_batches_runs_each_request_alone(monkeypatch, one_slot_server):
+    """By default batching is measured once per model, in the slot of the first run that meets other model work;
+    a model whose batch costs each input as much as alone keeps answering one request at a time."""
     create_runner(get_entry("efficientnet_lite0"), TASK, "real", runtime="eager")
     photos = _photos()
+    _class_presses_run(photos[:1])  # a lone visitor: nobody to batch with, nothing measured (it costs it nothing)
     assert batch_choice.batching_pays("efficientnet_lite0", "eager", TASK) is None
-    _class_presses_run(photos[:1])  # the first run measures
+    busy, release = threading.Event(), threading.Event()
+
+    def other_work() -> None:  # another visitor's model work, running at the same time
+        with limits.server_queue().slot(30):
+            busy.set()
+            release.wait(30)
+
+    monkeypatch.setattr(limits, "_QUEUE", limits.WorkQueue(slots=2, depth=32))
+    other = threading.Thread(target=other_work)
+    other.start()
+    busy.wait(30)
+    _class_presses_run(photos[:1])  # the server is busy: this run measures, in its own slot
+    release.set()
+    other.join(30)
     assert batch_choice.batching_pays("efficientnet_lite0", "eager", TASK) is not None
     batch_choice._VERDICTS[("efficientnet_lite0", "eager", TASK)] = False  # as measured on a CPU where it did not pay
     assert {card.result.batch_size for card in _class_presses_run(photos)} == {1}

@@ -205,7 +205,7 @@ def _answer(card: CardData, runner: Runner, task: str, given: tuple[Any, str | N
     batcher, together = micro_batcher(), batch_key(runner, task, options)
     if limits.holds_slot() or batcher is None or together is None:
         card.result, card.peak_rss_mb = _measured(runner, options, [inputs])[0]
-        if batcher is not None and get_task(task).micro_batched and \
+        if batcher is not None and get_task(task).micro_batched and not _alone() and \
                 batching_pays(runner.entry.id, runner.runtime.name, task) is None:
             measure_batching(runner, task, inputs, options)  # once per model, in this run's slot
     else:
@@ -215,11 +215,17 @@ def _answer(card: CardData, runner: Runner, task: str, given: tuple[Any, str | N
         (card.result, card.peak_rss_mb), led = batcher.answer(
             together, inputs, lambda items: _measured(runner, options, items),
             lambda: model_slot(f"Running {card.entry.name}"), limits.QUEUE_WAIT_S.value() + WAIT_MARGIN_S,
-            idle=lambda: limits.server_queue().state() == (1, 0))  # only this batch's own slot at work
+            idle=_alone)
         if not led:  # a member's share of the batch (the leader's slot counts the whole batch against it)
             limits.SESSIONS.add(session, card.result.latency_ms / 1000)
     if key:
         cache.put(key, (card.result, card.peak_rss_mb))
+
+
+def _alone() -> bool:
+    """Whether this run's slot is the only model work on the server: nobody to batch with (a lone visitor never pays
+    for measuring whether batching pays)."""
+    return limits.server_queue().state() == (1, 0)
 
 
 def _measured(runner: Runner, options: dict[str, Any], items: list[Any]) -> list[tuple[RunResult, float]]:
