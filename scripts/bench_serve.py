@@ -61,7 +61,8 @@ def main() -> int:
     from components.compare.executors import ray_executor
     from components.core import get_entry
     from components.datasets import load_bundled
-    from components.models import create_runner, remote_run
+    from components.models import create_runner
+    from components.serve import remote_run
 
     print(f"load average before: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
     entry, photos = get_entry("efficientnet_lite0"), list(load_bundled(TASK).inputs)

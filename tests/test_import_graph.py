@@ -126,7 +126,7 @@ def test_app_imports_pandas_before_any_page_can_draw_a_chart():
 
 # ---- the Layout's rules -------------------------------------------------------------------------------------
 
-PACKAGES = ("core", "estimate", "models", "datasets", "compare", "explain", "adapt", "report", "viz", "ui")
+PACKAGES = ("core", "estimate", "models", "datasets", "compare", "explain", "adapt", "report", "viz", "serve", "ui")
 NOT_CORE = ("torch", "streamlit", "transformers", "timm", "torchvision")
 
 

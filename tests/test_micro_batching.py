@@ -94,6 +94,50 @@ def test_one_bad_input_fails_only_its_own_request():
     assert isinstance(answers[2], ValueError)
 
 
+def test_members_wait_afresh_for_a_new_leader_and_a_wait_too_long_is_a_refusal():
+    """The first leader is refused after most of the members' wait; the next one leads and waits its own full wait:
+    the other member still gets its answer. A member whose batch never runs is refused in one line."""
+    batcher = MicroBatcher(window_s=0.0, max_size=8)
+    tries: list[int] = []
+
+    def slot():
+        tries.append(1)
+        time.sleep(1.5)  # each leader waits most of a member's 2 s wait for its place
+        if len(tries) == 1:
+            raise limits.Refused("The server is busy")
+        return nullcontext()
+
+    answers, _ = _calls_with(batcher, [("lite0", i) for i in range(3)], slot, wait_s=2.0, stagger_s=0.1)
+    assert sum(isinstance(a, limits.Refused) for a in answers) == 1  # the first leader only
+    assert sorted(a for a in answers if isinstance(a, str)) == ["answer to 1", "answer to 2"]
+
+    stuck = MicroBatcher(window_s=0.0, max_size=8)
+    answers, _ = _calls_with(stuck, [("lite0", i) for i in range(2)], lambda: time.sleep(5) or nullcontext(),
+                             wait_s=0.5, stagger_s=0.1)
+    assert isinstance(answers[1], limits.Refused) and "busy server" in str(answers[1])
+
+
+def _calls_with(batcher: MicroBatcher, requests: list[tuple[str, object]], slot, wait_s: float, stagger_s: float):
+    """Like :func:`_calls`, the requests started ``stagger_s`` apart (the first leads) and waiting ``wait_s``."""
+    answers: list[object] = [None] * len(requests)
+
+    def one(i: int) -> None:
+        try:
+            answers[i] = batcher.answer(requests[i][0], requests[i][1], lambda items: [f"answer to {x}" for x in items],
+                                        slot, wait_s=wait_s)[0]
+        except Exception as exc:  # noqa: BLE001 - the test reads it
+            answers[i] = exc
+
+    threads = []
+    for i in range(len(requests)):
+        threads.append(threading.Thread(target=one, args=(i,)))
+        threads[-1].start()
+        time.sleep(stagger_s)
+    for thread in threads:
+        thread.join(30)
+    return answers, None
+
+
 def test_a_leader_refused_a_place_in_the_queue_hands_the_lead_to_the_next_request():
     batcher = MicroBatcher(window_s=0.0, max_size=8)
     others_joined = threading.Event()

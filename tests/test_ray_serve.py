@@ -17,7 +17,8 @@ import pytest
 from components.compare.executors import ray_executor
 from components.core import get_entry
 from components.datasets import load_bundled
-from components.models import SERVE_ADDRESS_ENV, CannotRun, create_runner, remote_run
+from components.models import CannotRun, create_runner
+from components.serve import SERVE_ADDRESS_ENV, remote_run
 
 ROOT = Path(__file__).resolve().parents[1]
 TASK = "image-classification"
@@ -96,7 +97,7 @@ def test_the_playground_run_goes_to_serve_and_loads_nothing_here(served):
 @pytest.mark.slow
 def test_a_replica_the_cluster_has_no_cpu_for_is_one_line_not_a_hang(served, monkeypatch):
     """The module's Ray has 2 CPUs and Lite0's replica holds one or two: a replica asking for 3 is never placed."""
-    from components.models import serving
+    from components.serve import remote as serving
 
     monkeypatch.setattr(serving, "torch_threads", lambda: 3)
     monkeypatch.setattr(serving, "DEPLOY_WAIT_S", 5.0)
@@ -117,7 +118,8 @@ def test_a_model_the_replica_cannot_load_is_one_line(served):
 
 UNREACHABLE = """
 from components.core import get_entry
-from components.models import CannotRun, remote_run
+from components.models import CannotRun
+from components.serve import remote_run
 try:
     remote_run(get_entry("efficientnet_lite0"), "image-classification", None)
 except CannotRun as exc:

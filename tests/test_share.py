@@ -415,3 +415,9 @@ def test_a_links_query_labels_and_lines_are_shown_as_text_on_the_text_page():
     at.button(key="run_zero-shot-classification").click().run()
     assert not at.exception and any("cosine" in m.value for m in at.markdown)
     assert_nothing_rendered(at)
+
+
+def test_a_lesson_step_asking_more_than_the_cap_is_reported_by_the_lesson_check():
+    """The lesson-file check names a value the page would cut (500 timed runs), as the page's own note does."""
+    notes = share.problems("compare", {"runs": "500"})
+    assert len(notes) == 1 and "500 timed runs" in notes[0] and "30" in notes[0]

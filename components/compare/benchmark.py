@@ -376,14 +376,14 @@ def download_first(rows: Sequence[Row], task: str, config: BenchmarkConfig,
     server's cache (the local executor, a local Ray) finds its files and never downloads unseen. Returns the
     rows to run and, failed with the reason, those of a model that was refused or not fetched. A cluster on
     other machines (``executor.shares_cache`` false) is left to its workers' own caches."""
-    if not getattr(executor, "shares_cache", True):
+    if not executor.shares_cache:
         return list(rows), []
     reasons: dict[str, str] = {}
     for entry in {row.entry.id: row.entry for row in rows}.values():
         try:
             fetch_weights(entry, task, config.weights, config.models_dir)
         except CannotRun as exc:
-            reasons[entry.id] = f"{entry.id} cannot run here: {exc}"
+            reasons[entry.id] = str(exc)  # the step's line names the model
     return ([row for row in rows if row.entry.id not in reasons],
             [RowDone(row, error=reasons[row.entry.id]) for row in rows if row.entry.id in reasons])
 

@@ -1,7 +1,8 @@
 """Whether cross-session batching pays for a loaded model, by measurement: one call over several copies of an input
 must cost each copy clearly less than the input alone. On this project's 2-core CPU box it did not for the default
 Vision models (EfficientNet-Lite0 / Lite2 on ONNX Runtime and eager: each image cost 0.92-1.41x of itself alone in a
-batch of 4; README "Serving a class"), so batching turns itself on only where the hardware and the model gain from it.
+batch of 4; README "Cross-session batching"), so batching turns itself on only where the hardware and the model
+gain from it.
 
 MODEL_EXPLORER_BATCH: "measured" (default), "always" (batch every model of a batchable task) or "off".
 """

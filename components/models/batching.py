@@ -20,11 +20,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from components.core import limits
 from components.models.runners.base import RunResult
 
 WINDOW_MS_ENV = "MODEL_EXPLORER_BATCH_WINDOW_MS"
 MAX_SIZE_ENV = "MODEL_EXPLORER_BATCH_MAX"
-DEFAULT_WINDOW_MS = 5.0  # a lone request waits at most this (README "Serving a class": measured choice)
+DEFAULT_WINDOW_MS = 5.0  # how long a leader with company waits for more (README "Cross-session batching")
 DEFAULT_MAX_SIZE = 8
 
 BatchCall = Callable[[list[Any]], list[Any]]  # every member's input -> one answer each, in order
@@ -55,7 +56,6 @@ class MicroBatcher:
         self.max_size = max(1, max_size)
         self._cond = threading.Condition()
         self._open: dict[str, _Batch] = {}
-        self.batches_run = 0
 
     def answer(self, key: str, inputs: Any, call: BatchCall, slot: Callable[[], AbstractContextManager[Any]],
                wait_s: float, idle: Callable[[], bool] = lambda: False) -> tuple[Any, bool]:
@@ -73,11 +73,15 @@ class MicroBatcher:
                 finally:
                     self._leave(batch, member)
             with self._cond:
+                leader = batch.leader
                 while not member.done and batch.leader is not member:
+                    if batch.leader is not leader:  # the lead was handed on: its new leader waits afresh
+                        leader, deadline = batch.leader, time.monotonic() + wait_s
                     left = deadline - time.monotonic()
                     if left <= 0:
                         batch.members.remove(member)
-                        raise TimeoutError(f"waited {wait_s:.0f} s for a batch to run")
+                        raise limits.Refused(f"Waited {wait_s:.0f} s for a batch of requests to run on this busy "
+                                             "server: try again later.")
                     self._cond.wait(left)
             if member.done:
                 if member.error is not None:
@@ -112,7 +116,6 @@ class MicroBatcher:
         with self._cond:
             for (answer, error), member in zip(answers, members):
                 member.answer, member.error, member.done = answer, error, True
-            self.batches_run += 1
             self._cond.notify_all()
 
     def _leave(self, batch: _Batch, member: _Member) -> None:

@@ -388,7 +388,8 @@ def problems(page: str, params: Mapping[str, str]) -> list[str]:
         return [f"unknown page '{page}' (pages: {', '.join(PAGES)})"]
     unknown = [f"unknown setting '{name}' for page {page} (settings: {', '.join(sorted(param_names(page)))})"
                for name in params if name not in param_names(page)]
-    return unknown + decode(page, {k: v for k, v in params.items() if k in param_names(page)}, {})[1]
+    values, notes = decode(page, {k: v for k, v in params.items() if k in param_names(page)}, {})
+    return unknown + notes + clamp(page, values, {})  # a value over its cap is cut when the page opens: say so
 
 
 def cannot_run(page: str, values: Mapping[str, Any], state: State) -> list[str]:

@@ -89,7 +89,8 @@ def _explain_all(answered: list[CardData], image: Any, chosen: str) -> None:
 
 
 def _runtimes_without_gradients(cards: list[CardData]) -> list[str]:
-    """The labels of the cards' runtimes that compute no gradients (ONNX Runtime): occlusion explains them."""
+    """The labels of the cards' runtimes that compute no gradients (ONNX Runtime): a CAM explains those cards on
+    PyTorch eager with the same weights, occlusion on their own runtime."""
     names = sorted({card.result.runtime for card in cards if card.result is not None})
     return [get_runtime(name).label for name in names if not get_runtime(name).gradients]
 

@@ -21,16 +21,17 @@ from components.models import (
     batch_key,
     batching_pays,
     create_runner,
+    fetch_weights,
     get_manager,
     input_digest,
     measure_batching,
     micro_batcher,
-    remote_run,
     result_key,
-    serve_address,
     shared_results,
     split_result,
 )
+from components.serve import LOCAL as SERVE_LOCAL
+from components.serve import remote_run, serve_address
 from components.ui.shell.server_files import models_dir
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,8 @@ def _run_on_serve(entries: list[CatalogEntry], task: str, inputs: Any, runtime: 
         cards.append(card)
         bar.progress(i / len(entries), text=f"Running {entry.name} on Ray Serve ({i + 1}/{len(entries)})…")
         try:
+            if serve_address() == SERVE_LOCAL:  # its replicas read this server's cache: download here, with the step
+                fetch_weights(entry, task, "real", models_dir())
             card.result = remote_run(entry, task, inputs, runtime, options)
             limits.SESSIONS.add(session, card.result.latency_ms / 1000)
         except (CannotRun, InputError) as exc:

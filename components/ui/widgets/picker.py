@@ -12,8 +12,8 @@ from components.models import (
     needs_download,
     runner_tasks,
     runtime_names,
-    serve_address,
 )
+from components.serve import serve_address
 from components.ui.shell.server_files import models_dir
 from components.ui.views.catalog import availability_map, catalog_or_stop
 from components.ui.views.run import model_slot

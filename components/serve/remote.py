@@ -23,10 +23,9 @@ import threading
 import time
 from typing import Any
 
+from components.compare import ExecutorError, ray_connect
 from components.core import CatalogEntry, InputError, get_task, limits, torch_threads
-from components.models.batching import micro_batcher, split_result
-from components.models.registry import CannotRun
-from components.models.runners.base import RunResult
+from components.models import CannotRun, RunResult, batching_mode, micro_batcher, split_result
 
 SERVE_ADDRESS_ENV = "MODEL_EXPLORER_SERVE_ADDRESS"
 LOCAL = "local"  # the address value that starts a local Ray on the loopback
@@ -37,6 +36,7 @@ DEPLOY_POLL_S = 0.5
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _handles: dict[tuple[str, str], Any] = {}  # (Ray session, app name) -> its handle
+_deploying: dict[tuple[str, str], threading.Lock] = {}  # one deployment at a time per application
 _started: set[str] = set()  # Ray sessions (node id, job id) this process has started Serve in
 
 
@@ -54,10 +54,12 @@ def remote_run(entry: CatalogEntry, task: str, inputs: Any, runtime: str = "eage
                options: dict[str, Any] | None = None) -> RunResult:
     """``entry``'s answer to ``inputs`` from its Serve deployment (blocking). CannotRun (one line) when Serve is
     unreachable or the replica cannot load the model; InputError for an input the model refuses."""
-    handle = _handle(entry, task, runtime)
+    key, handle = _handle(entry, task, runtime)
     try:
         answer = handle.answer.remote(inputs, options or {}).result(timeout_s=limits.QUEUE_WAIT_S.value())
     except Exception as exc:  # noqa: BLE001 - Ray raises many kinds: the replica died, a timeout, a lost cluster
+        with _lock:
+            _handles.pop(key, None)  # the application may be gone (deleted, redeployed): look it up again next time
         raise CannotRun(f"{entry.name}: Ray Serve did not answer ({_line(exc)})") from None
     if isinstance(answer, Exception):
         raise answer
@@ -69,30 +71,35 @@ def _line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
 
 
-def _handle(entry: CatalogEntry, task: str, runtime: str) -> Any:
-    """The handle of the deployment for (entry, runtime, task), deployed here on first use by any app replica."""
+def _handle(entry: CatalogEntry, task: str, runtime: str) -> tuple[tuple[str, str], Any]:
+    """(its cache key, the handle of the deployment for (entry, runtime, task)), deployed here on first use by any
+    app replica; a deployment under way holds back only the runs of its own model."""
     address = serve_address()
     if address is None:
         raise CannotRun(f"{SERVE_ADDRESS_ENV} is not set: this server runs its models itself")
     name = app_name(entry.id, runtime, task)
-    with _lock:
-        try:
+    try:
+        with _lock:
             job = _joined(address)
-            if (job, name) not in _handles:
-                _handles[job, name] = _deployed(name, entry, task, runtime)
-            return _handles[job, name]
-        except CannotRun:
-            raise
-        except Exception as exc:  # noqa: BLE001 - Serve failing to start or to deploy
-            raise CannotRun(f"{entry.name}: Ray Serve at {address} is not usable ({_line(exc)})") from None
+            key = (job, name)
+            found = _handles.get(key)
+            deploying = _deploying.setdefault(key, threading.Lock())
+        if found is not None:
+            return key, found
+        with deploying:
+            if key not in _handles:
+                _handles[key] = _deployed(name, entry, task, runtime)
+            return key, _handles[key]
+    except CannotRun:
+        raise
+    except Exception as exc:  # noqa: BLE001 - Serve failing to start or to deploy
+        raise CannotRun(f"{entry.name}: Ray Serve at {address} is not usable ({_line(exc)})") from None
 
 
 def _joined(address: str) -> str:
     """Join the cluster (Compare's connection: one per process), start Serve there once; the Ray session's key."""
     import ray
     from ray import serve
-
-    from components.compare import ExecutorError, ray_connect
 
     try:
         ray_connect("" if address == LOCAL else address)
@@ -153,7 +160,7 @@ def _deployment() -> Any:
     from ray import serve
 
     batcher = micro_batcher()
-    size, wait_s = (batcher.max_size, batcher.window_s) if batcher else (1, 0.0)
+    size, wait_s = (batcher.max_size, batcher.window_s) if batcher and batching_mode() != "off" else (1, 0.0)
 
     class ModelReplica(Replica):
         @serve.batch(max_batch_size=size, batch_wait_timeout_s=wait_s)
@@ -185,8 +192,7 @@ class Replica:
         self.load()
 
     def load(self) -> None:
-        from components.models.factory import create_runner
-        from components.models.supply import SupplyError, download_step, remote_download
+        from components.models import SupplyError, create_runner, download_step, remote_download
 
         where = f"the Ray Serve replica on {socket.gethostname()}"
         try:
