@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,10 +207,11 @@ def _answer(card: CardData, runner: Runner, task: str, given: tuple[Any, str | N
         return
     batcher, together = micro_batcher(), batch_key(runner, task, options)
     if limits.holds_slot() or batcher is None or together is None:
-        card.result, card.peak_rss_mb = _measured(runner, options, [inputs])[0]
-        if batcher is not None and get_task(task).micro_batched and not _alone() and \
-                batching_pays(runner.entry.id, runner.runtime.name, task) is None:
-            measure_batching(runner, task, inputs, options)  # once per model, in this run's slot
+        with nullcontext() if limits.holds_slot() else model_slot(f"Running {card.entry.name}"):  # always queued
+            card.result, card.peak_rss_mb = _measured(runner, options, [inputs])[0]
+            if batcher is not None and get_task(task).micro_batched and not _alone() and \
+                    batching_pays(runner.entry.id, runner.runtime.name, task) is None:
+                measure_batching(runner, task, inputs, options)  # once per model, in this run's slot
     else:
         run = get_script_run_ctx()
         session = run.session_id if run else ""
@@ -219,8 +220,10 @@ def _answer(card: CardData, runner: Runner, task: str, given: tuple[Any, str | N
             together, inputs, lambda items: _measured(runner, options, items),
             lambda: model_slot(f"Running {card.entry.name}"), limits.QUEUE_WAIT_S.value() + WAIT_MARGIN_S,
             idle=_alone)
-        if not led:  # a member's share of the batch (the leader's slot counts the whole batch against it)
-            limits.SESSIONS.add(session, card.result.latency_ms / 1000)
+        others = (card.result.batch_size - 1) * card.result.latency_ms / 1000  # the other members' shares
+        # each session pays its own share: a member adds it, the leader (whose slot counted the whole batch) gives
+        # the others' back
+        limits.SESSIONS.add(session, -others if led else card.result.latency_ms / 1000)
     if key:
         cache.put(key, (card.result, card.peak_rss_mb))
 
