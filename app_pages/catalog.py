@@ -50,9 +50,12 @@ shown = [
     and (not family_filter or e.family in family_filter)
     and (size_choice == "any" or (e.params is not None and e.params < limits[size_choice]))
 ]
-table = frame[frame["id"].isin({e.id for e in shown})].sort_values(["_status", "Modality", "Year"])
+# a search lists the models it names first (Whisper before a model that mentions Whisper), then by availability
+named = {e.id: 0 if needle and needle in f"{e.id} {e.name}".lower() else 1 for e in shown}
+table = (frame[frame["id"].isin(named)].assign(_named=lambda t: t["id"].map(named))
+         .sort_values(["_named", "_status", "Modality", "Year"]))
 st.markdown(f"**{len(shown)}** of {len(entries)} models")
-st.dataframe(table.drop(columns=["_status"]), hide_index=True, width="stretch",
+st.dataframe(table.drop(columns=["_status", "_named"]), hide_index=True, width="stretch",
              column_config={"Params (M)": st.column_config.NumberColumn(format="%.1f")})
 
 if shown:

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from components.compare import Request, best_two, dataset_ref, label, to_csv, to_json
-from components.core import TASKS
+from components.core import TASKS, limits
 from components.datasets import Dataset, DatasetError, load_bundled, load_upload
 from components.models import get_runtime, resolve_weights, runner_tasks, runtime_names
 from components.ui import (
@@ -16,6 +16,7 @@ from components.ui import (
     models_dir,
     open_history,
     overlaid_rows,
+    presenting,
     resume_request,
     server_path_set,
     session_results,
@@ -80,9 +81,10 @@ if dataset is not None:
 with st.expander("Measurement settings"):
     c1, c2 = st.columns(2)
     RUNS, WARMUP = setting("compare", "runs"), setting("compare", "warmup")
-    st.session_state.setdefault(RUNS.key, 20)
+    most_runs = max(3, limits.MAX_TIMED_RUNS.value())  # the slider ends at the server's cap
+    st.session_state.setdefault(RUNS.key, min(20, most_runs))
     st.session_state.setdefault(WARMUP.key, 3)
-    runs = RUNS.draw(c1.slider, 3, 100)
+    runs = RUNS.draw(c1.slider, 3, most_runs)
     warmup = WARMUP.draw(c2.slider, 0, 10)
     st.caption("Latency: time.perf_counter around each call after the warm-up (CUDA synchronised), split into "
                "preprocess / forward / postprocess. Throughput: batches of 1, 4 and 16 where the model batches. "
@@ -139,5 +141,6 @@ if shown:
     with c3:
         compare_report_button(shown, task, dataset, chosen_pair)
 elif not run_clicked:
-    st.info("Pick models and a set, then press Run. Earlier runs can be overlaid from the sidebar.")
+    st.info("Pick models and a set, then press Run."
+            + ("" if presenting() else " Earlier runs can be overlaid from the sidebar."))
 show_estimates(estimates)

@@ -109,10 +109,10 @@ if checked is not None:
             st.warning("No captioning model can run on this machine right now.")
             for entry, reason in blocked:
                 st.markdown(f"- **{entry.name}** — {reason}")
-            st.info("To caption offline: on a machine with internet, run `hf download "
-                    "Salesforce/blip-image-captioning-base --local-dir blip` and copy the folder into the "
-                    "folder named in the sidebar (or into the Hugging Face cache, ~/.cache/huggingface/hub). "
-                    "Meanwhile, try **Zero-shot labels**: it runs offline.")
+            st.info("To caption offline: whoever runs the server fetches BLIP once while it has a network, "
+                    "`python -m components.models pull blip_captioning_base` (it shows the size first and fills "
+                    "the Hugging Face cache; BLIP then runs with the network off). Meanwhile, try **Zero-shot "
+                    "labels**: it runs offline.")
         else:
             models = pick_models(IMAGE_CAPTIONING, "keep_mm_caption_models")
             if st.button("Caption", icon=":material/play_arrow:", type="primary", disabled=not models,

@@ -204,8 +204,9 @@ def test_four_sessions_at_once_load_each_model_once(stats_server):
     assert stats["pid"] == server.pid, "the stats file was written by another process"
     lite0 = [k for k in counts if k.startswith("efficientnet_lite0:")]
     minilm = [k for k in counts if k.startswith("all_minilm_l6_v2:")]
-    # Vision's runtime default is measured once (Lite0 on eager and on ONNX Runtime): one key per runtime
-    assert 1 <= len(lite0) <= 2 and len(minilm) == 1, counts
+    # Vision's and Text's runtime defaults are measured once (Lite0, MiniLM on eager and on ONNX Runtime): one key
+    # per runtime
+    assert 1 <= len(lite0) <= 2 and 1 <= len(minilm) <= 2, counts
     assert all(n == 1 for n in counts.values()), f"a model was loaded more than once: {counts}"
     assert not stats["evictions"], stats["evictions"]
     assert stats["budget_mb"] == BUDGET_MB

@@ -121,7 +121,7 @@ def test_a_link_with_19_models_is_cut_to_the_caps_with_a_note(monkeypatch):
     assert at.multiselect(key="keep_cmp_runtimes").value == ["eager", "onnx"]
     assert at.slider(key="keep_cmp_runs").value == 30
     notes = [w.value for w in at.warning]
-    assert ("The link's models asks for 19 models per run: this server allows 6 (MODEL_EXPLORER_MAX_MODELS "
+    assert ("The link's models setting asks for 19 models per run: this server allows 6 (MODEL_EXPLORER_MAX_MODELS "
             "raises it), so the first 6 are used.") in notes
     assert any("3 runtimes per run" in n and "MODEL_EXPLORER_MAX_RUNTIMES" in n for n in notes)
     assert any("100 timed runs per model" in n and "MODEL_EXPLORER_MAX_TIMED_RUNS" in n for n in notes)
@@ -174,13 +174,21 @@ def test_a_full_queue_refuses_a_run_in_one_line(monkeypatch):
 
 
 def test_a_compare_run_over_the_timed_runs_cap_is_refused(monkeypatch):
+    """The slider ends at the cap; a plan that asks for more (a run resumed from before the cap was lowered) is
+    refused in one line."""
+    from components.compare.benchmark import BenchmarkConfig
+    from components.compare.runs import RunPlan
+    from components.compare.session import check_limits
+    from components.datasets import load_bundled
+
     monkeypatch.setenv("MODEL_EXPLORER_MAX_TIMED_RUNS", "4")
     at = open_page("compare", {"task": "sentiment-analysis", "models": "vader", "runs": "3", "warmup": "0"})
-    at.slider(key="keep_cmp_runs").set_value(10)
-    at.button(key="cmp_run").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert [e.value for e in at.error] == [
-        "Timed runs per model: 10 asked, this server allows 4 (MODEL_EXPLORER_MAX_TIMED_RUNS raises it)."]
+    assert at.slider(key="keep_cmp_runs").max == 4
+    plan = RunPlan("sentiment-analysis", ("vader",), ("eager",), BenchmarkConfig(runs=10, warmup=0))
+    with pytest.raises(limits.Refused) as refused:
+        check_limits(plan, load_bundled("sentiment-analysis"))
+    assert str(refused.value) == (
+        "Timed runs per model: 10 asked, this server allows 4 (MODEL_EXPLORER_MAX_TIMED_RUNS raises it).")
 
 
 def test_a_compare_run_past_its_wall_clock_limit_stops_with_a_note(monkeypatch):

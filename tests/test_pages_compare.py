@@ -422,8 +422,8 @@ def test_a_link_cut_to_one_model_says_so_in_the_singular(monkeypatch):
     at.query_params.update({"task": "image-classification", "models": "efficientnet_lite0,efficientnet_lite1"})
     at.run()
     notes = [w.value for w in at.warning if "MODEL_EXPLORER_MAX_MODELS" in w.value]
-    assert notes == ["The link's models asks for 2 models per run: this server allows 1 (MODEL_EXPLORER_MAX_MODELS "
-                     "raises it), so only the first is used."]
+    assert notes == ["The link's models setting asks for 2 models per run: this server allows 1 "
+                     "(MODEL_EXPLORER_MAX_MODELS raises it), so only the first is used."]
 
 
 def test_a_refused_run_says_why_and_not_done(compare_page, monkeypatch):
@@ -482,3 +482,18 @@ def test_the_estimates_table_groups_the_digits_of_exact_parameters(tmp_path, mon
     assert not at.exception
     config = json.loads(at.dataframe[-1].proto.columns)
     assert config.get("Params (exact)", {}).get("type_config", {}).get("format") == "localized", config
+
+
+def test_the_runs_slider_ends_at_the_servers_cap(tmp_path, monkeypatch):
+    """Found in browser QA: the slider offered 100 timed runs where the server allows 30, and refused the Run.
+    It ends at MODEL_EXPLORER_MAX_TIMED_RUNS, and its default stays inside a lower cap."""
+    monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "history.sqlite"))
+    for cap, default in ((None, 20), ("10", 10)):
+        if cap:
+            monkeypatch.setenv("MODEL_EXPLORER_MAX_TIMED_RUNS", cap)
+        at = AppTest.from_file(str(APP), default_timeout=300)
+        at.run()
+        at.switch_page("app_pages/compare.py").run()
+        assert not at.exception
+        slider = at.slider(key="keep_cmp_runs")
+        assert (slider.max, slider.value) == (int(cap or 30), default)

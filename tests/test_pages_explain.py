@@ -195,6 +195,31 @@ def test_a_cam_after_an_onnx_run_explains_the_same_weights_on_eager():
     assert_clean(at)
     text = captions(at)
     assert "occlusion sensitivity for **" in text and "PyTorch eager" not in text, text
+    # QA bug: after a Run on another runtime the card still showed the map made for the ONNX card
+    at.segmented_control(key="keep_vision_runtime").set_value("eager")
+    at.run()
+    click(at, "vision_run")
+    assert_clean(at)
+    assert "occlusion sensitivity for **" not in captions(at), captions(at)
+    assert not [img for element in at.get("image") for img in element.proto.imgs
+                if img.caption.startswith("Heatmap over the photo")]
+
+
+@pytest.mark.slow  # the int8 export and calibration of Lite0 (cached on disk after the first run)
+def test_a_cam_after_an_int8_run_explains_the_cards_class_on_the_fp32_weights():
+    """QA bug: after an int8 run, Explain computed Grad-CAM on eager for eager's own top class and said "the same
+    weights". It now explains the class the int8 card shows, and says eager holds the fp32 weights it was quantised
+    from. (On an x86 CPU without VNNI, int8 ranks Egyptian cat first on chelsea where fp32 ranks tiger cat: there
+    the old code explained another class than the card's; on other CPUs both may agree.)"""
+    at = lite0_on_chelsea("onnx-int8")
+    assert "the fp32 weights before int8 quantisation" in captions(at), captions(at)
+    click(at, "explain_run")
+    assert_clean(at)
+    (card,) = at.session_state["vision_input_results"]["image-classification"]
+    top = card.result.output[0]["label"]
+    text = captions(at)
+    assert f"Grad-CAM (layer bn2) for **{top}**" in text, (top, text)
+    assert "explained on PyTorch eager (the fp32 weights it was quantised from)" in text, text
 
 
 def test_results_of_another_task_wait_for_their_task():

@@ -589,7 +589,7 @@ def test_multimodal_caption_says_it_cannot_run_here(multimodal):
     if _has(multimodal, "mm_caption"):
         pytest.skip("a captioning model's weights are present on this machine")
     assert any("No captioning model can run" in w.value for w in multimodal.warning)
-    assert any("hf download" in i.value for i in multimodal.info)
+    assert any("python -m components.models pull blip_captioning_base" in i.value for i in multimodal.info)
     reasons = [m.value for m in multimodal.markdown if m.value.startswith("- **")]
     assert any("BLIP" in r and ("no network" in r or "download" in r) for r in reasons), reasons
 

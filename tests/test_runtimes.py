@@ -256,5 +256,8 @@ def test_runtime_chart_and_the_int8_slower_note_read_the_rows():
     assert speedups == {"onnx": [2.0], "onnx-int8": [1.6]}
     assert runtime_comparison(rows[:1]) is None  # eager alone: nothing to compare
     (note,) = int8_slower_notes(rows)
-    assert "int8 ran slower than fp32" in note and "AVX2" in note
+    assert "int8 ran slower than fp32" in note and "AVX2" in note and "pays off where the CPU has VNNI" in note
+    vnni = [dict(row, env={"cpu_flags": "AVX2 AVX-512 AVX-512 VNNI AMX"}) for row in rows]
+    (note,) = int8_slower_notes(vnni)  # bug: it advised VNNI / AMX to a CPU that has both
+    assert "This CPU has 8-bit dot products" in note and "pays off where the CPU has" not in note
     assert int8_slower_notes([rows[0], rows[1], _row("onnx-int8", 15.0)]) == []

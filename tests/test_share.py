@@ -280,12 +280,12 @@ def test_a_link_asking_more_timed_runs_than_allowed_is_cut_to_the_cap(monkeypatc
     at = open_with("compare", {"task": "sentiment-analysis", "models": "vader", "runs": "500"})
     assert at.slider(key="keep_cmp_runs").value == 30 and at.query_params["runs"] == "30"
     assert [w.value for w in at.warning] == [
-        "The link's runs asks for 500 timed runs per model: this server allows 30 (MODEL_EXPLORER_MAX_TIMED_RUNS "
-        "raises it), so 30 is used."]
+        "The link's runs setting asks for 500 timed runs per model: this server allows 30 "
+        "(MODEL_EXPLORER_MAX_TIMED_RUNS raises it), so 30 is used."]
     monkeypatch.setenv("MODEL_EXPLORER_MAX_TIMED_RUNS", "1000")
     values, notes = share.decode("compare", {"runs": "500"}, {})
     assert notes == [] and share.clamp("compare", values, {}) == [
-        "The link's runs asks for 500 timed runs per model: this page offers at most 100, so 100 is used."]
+        "The link's runs setting asks for 500 timed runs per model: this page offers at most 100, so 100 is used."]
     assert values["keep_cmp_runs"] == 100
     assert share.decode("compare", {"runs": "1"}, {})[1] == [
         "The link's runs setting was not used: `1` is outside 3–100."]

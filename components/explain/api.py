@@ -106,9 +106,10 @@ def methods_for(runner: Runner, on_eager: bool = False) -> tuple[str, ...]:
 
 
 def eager_reason(runner: Runner, method: str | None) -> str | None:
-    """Why ``method`` (None: the default) explains ``runner``'s answer on PyTorch eager with the same weights: its
-    runtime (ONNX Runtime) lacks the gradients or feature maps the method needs, which eager has. None where
-    the runner's own runtime explains it (occlusion and leave-one-word-out only need forward passes)."""
+    """Why ``method`` (None: the default) explains ``runner``'s answer on PyTorch eager (the same weights; for int8,
+    the fp32 weights it was quantised from): its runtime (ONNX Runtime) lacks the gradients or feature maps the
+    method needs, which eager has. None where the runner's own runtime explains it (occlusion and
+    leave-one-word-out only need forward passes)."""
     if runner.runtime.name == "eager":
         return None
     on_eager = methods_for(runner, on_eager=True)
@@ -116,7 +117,8 @@ def eager_reason(runner: Runner, method: str | None) -> str | None:
     if wanted not in on_eager or wanted in methods_for(runner):
         return None
     needs = "feature maps" if wanted == "scorecam" else "gradients"
-    return f"explained on PyTorch eager: {METHODS[wanted]} needs {needs}"
+    weights = " (the fp32 weights it was quantised from)" if getattr(runner.runtime, "int8", False) else ""
+    return f"explained on PyTorch eager{weights}: {METHODS[wanted]} needs {needs}"
 
 
 def runnable_method(runner: Runner, method: str | None) -> tuple[str | None, str | None]:

@@ -21,6 +21,7 @@ import re
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from components.compare import ExecutorError, ray_connect
@@ -53,7 +54,20 @@ def app_name(model_id: str, runtime: str, task: str) -> str:
 def remote_run(entry: CatalogEntry, task: str, inputs: Any, runtime: str = "eager",
                options: dict[str, Any] | None = None) -> RunResult:
     """``entry``'s answer to ``inputs`` from its Serve deployment (blocking). CannotRun (one line) when Serve is
-    unreachable or the replica cannot load the model; InputError for an input the model refuses."""
+    unreachable or the replica cannot load the model; InputError for an input the model refuses.
+
+    Serve refuses a blocking call from a thread where an asyncio loop counts as running (a caller's own loop, or one
+    that Playwright's sync API leaves set while it is suspended): there the call is made from a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _remote_run(entry, task, inputs, runtime, options)
+    with ThreadPoolExecutor(1, thread_name_prefix="serve-call") as pool:
+        return pool.submit(_remote_run, entry, task, inputs, runtime, options).result()
+
+
+def _remote_run(entry: CatalogEntry, task: str, inputs: Any, runtime: str,
+                options: dict[str, Any] | None) -> RunResult:
     key, handle = _handle(entry, task, runtime)
     try:
         answer = handle.answer.remote(inputs, options or {}).result(timeout_s=limits.QUEUE_WAIT_S.value())

@@ -43,6 +43,7 @@ __getattr__, __dir__ = lazy_face(__name__, {
     "pick_runtime": "widgets.picker",
     "playground_report_button": "views.report",
     "presenter": "shell.presenter:",
+    "presenting": "shell.presenter",
     "refusal": "views.run",
     "resume_request": "views.compare_run",
     "run_models": "views.run",

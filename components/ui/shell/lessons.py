@@ -52,17 +52,30 @@ def _reveal(lesson_id: str, number: int) -> None:
     st.session_state.setdefault(REVEALED, set()).add((lesson_id, number))
 
 
+def _active() -> tuple[Lesson | None, int]:
+    """The lesson in progress (None when there is none or it no longer exists) and its step number, kept in range."""
+    lesson_id = st.session_state.get(LESSON)
+    lesson = next((l for l in available()[0] if l.id == lesson_id), None) if lesson_id else None
+    number = min(max(int(st.session_state.get(STEP) or 1), 1), len(lesson.steps)) if lesson else 0
+    return lesson, number
+
+
+def current_params() -> dict[str, str]:
+    """The query params of the lesson step in progress (empty when no lesson is active)."""
+    lesson, number = _active()
+    return dict(lesson.steps[number - 1].params) if lesson else {}
+
+
 def panel(page: str) -> None:
     """The active lesson's step, above whatever page is open (nothing when no lesson is active)."""
     lesson_id = st.session_state.get(LESSON)
     if not lesson_id:
         return
-    lesson = next((l for l in available()[0] if l.id == lesson_id), None)
+    lesson, number = _active()
     if lesson is None:
         st.warning(f"There is no lesson {quoted(lesson_id)} here: the lesson was closed.", icon=":material/school:")
         end()
         return
-    number = min(max(int(st.session_state.get(STEP) or 1), 1), len(lesson.steps))
     step = lesson.steps[number - 1]
     with st.container(border=True, key="lesson_panel"):
         st.markdown(f"**:material/school: {lesson.title}** · step {number} of {len(lesson.steps)}: {step.title}")

@@ -423,12 +423,12 @@ def clamp(page: str, values: dict[str, Any], state: State) -> list[str]:
         top = getattr(param.codec, "high", None)  # a number's widget goes no higher, whatever the cap
         if top is not None and top < min(asked, cap):
             values[key] = top
-            notes.append(f"The link's {param.name} asks for {asked:g} {limit.what}: this page offers at most "
+            notes.append(f"The link's {param.name} setting asks for {asked:g} {limit.what}: this page offers at most "
                          f"{top:g}, so {top:g} is used.")
         elif asked > cap:
             values[key] = value[:cap] if many else cap
             kept = (f"the first {cap} are used" if cap > 1 else "only the first is used") if many else f"{cap} is used"
-            notes.append(f"The link's {param.name} asks for {asked} {limit.what}: this server allows {cap} "
+            notes.append(f"The link's {param.name} setting asks for {asked} {limit.what}: this server allows {cap} "
                          f"({limit.env} raises it), so {kept}.")
     return notes
 

@@ -30,10 +30,10 @@ from components.viz import heatmap_overlay
 log = logging.getLogger(__name__)
 
 OPACITY = 0.6
-STATE = "explain_results"  # session key: (input key, target, method) -> {model id: Explanation | error}
+STATE = "explain_results"  # session key: (input key, target, method) -> {card key: Explanation | error}
 SANITY = "explain_sanity"  # session key: (input key, target, method, model id) -> SanityCheck | error
-METHOD_HELP = ("Automatic: Grad-CAM (on PyTorch eager, the same weights, where the run's runtime computes no "
-               "gradients: ONNX). "
+METHOD_HELP = ("Automatic: Grad-CAM (on PyTorch eager where the run's runtime computes no gradients: ONNX; the "
+               "same weights, or for int8 the fp32 weights it was quantised from, explaining the card's top class). "
                "Grad-CAM weighs the last feature map's channels by their mean gradient; Grad-CAM++ by their "
                "positive gradients only (often covers more of an object, or several); Score-CAM by how much "
                "each channel alone, used as a mask, keeps the class (no gradients: one forward pass per channel, "
@@ -58,9 +58,11 @@ def vision_controls(cards: list[CardData], image: Any) -> None:
     chosen = st.session_state.get("keep_explain_method", AUTOMATIC)
     without = _runtimes_without_gradients(cards)
     if chosen != "occlusion" and without:
+        int8 = any(getattr(get_runtime(card.result.runtime), "int8", False) for card in cards if card.result)
         st.caption(f":material/info: {' and '.join(without)} gives no gradients or feature maps: "
                    f"{METHODS['gradcam' if chosen == AUTOMATIC else chosen]} explains these cards on PyTorch eager, "
-                   "the same weights.")
+                   + ("the fp32 weights before int8 quantisation" if int8 else "the same weights")
+                   + ", for each card's top class unless a target is set.")
     if st.button("Explain", icon=":material/visibility:", key="explain_run"):
         answered = [card for card in cards if card.result is not None]
         try:
@@ -82,10 +84,15 @@ def _explain_all(answered: list[CardData], image: Any, chosen: str) -> None:
             bar.progress(min(1.0, (number + share) / len(answered)), text=f"{name}: {share:.0%}")
 
         progress(0.0)
-        found[card.entry.id] = _explain_card(card, image, target, None if chosen == AUTOMATIC else chosen,
-                                             progress)
+        found[card_key(card)] = _explain_card(card, image, target, None if chosen == AUTOMATIC else chosen,
+                                              progress)
     bar.empty()
     st.session_state[STATE] = ((content_key(image), target, chosen), found)
+
+
+def card_key(card: CardData) -> str:
+    """A card's explanation belongs to its model on the runtime that answered: a rerun on another runtime hides it."""
+    return f"{card.entry.id}:{card.result.runtime if card.result is not None else ''}"
 
 
 def _runtimes_without_gradients(cards: list[CardData]) -> list[str]:
@@ -103,6 +110,7 @@ def _explain_card(card: CardData, inputs: Any, target: str, method: str | None =
         on_eager = eager_reason(runner, method)
         if on_eager:  # a CAM on ONNX Runtime: the same weights on eager, not occlusion (slower, another method)
             runner = create_runner(card.entry, card.result.task, "real", extra_dir=models_dir())
+            target = target or _top_class(card)  # eager's (fp32's) top class may differ from the card's
         method, instead = runnable_method(runner, method)
         found = explain(runner, inputs, target or None, method, progress)
         if instead:
@@ -116,6 +124,13 @@ def _explain_card(card: CardData, inputs: Any, target: str, method: str | None =
         return unexpected(card, exc)
 
 
+def _top_class(card: CardData) -> str:
+    """The class index the card's answer ranks first ('' when its output has none)."""
+    output = card.result.output
+    first = output[0] if isinstance(output, list) and output else None
+    return str(first["index"]) if isinstance(first, dict) and "index" in first else ""
+
+
 def unexpected(card: CardData, exc: Exception) -> str:
     log.exception("explaining %s failed", card.entry.id)
     return f"{card.entry.name} could not be explained: {type(exc).__name__}: {exc}"
@@ -124,9 +139,9 @@ def unexpected(card: CardData, exc: Exception) -> str:
 def show_card_explanation(card: CardData, image: Any) -> None:
     """Inside a Vision card: its heatmap over the photo, and the sanity-check button."""
     stored = st.session_state.get(STATE)
-    if stored is None or stored[0][0] != content_key(image) or card.entry.id not in stored[1]:
+    if stored is None or stored[0][0] != content_key(image) or card_key(card) not in stored[1]:
         return
-    found = stored[1][card.entry.id]
+    found = stored[1][card_key(card)]
     if isinstance(found, str):
         st.error(literal(found))
         return
@@ -199,15 +214,15 @@ def token_chips(tokens: list[dict[str, Any]]) -> str:
 
 def text_explanation(card: CardData, lines: list[str], caption: str) -> None:
     """A button under a Text card that explains its answer on ``lines``, then the coloured tokens."""
-    key = f"explain_text_{card.result.task}_{card.entry.id}"
+    key, request = f"explain_text_{card.result.task}_{card.entry.id}", (lines, card.result.runtime)
     if st.button("Why?", icon=":material/visibility:", key=key):
         try:
             with model_slot("Why?"):
-                st.session_state[key + "_result"] = (lines, _explain_card(card, lines, ""))
+                st.session_state[key + "_result"] = (request, _explain_card(card, lines, ""))
         except limits.Refused as exc:
-            st.session_state[key + "_result"] = (lines, str(exc))
+            st.session_state[key + "_result"] = (request, str(exc))
     stored = st.session_state.get(key + "_result")
-    if stored is None or stored[0] != lines:
+    if stored is None or stored[0] != request:
         return
     found = stored[1]
     if isinstance(found, str):

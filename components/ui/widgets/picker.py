@@ -52,7 +52,8 @@ def pick_models(task: str, key: str, defaults: tuple[str, ...] = ()) -> list[Cat
     right.button("Select all", key=f"select_all_{key}", disabled=len(ids) < 2,
                  on_click=lambda: st.session_state.__setitem__(key, ids))
     if blocked:
-        with st.expander(f"{len(blocked)} more {task} models in the catalog cannot run here — why"):
+        with st.expander(f"{len(blocked)} more {task} model{'' if len(blocked) == 1 else 's'} in the catalog "
+                         "cannot run here — why"):
             for entry, reason in blocked:
                 st.markdown(f"- **{entry.name}** — {reason}")
     return [e for e in ready if e.id in chosen]
