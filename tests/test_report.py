@@ -324,3 +324,23 @@ def test_the_compare_report_pairs_the_rows_picked_on_the_page(monkeypatch):
     report_view.compare_report_button(rows, "image-classification", None, (1, 2))  # best two: lite4 and lite0
     page = pressed["build"]()
     assert "Cannot tell lite2 and lite4 apart on Top-1 accuracy" in page and "lite4 and lite0" not in page
+
+
+def test_a_missing_figure_reads_n_a_in_the_report_as_on_the_page():
+    """Found in browser QA: the page showed n/a where the report (and a few text columns) left a blank cell."""
+    from components.report.build import table
+
+    cells = table([{"Model": "EfficientNet-Lite0", "Published": None, "Top-1": float("nan"), "Samples": 9}])
+    assert cells.count(">n/a<") == 2 and ">9<" in cells
+
+
+def test_silence_is_the_dark_end_of_the_spectrogram_and_speech_spans_it(spoken):
+    """Found in browser QA: a silent clip's spectrogram was 0 dB everywhere, the bright end of the scale."""
+    import numpy as np
+
+    from components.viz.charts import FLOOR_DB, mel_spectrogram
+
+    silent = mel_spectrogram(np.zeros(16000, dtype=np.float32)).data[0]
+    assert np.all(np.asarray(silent.z) == FLOOR_DB) and (silent.zmin, silent.zmax) == (FLOOR_DB, 0.0)
+    speech = np.asarray(mel_spectrogram(spoken[1]).data[0].z)
+    assert speech.max() == 0.0 and speech.min() >= FLOOR_DB and speech.mean() < -10

@@ -65,7 +65,7 @@ def interval_text(interval: Sequence[float] | None, digits: int = 3) -> str:
 
 def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
     """The results table: one row per model, the figures a reader compares, each metric and p50 with its
-    95% interval."""
+    95% interval; a figure a row lacks is None (the page and the report show it as n/a)."""
     rows = []
     for r in results:
         metric_key, metric_label, _ = headline(r["task"])
@@ -76,12 +76,12 @@ def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
         rows.append({
             "Model": label(r), "Weights": r["weights"], "Runtime": r.get("runtime", "eager"),
             metric_label or "Metric": metrics.get(metric_key) if metrics else None,
-            "95% interval": interval_text(metric_ci(r, metric_key)),
+            "95% interval": interval_text(metric_ci(r, metric_key)) or None,
             "Other metrics": ", ".join(f"{k} {v:.3f} {interval_text(metric_ci(r, k))}".strip()
                                        for k, v in metrics.items() if k != metric_key and v is not None)
                              or r.get("metrics_note", ""),
             "Samples": r.get("n_samples"),
-            "p50 ms": r["latency_ms"].get("p50"), "p50 95% interval": latency_ci_text(r),
+            "p50 ms": r["latency_ms"].get("p50"), "p50 95% interval": latency_ci_text(r) or None,
             "p90 ms": r["latency_ms"].get("p90"),
             "p99 ms": r["latency_ms"].get("p99"),
             "Items/s (batch 1)": (r.get("throughput") or {}).get("1"),
@@ -89,10 +89,10 @@ def results_table(results: list[dict[str, Any]]) -> pd.DataFrame:
             "Params from": r.get("params_source", ""),
             "GFLOPs": (r["flops"] / 1e9) if r.get("flops") else None,
             "Size MB": r.get("size_mb"), "Load s": r.get("load_s"), "Device": r.get("device"),
-            "Published": f"{reference['name']} {reference['value']:g}" if reference else "",
+            "Published": f"{reference['name']} {reference['value']:g}" if reference else None,
             "Speed-up vs eager": eager["latency_ms"]["p50"] / r["latency_ms"]["p50"] if eager else None,
-            "Agreement with eager": f"{agreed['value']:.3f} ({agreed['basis']}, n={agreed['n']})" if agreed else "",
-            "Agreement 95% interval": interval_text(r.get("agreement_ci")),
+            "Agreement with eager": f"{agreed['value']:.3f} ({agreed['basis']}, n={agreed['n']})" if agreed else None,
+            "Agreement 95% interval": interval_text(r.get("agreement_ci")) or None,
         })
     return pd.DataFrame(rows)
 
@@ -171,8 +171,10 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
             error_y=error_bars([points[i][1] for i in picked], [y_cis[i] for i in picked]),
             marker=dict(size=[sizes[i] for i in picked], symbol=RUN_SYMBOLS[n % len(RUN_SYMBOLS)],
                         color=RUN_COLORS[n % len(RUN_COLORS)], opacity=0.7)))
-    fig.add_trace(go.Scatter(x=[points[i][0] for i in front], y=[points[i][1] for i in front],
-                             mode="lines", line=dict(color=VERMILLION, dash="dash"), name="Pareto frontier"))
+    fig.add_trace(go.Scatter(x=[points[i][0] for i in front], y=[points[i][1] for i in front],  # a one-point
+                             mode="lines+markers", line=dict(color=VERMILLION, dash="dash"),  # front is a mark
+                             marker=dict(color=VERMILLION, size=7, symbol="diamond"), hoverinfo="skip",
+                             name="Pareto frontier"))
     near = near_front(front, points, x_cis, y_cis, higher)
     if near:
         fig.add_trace(go.Scatter(x=[points[i][0] for i in near], y=[points[i][1] for i in near], mode="markers",
@@ -180,7 +182,8 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
                                              color=VERMILLION, line_width=2), hoverinfo="skip",
                                  name="could be on the frontier (no frontier point clearly beats it)"))
     if all_overlap(y_cis):
-        fig.add_annotation(text=NO_RANKING, xref="paper", yref="paper", x=0.01, y=0.99, xanchor="left",
+        fig.add_annotation(text=NO_RANKING.replace(": ", ":<br>"),  # two lines: it fits a half-width chart
+                           xref="paper", yref="paper", x=0.01, y=0.99, xanchor="left",
                            yanchor="top", showarrow=False, font=dict(color=VERMILLION, size=12),
                            bgcolor="rgba(255,255,255,0.8)")
     fig.update_layout(title=f"{metric_label} vs latency ({'up' if higher else 'down'}-left is better; "

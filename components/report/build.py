@@ -90,9 +90,9 @@ def _e(value: Any) -> str:
 
 
 def _cell(value: Any) -> tuple[str, bool]:
-    """(text, numeric) of one table cell."""
+    """(text, numeric) of one table cell; a missing value is n/a, as on the page."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "", False
+        return "n/a", False
     if isinstance(value, bool):
         return str(value), False
     if isinstance(value, (int, np.integer)):

@@ -98,20 +98,28 @@ def _mel_filters() -> np.ndarray:
     return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS)
 
 
+FLOOR_DB = -80.0  # the quietest level the spectrogram tells apart
+SILENT_POWER = 1e-10  # a clip whose loudest mel cell is this weak is silence
+
+
 def mel_spectrogram_db(audio: np.ndarray) -> np.ndarray:
-    """Log-mel power spectrogram in dB (numpy STFT: no numba JIT on the first request)."""
+    """Log-mel power spectrogram in dB below its loudest cell, floored at :data:`FLOOR_DB` (numpy STFT: no numba
+    JIT on the first request). Silence is the floor everywhere, not 0 dB."""
     if len(audio) < N_FFT:
         audio = np.pad(audio, (0, N_FFT - len(audio)))
     frames = np.lib.stride_tricks.sliding_window_view(audio, N_FFT)[::HOP]
     power = np.abs(np.fft.rfft(frames * np.hanning(N_FFT), axis=1)) ** 2
     mel = _mel_filters() @ power.T
-    return 10 * np.log10(np.maximum(mel, 1e-10) / max(float(mel.max()), 1e-10))
+    if float(mel.max()) <= SILENT_POWER:
+        return np.full(mel.shape, FLOOR_DB)
+    return np.maximum(10 * np.log10(np.maximum(mel, 1e-10) / float(mel.max())), FLOOR_DB)
 
 
 def mel_spectrogram(audio: np.ndarray) -> go.Figure:
     db = mel_spectrogram_db(audio)
     times = np.arange(db.shape[1]) * HOP / SAMPLE_RATE
-    fig = go.Figure(go.Heatmap(z=np.maximum(db, -80), x=times, colorscale="Magma", colorbar=dict(title="dB")))
+    fig = go.Figure(go.Heatmap(z=db, x=times, colorscale="Magma", zmin=FLOOR_DB, zmax=0.0,  # silence: dark
+                               colorbar=dict(title="dB")))
     fig.update_layout(height=240, margin=dict(l=10, r=10, t=10, b=30), xaxis_title="seconds",
                       yaxis_title="mel band")
     return colour_blind_safe(fig)
