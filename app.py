@@ -36,7 +36,7 @@ navigation = {
 page = st.navigation({section: pages for section, pages in navigation.items() if pages})
 name = share.page_name(page.url_path)
 share.restore(name)  # a link's settings, before the page draws its widgets
-presenter.style()
+presenter.style(name)
 share.show_notes(name)
 lesson_view.panel(name)
 try:

@@ -52,7 +52,7 @@ shown = [
 ]
 # a search lists the models it names first (Whisper before a model that mentions Whisper), then by availability
 named = {e.id: 0 if needle and needle in f"{e.id} {e.name}".lower() else 1 for e in shown}
-table = (frame[frame["id"].isin(named)].assign(_named=lambda t: t["id"].map(named))
+table = (frame[frame["id"].isin(set(named))].assign(_named=lambda t: t["id"].map(named))
          .sort_values(["_named", "_status", "Modality", "Year"]))
 st.markdown(f"**{len(shown)}** of {len(entries)} models")
 st.dataframe(table.drop(columns=["_status", "_named"]), hide_index=True, width="stretch",

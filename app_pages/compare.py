@@ -81,10 +81,15 @@ if dataset is not None:
 with st.expander("Measurement settings"):
     c1, c2 = st.columns(2)
     RUNS, WARMUP = setting("compare", "runs"), setting("compare", "warmup")
-    most_runs = max(3, limits.MAX_TIMED_RUNS.value())  # the slider ends at the server's cap
+    most_runs = min(RUNS.codec.high, limits.MAX_TIMED_RUNS.value())  # the slider ends at the server's cap
     st.session_state.setdefault(RUNS.key, min(20, most_runs))
     st.session_state.setdefault(WARMUP.key, 3)
-    runs = RUNS.draw(c1.slider, 3, most_runs)
+    if most_runs > RUNS.codec.low:
+        runs = RUNS.draw(c1.slider, RUNS.codec.low, most_runs)
+    else:  # a cap at or below the slider's start leaves nothing to choose (a run over it is refused in one line)
+        runs = int(RUNS.codec.low)
+        c1.caption(f"Timed runs per model: {runs} ({limits.MAX_TIMED_RUNS.env}={limits.MAX_TIMED_RUNS.value()} "
+                   "on this server)")
     warmup = WARMUP.draw(c2.slider, 0, 10)
     st.caption("Latency: time.perf_counter around each call after the warm-up (CUDA synchronised), split into "
                "preprocess / forward / postprocess. Throughput: batches of 1, 4 and 16 where the model batches. "

@@ -184,18 +184,23 @@ def test_presenter_view_from_the_link_styles_the_page_and_can_be_left():
 
 def test_presenter_view_keeps_the_runtime_pickers_of_a_step_that_compares_runtimes():
     """Found in browser QA: "One model, three runtimes" in presenter view hid the runtimes the step is about."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.query_params.update({"present": "1", "lesson": "bigger-is-not-better", "step": "1"})
-    at.run()
-    first = next(h.value for h in at.get("html") if '[data-testid="stSidebar"]' in h.value)
-    assert '[class*="runtime"]' in first  # the step times one runtime: its picker is a setting to hide
     lesson = next(l for l in load_lessons(share.problems)[0] if l.id == "bigger-is-not-better")
     number = next(i for i, step in enumerate(lesson.steps, 1) if step.title == "One model, three runtimes")
-    assert len(lesson.steps[number - 1].params["runtimes"].split(",")) == 3
-    at.session_state["lesson_step"] = number
-    at.run()
-    style = next(h.value for h in at.get("html") if '[data-testid="stSidebar"]' in h.value)
-    assert '[class*="runtime"]' not in style and ".st-key-keep_cmp_executor" in style
+    step = lesson.steps[number - 1]
+    assert step.page == "compare" and len(step.params["runtimes"].split(",")) == 3
+
+    def style_on(page: str, step_number: int) -> str:
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at.query_params.update({"present": "1", "lesson": lesson.id, "step": str(step_number)})
+        at.run()
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        return next(h.value for h in at.get("html") if '[data-testid="stSidebar"]' in h.value)
+
+    shown = style_on("compare", number)
+    assert '[class*="runtime"]' not in shown and ".st-key-keep_cmp_executor" in shown
+    assert '[class*="runtime"]' in style_on("vision", number)  # another page: its runtime picker is a setting
+    assert '[class*="runtime"]' in style_on("compare", 1)  # a step that times one runtime
 
 
 # ---------------------------------------------------------------- the lessons' claims hold for the real models

@@ -486,14 +486,20 @@ def test_the_estimates_table_groups_the_digits_of_exact_parameters(tmp_path, mon
 
 def test_the_runs_slider_ends_at_the_servers_cap(tmp_path, monkeypatch):
     """Found in browser QA: the slider offered 100 timed runs where the server allows 30, and refused the Run.
-    It ends at MODEL_EXPLORER_MAX_TIMED_RUNS, and its default stays inside a lower cap."""
+    It ends at MODEL_EXPLORER_MAX_TIMED_RUNS (at most 100, what a link may carry), its default stays inside a
+    lower cap, and a cap that leaves nothing to choose draws no slider (a slider from 3 to 3 broke the page)."""
     monkeypatch.setenv("MODEL_EXPLORER_HISTORY", str(tmp_path / "history.sqlite"))
-    for cap, default in ((None, 20), ("10", 10)):
+    monkeypatch.delenv("MODEL_EXPLORER_MAX_TIMED_RUNS", raising=False)
+    for cap, most, default in ((None, 30, 20), ("10", 10, 10), ("1000", 100, 20), ("3", None, None)):
         if cap:
             monkeypatch.setenv("MODEL_EXPLORER_MAX_TIMED_RUNS", cap)
         at = AppTest.from_file(str(APP), default_timeout=300)
         at.run()
         at.switch_page("app_pages/compare.py").run()
-        assert not at.exception
+        assert not at.exception, [e.value for e in at.exception]
+        if most is None:
+            assert "keep_cmp_runs" not in [s.key for s in at.slider]
+            assert any(c.value.startswith("Timed runs per model: 3") for c in at.caption)
+            continue
         slider = at.slider(key="keep_cmp_runs")
-        assert (slider.max, slider.value) == (int(cap or 30), default)
+        assert (slider.max, slider.value) == (most, default)

@@ -505,7 +505,7 @@ def test_speech_cards_name_the_engine_that_ran_not_pytorch_eager(speech):
     click(speech, "speech_input_sample_clip01.wav")
     transcribe(speech, [WHISPER, "pocketsphinx_en_us"])
     text = captions(speech)
-    assert "runtime CTranslate2 ·" in text and "runtime PocketSphinx ·" in text and "runtime eager" not in text, text
+    assert "on CTranslate2 ·" in text and "on PocketSphinx ·" in text and "PyTorch eager" not in text, text
     assert {card.result.runtime for card in speech.session_state["speech_input_results"]} == {"eager"}
 
 

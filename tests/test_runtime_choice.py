@@ -67,7 +67,7 @@ def test_vision_starts_on_onnx_and_the_card_names_it_while_the_picker_offers_eag
     click(at, "vision_input_sample_chelsea.jpg")
     classify(at, ["efficientnet_lite0"])
     assert_clean(at)
-    assert "runtime onnx" in " ".join(c.value for c in at.caption)
+    assert "on ONNX Runtime fp32 ·" in " ".join(c.value for c in at.caption)
 
 
 def test_an_unknown_fixed_default_is_ignored_and_a_failed_measurement_is_eager(monkeypatch):
@@ -124,7 +124,7 @@ def test_text_starts_on_onnx_for_minilm_and_the_card_names_it(monkeypatch):
         picker = at.segmented_control(key=f"keep_text_runtime_{task}")
         assert picker.value == "onnx" and "PyTorch eager" in picker.options, task
     run_text(at, SIMILARITY, ["all_minilm_l6_v2"])
-    assert "runtime onnx ·" in captions(at), captions(at)
+    assert "on ONNX Runtime fp32 ·" in captions(at), captions(at)
 
 
 def test_text_starts_on_eager_when_the_default_is_fixed_to_it(monkeypatch):

@@ -398,7 +398,7 @@ def int8_slower_notes(results: list[dict[str, Any]]) -> list[str]:
             flags = (r.get("env") or {}).get("cpu_flags", "n/a")
             why = ("This CPU has 8-bit dot products (VNNI / AMX): int8 pays off mostly for MatMul-bound models "
                    "(transformers); a small convolutional network can lose more to quantising and dequantising "
-                   "its activations than it gains" if "VNNI" in flags or "AMX" in flags else
+                   "its activations than it gains" if "VNNI" in flags or "AMX-INT8" in flags else
                    "int8 pays off where the CPU has VNNI / AMX and the model is MatMul-bound")
             notes.append(f"{label(dict(r, runtime='eager'))}: int8 ran slower than fp32 on this CPU "
                          f"({r['latency_ms']['p50']:.3g} vs {fp32['latency_ms']['p50']:.3g} ms p50; CPU features: "

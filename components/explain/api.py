@@ -85,7 +85,7 @@ class SanityCheck:
 
 def methods_for(runner: Runner, on_eager: bool = False) -> tuple[str, ...]:
     """The methods that explain this runner, the default first; () when none does. ``on_eager``: those that
-    explain the same model and weights on PyTorch eager (gradients and feature maps)."""
+    explain the same model on PyTorch eager (its weights; for int8, the fp32 weights it was quantised from)."""
     from components.explain.image import has_gradients
     from components.models import (
         ImageClassificationRunner,

@@ -45,10 +45,13 @@ def runner_tasks(entry: CatalogEntry, weights: str = "auto", extra_dir: str | No
 
 
 def runtime_shown(entry: CatalogEntry, task: str, weights: str, runtime: str) -> str:
-    """What a card names as the runtime that ran: ``runtime``, except "eager" on an engine that PyTorch does not
-    run, which names its own (faster-whisper: "CTranslate2"). Results keep the runtime's name (Compare rows)."""
+    """What a card names as the runtime that ran: its label, as the runtime picker shows it ("ONNX Runtime fp32"),
+    except "eager" on an engine that PyTorch does not run, which names its own (faster-whisper: "CTranslate2").
+    Results keep the runtime's name (Compare rows)."""
     engine = get_engine(engine_key(entry, weights, task))
-    return engine.own_runtime if runtime == "eager" and engine and engine.own_runtime else runtime
+    if runtime == "eager" and engine and engine.own_runtime:
+        return engine.own_runtime
+    return get_runtime(runtime).label if runtime in runtime_names() else runtime
 
 
 def create_runner(entry: CatalogEntry, task: str | None = None, weights: str = "auto",

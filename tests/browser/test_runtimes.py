@@ -40,7 +40,7 @@ def test_vision_card_runs_on_onnx_runtime(page, app_url):
     runs.do(lambda: page.locator(MAIN).get_by_role("button", name="chelsea", exact=True).click())
     runs.do(lambda: page.locator(MAIN).get_by_role("button", name="Run", exact=True).click(),
             timeout=2 * MODEL_TIMEOUT_MS)
-    page.locator(MAIN).get_by_text(re.compile(r"runtime onnx ·")).first.wait_for()
+    page.locator(MAIN).get_by_text(re.compile(r"on ONNX Runtime fp32 ·")).first.wait_for()
     wait_until(page, lambda: CAT_CLASSES.search(plot_text(page)), "a cat class in the top-k chart")
     assert_no_exception(page, "/vision")
     assert not error_alerts(page)

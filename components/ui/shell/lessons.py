@@ -60,10 +60,11 @@ def _active() -> tuple[Lesson | None, int]:
     return lesson, number
 
 
-def current_params() -> dict[str, str]:
-    """The query params of the lesson step in progress (empty when no lesson is active)."""
+def current_params(page: str) -> dict[str, str]:
+    """The query params of the lesson step in progress when it is on ``page`` (else empty)."""
     lesson, number = _active()
-    return dict(lesson.steps[number - 1].params) if lesson else {}
+    step = lesson.steps[number - 1] if lesson else None
+    return dict(step.params) if step and step.page == page else {}
 
 
 def panel(page: str) -> None:

@@ -44,12 +44,12 @@ def _leave() -> None:
     st.session_state[PRESENTER] = False
 
 
-def style() -> None:
-    """In presenter view: the page style, and the one control that leaves it (the sidebar is hidden)."""
+def style(page: str) -> None:
+    """In presenter view: ``page``'s style, and the one control that leaves it (the sidebar is hidden)."""
     if not presenting():
         return
     dark = getattr(st.context.theme, "type", None) == "dark"
-    st.html(CSS.format(hidden=", ".join(hidden_settings(current_params())),
+    st.html(CSS.format(hidden=", ".join(hidden_settings(current_params(page))),
                        background="#0e1117" if dark else "#ffffff"))
     st.button("Leave presenter view", icon=":material/close_fullscreen:", key="presenter_leave",
               type="tertiary", on_click=_leave)

@@ -54,7 +54,7 @@ def _card(card: CardData, render: Renderer) -> None:
             st.metric("Device", result.device, width="content")
         stages = " · ".join(f"{k} {format_latency_ms(v)}" for k, v in result.stages_ms.items())
         ran_on = runtime_shown(card.entry, result.task, result.weights, result.runtime)
-        st.caption(f"{weights_badge(result.weights)} · runtime {ran_on} · {stages}"
+        st.caption(f"{weights_badge(result.weights)} · on {ran_on} · {stages}"
                    + (" · loaded just now" if card.loaded_now else "")
                    + (SHARED_NOTE if card.shared else "")
                    + (BATCH_NOTE.format(n=result.batch_size) if result.batch_size > 1 else ""))

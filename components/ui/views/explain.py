@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.core import InputError, limits
+from components.core import IMAGE_CLASSIFICATION, InputError, limits
 from components.explain import (
     CAM_METHODS,
     METHODS,
@@ -97,7 +97,7 @@ def card_key(card: CardData) -> str:
 
 def _runtimes_without_gradients(cards: list[CardData]) -> list[str]:
     """The labels of the cards' runtimes that compute no gradients (ONNX Runtime): a CAM explains those cards on
-    PyTorch eager with the same weights, occlusion on their own runtime."""
+    PyTorch eager (the same weights, or int8's fp32 weights), occlusion on their own runtime."""
     names = sorted({card.result.runtime for card in cards if card.result is not None})
     return [get_runtime(name).label for name in names if not get_runtime(name).gradients]
 
@@ -108,9 +108,10 @@ def _explain_card(card: CardData, inputs: Any, target: str, method: str | None =
         runner = create_runner(card.entry, card.result.task, "real", runtime=card.result.runtime,
                                extra_dir=models_dir())
         on_eager = eager_reason(runner, method)
-        if on_eager:  # a CAM on ONNX Runtime: the same weights on eager, not occlusion (slower, another method)
+        if on_eager:  # a CAM on ONNX Runtime: the weights on eager (int8: fp32), not occlusion (slower, other method)
             runner = create_runner(card.entry, card.result.task, "real", extra_dir=models_dir())
-            target = target or _top_class(card)  # eager's (fp32's) top class may differ from the card's
+            if card.result.task == IMAGE_CLASSIFICATION:  # eager's (fp32's) top class may differ from the card's
+                target = target or _top_class(card)
         method, instead = runnable_method(runner, method)
         found = explain(runner, inputs, target or None, method, progress)
         if instead:
@@ -125,7 +126,7 @@ def _explain_card(card: CardData, inputs: Any, target: str, method: str | None =
 
 
 def _top_class(card: CardData) -> str:
-    """The class index the card's answer ranks first ('' when its output has none)."""
+    """The class index an image-classification card ranks first ('' when its output has none)."""
     output = card.result.output
     first = output[0] if isinstance(output, list) and output else None
     return str(first["index"]) if isinstance(first, dict) and "index" in first else ""
@@ -155,12 +156,12 @@ def show_card_explanation(card: CardData, image: Any) -> None:
     if not found.heatmap.any():
         st.info(f"The map is empty: no place in the photo raises the score of {literal(found.target)} "
                 "at this layer.", icon=":material/info:")
-    if found.method in CAM_METHODS:
-        _sanity(card, image, stored[0][1], found.method, opacity)
+    if found.method in CAM_METHODS:  # the check explains the class this map explains (after int8: the card's)
+        _sanity(card, image, str(found.details.get("target_index", stored[0][1])), found.method, opacity)
 
 
 def _sanity(card: CardData, image: Any, target: str, method: str, opacity: float) -> None:
-    key = (content_key(image), target, method, card.entry.id)
+    key = (content_key(image), target, method, card_key(card))
     if st.button("Sanity check", icon=":material/science:", key=f"sanity_{card.entry.id}",
                  help="Adebayo et al. (2018): the same method on the same architecture with random weights "
                       "must give a different map, or the map shows the photo, not the model."):
@@ -230,7 +231,8 @@ def text_explanation(card: CardData, lines: list[str], caption: str) -> None:
         return
     for sentence in sorted({t.get("sentence", 1) for t in found.tokens}):
         st.html(token_chips([t for t in found.tokens if t.get("sentence", 1) == sentence]))
-    st.caption(f"{found.method_label} of {literal(found.target)} · {format_latency_ms(found.elapsed_ms)}. "
+    eager = f" ({found.details['on_eager']})" if "on_eager" in found.details else ""
+    st.caption(f"{found.method_label} of {literal(found.target)}{eager} · {format_latency_ms(found.elapsed_ms)}. "
                f"{strongest_tokens(found.tokens)} Blue supports the answer, vermillion opposes it. {caption}")
 
 
