@@ -148,7 +148,7 @@ async def _measure(url: str, pid: int, user_counts: list[int], rounds: int) -> l
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--client", choices=("sessions", "browsers"), default="sessions",
                         help="sessions: K Streamlit sessions in this process (the server's own cost); browsers: "
                              "K Chromium contexts against a served app")

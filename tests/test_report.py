@@ -342,5 +342,8 @@ def test_silence_is_the_dark_end_of_the_spectrogram_and_speech_spans_it(spoken):
 
     silent = mel_spectrogram(np.zeros(16000, dtype=np.float32)).data[0]
     assert np.all(np.asarray(silent.z) == FLOOR_DB) and (silent.zmin, silent.zmax) == (FLOOR_DB, 0.0)
+    # browser QA: the floor's colour was plotly Magma's #000004, a Streamlit theme placeholder drawn pink
+    placeholders = {f"#0000{n:02d}" for n in range(1, 100)}
+    assert silent.colorscale[0][1] == "#000000" and not {c.lower() for _, c in silent.colorscale} & placeholders
     speech = np.asarray(mel_spectrogram(spoken[1]).data[0].z)
     assert speech.max() == 0.0 and speech.min() >= FLOOR_DB and speech.mean() < -10

@@ -41,6 +41,7 @@ from components.core import (
     CliError,
     classification_intervals,
     default_catalog,
+    description,
     entries_by_ids,
     fail,
     get_task,
@@ -183,7 +184,7 @@ def classify(run: AdaptRun, entry: CatalogEntry | None, item: Any, manager: Any 
 # ---------------------------------------------------------------- CLI
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m components.adapt", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m components.adapt", description=description(__doc__))
     parser.add_argument("--task", required=True, choices=tasks_with("adapt"))
     parser.add_argument("--backbones", required=True, help="comma-separated catalog ids")
     parser.add_argument("--dataset", default="bundled", help="'bundled' (default) or a ZIP / CSV path")

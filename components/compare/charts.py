@@ -173,7 +173,8 @@ def accuracy_vs_latency(results: list[dict[str, Any]]) -> go.Figure | None:
                         color=RUN_COLORS[n % len(RUN_COLORS)], opacity=0.7)))
     fig.add_trace(go.Scatter(x=[points[i][0] for i in front], y=[points[i][1] for i in front],  # a one-point
                              mode="lines+markers", line=dict(color=VERMILLION, dash="dash"),  # front is a mark
-                             marker=dict(color=VERMILLION, size=7, symbol="diamond"), hoverinfo="skip",
+                             marker=dict(color=VERMILLION, size=14, symbol="diamond-open", line_width=2),
+                             hoverinfo="skip",
                              name="Pareto frontier"))
     near = near_front(front, points, x_cis, y_cis, higher)
     if near:

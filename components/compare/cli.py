@@ -33,11 +33,11 @@ from typing import Any
 
 from components.compare.executors import EXECUTORS
 from components.compare.executors.base import row_key
-from components.core import TASKS, CatalogEntry, CatalogError, CliError, entries_by_ids, fail, write_json
+from components.core import TASKS, CatalogEntry, CatalogError, CliError, description, entries_by_ids, fail, write_json
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m components.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m components.bench", description=description(__doc__))
     parser.add_argument("--task", help="task, e.g. image-classification (required unless --resume)")
     parser.add_argument("--models", help="comma-separated catalog ids (required unless --resume)")
     parser.add_argument("--dataset", default="bundled",

@@ -14,6 +14,7 @@ __getattr__, __dir__ = lazy_face(__name__, {
     "CatalogError": "catalog",
     "Checked": "inputs",
     "CliError": "cli",
+    "description": "cli",
     "Evaluation": "tasks",
     "FEATURE_EXTRACTION": "tasks",
     "FILL_MASK": "tasks",

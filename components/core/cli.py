@@ -11,6 +11,12 @@ from typing import Any
 INTERRUPTED = 130
 
 
+def description(doc: str | None) -> str:
+    """A module docstring's first paragraph on one line: a CLI's ``--help`` description (its first line alone stops
+    mid-sentence where the sentence wraps)."""
+    return " ".join((doc or "").strip().split("\n\n")[0].split())
+
+
 class CliError(Exception):
     """Reported as one line on stderr, exit status 1."""
 

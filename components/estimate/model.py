@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from components.core import TASKS, Architecture, CatalogEntry, CliError, entries_by_ids, fail, write_json
+from components.core import TASKS, Architecture, CatalogEntry, CliError, description, entries_by_ids, fail, write_json
 from components.estimate.hardware import Machine, machine
 
 LABEL = "estimate"
@@ -326,7 +326,7 @@ def summary_line(result: dict[str, Any]) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m components.estimate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m components.estimate", description=description(__doc__))
     parser.add_argument("--models", required=True, help="comma-separated catalog ids")
     parser.add_argument("--json", type=Path, default=None, help="where to write the estimates (JSON)")
     parser.add_argument("--remeasure", action="store_true", help="measure this machine again (bandwidth, FLOP/s)")

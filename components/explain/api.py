@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from components.core import CliError, InputError, json_cli
+from components.core import CliError, InputError, description, json_cli
 from components.explain.image import CAM_METHODS
 from components.models import CannotRun, Runner, TokenizerExtras
 
@@ -267,7 +267,7 @@ def _half(progress: Callable[[float], None] | None, which: int) -> Callable[[flo
 # ---------------------------------------------------------------- CLI
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m components.explain", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m components.explain", description=description(__doc__))
     parser.add_argument("--model", required=True, help="catalog id, e.g. efficientnet_lite0")
     parser.add_argument("--input", required=True, type=Path, help="an image, or a .txt file")
     parser.add_argument("--target", default=None, help="class to explain (name or index); default: the top class")

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from components.core import CatalogEntry, InputError, tasks_with
+from components.core import CatalogEntry, InputError, description, tasks_with
 from components.models import Runner, Runtime, TokenizerExtras, engine_key
 
 MAX_TOKENS = 64  # a longer text is cut: a 64 x 64 map is already at the edge of readable
@@ -133,7 +133,7 @@ def head_entropy(weights: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- CLI
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m components.attention", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m components.attention", description=description(__doc__))
     parser.add_argument("--model", required=True, help="catalog id, e.g. all_minilm_l6_v2")
     parser.add_argument("--text", required=True, help="the sentence to look at")
     parser.add_argument("--runtime", default="eager", help="eager (default); exported runtimes have no attention")

@@ -32,6 +32,7 @@ from components.core import (
     CatalogEntry,
     CliError,
     default_catalog,
+    description,
     entries_by_ids,
     fail,
     get_entry,
@@ -656,7 +657,7 @@ def _entry(model_id: str) -> CatalogEntry:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m components.models", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m components.models", description=description(__doc__))
     commands = parser.add_subparsers(dest="command", required=True)
     pull_cmd = commands.add_parser("pull", help="download catalog models into the Hugging Face cache")
     which = pull_cmd.add_mutually_exclusive_group(required=True)

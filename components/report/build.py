@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from components.core import CliError, fail
+from components.core import CliError, description, fail
 from components.viz import chart_rows, chart_summary
 
 AUDIO_RATE = 16000
@@ -347,7 +347,7 @@ def playground_report(title: str, given: ReportInput, sections: Sequence[tuple[s
 # ---------------------------------------------------------------- CLI
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m components.report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m components.report", description=description(__doc__))
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--history", type=int, metavar="RUN_ID", help="a Compare run saved in the history")
     source.add_argument("--bench-json", type=Path, metavar="OUT.json", help="the JSON of python -m components.bench")

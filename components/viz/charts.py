@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import plotly.colors as px_colors
 import plotly.graph_objects as go
 
 SAMPLE_RATE = 16000
@@ -99,6 +100,9 @@ def _mel_filters() -> np.ndarray:
 
 
 FLOOR_DB = -80.0  # the quietest level the spectrogram tells apart
+# plotly's Magma starts at #000004, one of Streamlit's theme placeholders (#000001...), which its frontend replaces
+# with a theme colour (pink): the same scale from true black
+MAGMA = ["#000000", *px_colors.sequential.Magma[1:]]
 SILENT_POWER = 1e-10  # a clip whose loudest mel cell is this weak is silence
 
 
@@ -118,7 +122,7 @@ def mel_spectrogram_db(audio: np.ndarray) -> np.ndarray:
 def mel_spectrogram(audio: np.ndarray) -> go.Figure:
     db = mel_spectrogram_db(audio)
     times = np.arange(db.shape[1]) * HOP / SAMPLE_RATE
-    fig = go.Figure(go.Heatmap(z=db, x=times, colorscale="Magma", zmin=FLOOR_DB, zmax=0.0,  # silence: dark
+    fig = go.Figure(go.Heatmap(z=db, x=times, colorscale=MAGMA, zmin=FLOOR_DB, zmax=0.0,  # silence: dark
                                colorbar=dict(title="dB")))
     fig.update_layout(height=240, margin=dict(l=10, r=10, t=10, b=30), xaxis_title="seconds",
                       yaxis_title="mel band")
