@@ -86,7 +86,8 @@ def test_a_caller_whose_thread_has_an_event_loop_is_answered(served):
     async def from_a_loop():
         return remote_run(entry, TASK, photo, "eager", {"top_k": 2})
 
-    result = asyncio.run(from_a_loop())
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: the browser tests' loop may be set in this one
+        result = pool.submit(asyncio.run, from_a_loop()).result()
     same_answer(result.output, create_runner(entry, TASK, "real", runtime="eager").run(photo, top_k=2).output)
 
 
