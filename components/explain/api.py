@@ -117,7 +117,7 @@ def eager_reason(runner: Runner, method: str | None) -> str | None:
     if wanted not in on_eager or wanted in methods_for(runner):
         return None
     needs = "feature maps" if wanted == "scorecam" else "gradients"
-    weights = " (the fp32 weights it was quantised from)" if getattr(runner.runtime, "int8", False) else ""
+    weights = " (the fp32 weights it was quantised from)" if runner.runtime.int8 else ""
     return f"explained on PyTorch eager{weights}: {METHODS[wanted]} needs {needs}"
 
 

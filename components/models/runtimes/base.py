@@ -20,6 +20,7 @@ class Runtime:
     name = "eager"
     label = "PyTorch eager"  # for engines without torch: the engine's own runtime
     gradients = True  # forward passes can give gradients and feature maps (Grad-CAM, integrated gradients)
+    int8 = False  # quantised weights: eager (fp32) is the model they were quantised from
 
     def prepare(self, loaded: LoadedModel, entry: CatalogEntry) -> LoadedModel:
         """The model this runtime runs (eager: the loaded one, unchanged)."""

@@ -122,7 +122,6 @@ class OnnxRuntime(Runtime):
     name = "onnx"
     label = "ONNX Runtime fp32"
     gradients = False
-    int8 = False
 
     def prepare(self, loaded: LoadedModel, entry: CatalogEntry) -> LoadedModel:
         example, text = example_inputs(loaded, entry)

@@ -58,7 +58,7 @@ def vision_controls(cards: list[CardData], image: Any) -> None:
     chosen = st.session_state.get("keep_explain_method", AUTOMATIC)
     without = _runtimes_without_gradients(cards)
     if chosen != "occlusion" and without:
-        int8 = any(getattr(get_runtime(card.result.runtime), "int8", False) for card in cards if card.result)
+        int8 = any(get_runtime(card.result.runtime).int8 for card in cards if card.result)
         st.caption(f":material/info: {' and '.join(without)} gives no gradients or feature maps: "
                    f"{METHODS['gradcam' if chosen == AUTOMATIC else chosen]} explains these cards on PyTorch eager, "
                    + ("the fp32 weights before int8 quantisation" if int8 else "the same weights")
